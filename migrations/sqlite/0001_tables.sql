@@ -1,0 +1,51 @@
+-- stask schema for SQLite. `{prefix}` is replaced with the table prefix.
+-- Idempotent: a database created by the PHP package keeps its tables; the
+-- store adds the engine's columns to them and converts the status codes.
+
+CREATE TABLE IF NOT EXISTS {prefix}s_workers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid VARCHAR(36) NULL,
+    identifier VARCHAR(255) NOT NULL,
+    scope VARCHAR(255) NOT NULL DEFAULT '',
+    class VARCHAR(255) NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0,
+    position INTEGER NOT NULL DEFAULT 0,
+    settings TEXT NOT NULL DEFAULT '{}',
+    hidden INTEGER NOT NULL DEFAULT 0,
+    title VARCHAR(255) NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    icon TEXT NOT NULL DEFAULT '',
+    created_at TEXT NULL,
+    updated_at TEXT NULL
+);
+
+CREATE TABLE IF NOT EXISTS {prefix}s_tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    identifier VARCHAR(255) NOT NULL,
+    action VARCHAR(255) NOT NULL,
+    status INTEGER NOT NULL DEFAULT 10,
+    message TEXT NULL,
+    started_by INTEGER NULL,
+    meta TEXT NULL,
+    result TEXT NULL,
+    start_at TEXT NULL,
+    finished_at TEXT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL DEFAULT 3,
+    priority VARCHAR(255) NOT NULL DEFAULT 'normal',
+    progress INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NULL,
+    updated_at TEXT NULL,
+    -- engine columns
+    priority_rank INTEGER NOT NULL DEFAULT 5,
+    available_at TEXT NULL,
+    started_at TEXT NULL,
+    duration REAL NULL,
+    peak_memory INTEGER NULL,
+    last_error TEXT NULL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    lease_owner VARCHAR(255) NULL,
+    lease_expires_at TEXT NULL,
+    snapshot TEXT NULL,
+    unique_key VARCHAR(255) NULL
+);

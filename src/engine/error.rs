@@ -1,0 +1,49 @@
+//! The engine's one error type. Messages are lowercase, name the offending
+//! value, and never contain a DSN or a password. `src/php/exceptions.rs`
+//! maps each variant to a PHP exception class, once.
+
+use crate::engine::store::StoreError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A caller passed a value the engine refuses (empty identifier, unknown
+    /// priority, unknown column...). `field` names the argument.
+    #[error("invalid {field}: {reason}")]
+    InvalidArgument { field: String, reason: String },
+
+    /// The configuration (DSN, storage path, driver) cannot be used.
+    #[error("configuration error: {0}")]
+    Configuration(String),
+
+    /// No task row has this id.
+    #[error("task #{0} does not exist")]
+    TaskNotFound(i64),
+
+    /// No worker row has this identifier.
+    #[error("worker '{0}' is not registered")]
+    WorkerNotFound(String),
+
+    /// The requested move is not an edge of the task state machine.
+    #[error("task #{id} is {from}; it cannot be {action}")]
+    InvalidTransition { id: i64, from: &'static str, action: &'static str },
+
+    /// Reading or writing a file under the storage folder failed.
+    #[error("storage error at {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument { field: field.into(), reason: reason.into() }
+    }
+
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Error::Io { path: path.display().to_string(), source }
+    }
+}

@@ -1,0 +1,19 @@
+//! The engine: plain Rust, no PHP types. The PHP face (`crate::php`) converts
+//! arguments, calls into `api`, and converts results back.
+
+pub mod api;
+pub mod cache;
+pub mod config;
+pub mod discovery;
+pub mod error;
+pub mod maintenance;
+pub mod metrics;
+pub mod progress;
+pub mod query;
+pub mod retry;
+pub mod store;
+pub mod task;
+pub mod time;
+pub mod worker;
+
+pub use error::{Error, Result};

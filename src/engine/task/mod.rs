@@ -1,0 +1,222 @@
+//! Task rows and what creating one takes.
+
+pub mod state;
+
+pub use state::{status_text, Edge, Priority, Status};
+
+use crate::engine::query::Value;
+use crate::engine::time::{self, Timestamp};
+
+/// Every column of `{prefix}s_tasks`: the seed's columns first, then what the
+/// engine needs. This list is the whitelist for `where`, `orderBy` and updates.
+pub const COLUMNS: &[&str] = &[
+    "id",
+    "identifier",
+    "action",
+    "status",
+    "message",
+    "started_by",
+    "meta",
+    "result",
+    "start_at",
+    "finished_at",
+    "attempts",
+    "max_attempts",
+    "priority",
+    "progress",
+    "created_at",
+    "updated_at",
+    "available_at",
+    "started_at",
+    "duration",
+    "peak_memory",
+    "last_error",
+    "cancel_requested",
+    "lease_owner",
+    "lease_expires_at",
+    "snapshot",
+    "unique_key",
+];
+
+/// Columns a caller may write through `update()`/`save()`. The engine owns
+/// the lease, the priority rank and the availability time.
+pub const WRITABLE: &[&str] = &[
+    "identifier",
+    "action",
+    "status",
+    "message",
+    "started_by",
+    "meta",
+    "result",
+    "start_at",
+    "finished_at",
+    "attempts",
+    "max_attempts",
+    "priority",
+    "progress",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "duration",
+    "peak_memory",
+    "last_error",
+];
+
+/// Timestamp columns (converted to date objects on the PHP side).
+pub const TIMESTAMPS: &[&str] = &[
+    "start_at",
+    "finished_at",
+    "created_at",
+    "updated_at",
+    "available_at",
+    "started_at",
+    "lease_expires_at",
+];
+
+/// Columns holding JSON documents (decoded on the PHP side).
+pub const JSON: &[&str] = &["meta", "result"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    pub id: i64,
+    pub identifier: String,
+    pub action: String,
+    pub status: i64,
+    pub message: Option<String>,
+    pub started_by: Option<i64>,
+    pub meta: Option<String>,
+    pub result: Option<String>,
+    pub start_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub priority: String,
+    pub progress: i64,
+    pub created_at: Option<Timestamp>,
+    pub updated_at: Option<Timestamp>,
+    pub available_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub duration: Option<f64>,
+    pub peak_memory: Option<i64>,
+    pub last_error: Option<String>,
+    pub cancel_requested: bool,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<Timestamp>,
+    pub snapshot: Option<String>,
+    pub unique_key: Option<String>,
+}
+
+impl TaskRow {
+    pub fn status(&self) -> Option<Status> {
+        Status::from_code(self.status)
+    }
+
+    pub fn status_text(&self) -> &'static str {
+        status_text(self.status)
+    }
+
+    /// The value of one whitelisted column, as the query layer sees it.
+    pub fn get(&self, column: &str) -> Option<Value> {
+        let ts = |t: &Option<Timestamp>| t.as_ref().map(|t| Value::Text(time::to_db(t))).unwrap_or(Value::Null);
+        let text = |s: &Option<String>| s.clone().map(Value::Text).unwrap_or(Value::Null);
+        Some(match column {
+            "id" => Value::Int(self.id),
+            "identifier" => Value::Text(self.identifier.clone()),
+            "action" => Value::Text(self.action.clone()),
+            "status" => Value::Int(self.status),
+            "message" => text(&self.message),
+            "started_by" => self.started_by.map(Value::Int).unwrap_or(Value::Null),
+            "meta" => text(&self.meta),
+            "result" => text(&self.result),
+            "start_at" => ts(&self.start_at),
+            "finished_at" => ts(&self.finished_at),
+            "attempts" => Value::Int(self.attempts),
+            "max_attempts" => Value::Int(self.max_attempts),
+            "priority" => Value::Text(self.priority.clone()),
+            "progress" => Value::Int(self.progress),
+            "created_at" => ts(&self.created_at),
+            "updated_at" => ts(&self.updated_at),
+            "available_at" => ts(&self.available_at),
+            "started_at" => ts(&self.started_at),
+            "duration" => self.duration.map(Value::Float).unwrap_or(Value::Null),
+            "peak_memory" => self.peak_memory.map(Value::Int).unwrap_or(Value::Null),
+            "last_error" => text(&self.last_error),
+            "cancel_requested" => Value::Bool(self.cancel_requested),
+            "lease_owner" => text(&self.lease_owner),
+            "lease_expires_at" => ts(&self.lease_expires_at),
+            "snapshot" => text(&self.snapshot),
+            "unique_key" => text(&self.unique_key),
+            _ => return None,
+        })
+    }
+}
+
+/// What `sTask::create` / `sTaskModel::create` hand to the engine, already
+/// validated by `NewTask::validate`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    pub identifier: String,
+    pub action: String,
+    pub status: Status,
+    pub message: Option<String>,
+    pub started_by: Option<i64>,
+    /// JSON text.
+    pub meta: Option<String>,
+    pub result: Option<String>,
+    pub priority: Priority,
+    pub start_at: Option<Timestamp>,
+    pub max_attempts: i64,
+    pub progress: i64,
+    pub unique_key: Option<String>,
+}
+
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 3;
+const MAX_NAME_LEN: usize = 255;
+
+impl NewTask {
+    pub fn new(identifier: impl Into<String>, action: impl Into<String>) -> Self {
+        NewTask {
+            identifier: identifier.into(),
+            action: action.into(),
+            status: Status::Pending,
+            message: None,
+            started_by: None,
+            meta: Some("[]".into()),
+            result: None,
+            priority: Priority::Normal,
+            start_at: None,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            progress: 0,
+            unique_key: None,
+        }
+    }
+
+    /// Rejects what would make a task that can never run correctly.
+    pub fn validate(&self) -> crate::engine::Result<()> {
+        use crate::engine::Error;
+        validate_name("identifier", &self.identifier)?;
+        validate_name("action", &self.action)?;
+        if !(1..=1000).contains(&self.max_attempts) {
+            return Err(Error::invalid("max_attempts", format!("must be between 1 and 1000, got {}", self.max_attempts)));
+        }
+        if !(0..=100).contains(&self.progress) {
+            return Err(Error::invalid("progress", format!("must be between 0 and 100, got {}", self.progress)));
+        }
+        Ok(())
+    }
+}
+
+/// Identifiers and actions: non-empty, at most 255 bytes, no control characters.
+pub fn validate_name(field: &str, value: &str) -> crate::engine::Result<()> {
+    use crate::engine::Error;
+    if value.trim().is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if value.len() > MAX_NAME_LEN {
+        return Err(Error::invalid(field, format!("must be at most {MAX_NAME_LEN} bytes, got {}", value.len())));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(field, format!("must not contain control characters: {value:?}")));
+    }
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Worker registry rows (`{prefix}s_workers`).
+
+use crate::engine::query::Value;
+use crate::engine::time::{self, Timestamp};
+
+/// Every column of `{prefix}s_workers`; the whitelist for queries and updates.
+pub const COLUMNS: &[&str] = &[
+    "id",
+    "uuid",
+    "identifier",
+    "scope",
+    "class",
+    "active",
+    "position",
+    "settings",
+    "hidden",
+    "title",
+    "description",
+    "icon",
+    "created_at",
+    "updated_at",
+];
+
+pub const WRITABLE: &[&str] = &[
+    "uuid",
+    "identifier",
+    "scope",
+    "class",
+    "active",
+    "position",
+    "settings",
+    "hidden",
+    "title",
+    "description",
+    "icon",
+];
+
+pub const TIMESTAMPS: &[&str] = &["created_at", "updated_at"];
+pub const JSON: &[&str] = &["settings"];
+
+/// Identifier of the worker built into the extension (the seed's Example 4).
+pub const SYSTEM_IDENTIFIER: &str = "system";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerRow {
+    pub id: i64,
+    pub uuid: Option<String>,
+    pub identifier: String,
+    pub scope: String,
+    pub class: String,
+    pub active: bool,
+    pub position: i64,
+    /// JSON object text.
+    pub settings: String,
+    pub hidden: i64,
+    pub title: String,
+    pub description: String,
+    pub icon: String,
+    pub created_at: Option<Timestamp>,
+    pub updated_at: Option<Timestamp>,
+}
+
+impl WorkerRow {
+    pub fn get(&self, column: &str) -> Option<Value> {
+        let ts = |t: &Option<Timestamp>| t.as_ref().map(|t| Value::Text(time::to_db(t))).unwrap_or(Value::Null);
+        Some(match column {
+            "id" => Value::Int(self.id),
+            "uuid" => self.uuid.clone().map(Value::Text).unwrap_or(Value::Null),
+            "identifier" => Value::Text(self.identifier.clone()),
+            "scope" => Value::Text(self.scope.clone()),
+            "class" => Value::Text(self.class.clone()),
+            "active" => Value::Bool(self.active),
+            "position" => Value::Int(self.position),
+            "settings" => Value::Text(self.settings.clone()),
+            "hidden" => Value::Int(self.hidden),
+            "title" => Value::Text(self.title.clone()),
+            "description" => Value::Text(self.description.clone()),
+            "icon" => Value::Text(self.icon.clone()),
+            "created_at" => ts(&self.created_at),
+            "updated_at" => ts(&self.updated_at),
+            _ => return None,
+        })
+    }
+}
+
+/// What discovery learned from a worker class, stored so that lists never
+/// instantiate workers (the PHP package's N+1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerInfo {
+    pub identifier: String,
+    pub scope: String,
+    pub class: String,
+    pub title: String,
+    pub description: String,
+    pub icon: String,
+}

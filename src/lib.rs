@@ -1,1 +1,56 @@
+//! stask: the engine of Evolution CMS's background-task manager (sTask) as
+//! a PHP extension. This file only registers; see `engine/` for the logic
+//! and `php/` for the PHP face.
+
+#![cfg_attr(windows, feature(abi_vectorcall))]
+
 pub mod engine;
+pub mod php;
+pub mod runtime;
+
+use ext_php_rs::prelude::*;
+use ext_php_rs::zend::ModuleEntry;
+use ext_php_rs::{info_table_end, info_table_row, info_table_start};
+
+extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
+    php::context::register_ini(module_number);
+    if php::exceptions::register() {
+        0
+    } else {
+        -1
+    }
+}
+
+extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
+    // Worker objects are request-scoped zvals: release them before PHP
+    // tears the request down.
+    php::workers::clear_instances();
+    0
+}
+
+extern "C" fn shutdown(_ty: i32, _module_number: i32) -> i32 {
+    runtime::shutdown();
+    0
+}
+
+extern "C" fn info(_module: *mut ModuleEntry) {
+    info_table_start!();
+    info_table_row!("stask", "enabled");
+    info_table_row!("version", env!("CARGO_PKG_VERSION"));
+    info_table_end!();
+}
+
+#[php_module]
+#[php(startup = "startup")]
+pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
+    module
+        .interface::<php::contracts::PhpInterfaceTaskInterface>()
+        .class::<php::collection::Collection>()
+        .class::<php::query::Query>()
+        .class::<php::task_model::TaskModel>()
+        .class::<php::worker_model::WorkerModel>()
+        .class::<php::facade::Facade>()
+        .request_shutdown_function(request_shutdown)
+        .shutdown_function(shutdown)
+        .info_function(info)
+}

@@ -1,0 +1,566 @@
+//! What the PHP face calls. Each method says which statuses it acts on.
+//!
+//! One `Engine` exists per process and configuration (see `runtime.rs`). It
+//! owns the store, the progress files, the worker cache and the progress
+//! trackers of the tasks this process is running.
+
+use crate::engine::cache::{CacheStats, WorkerCache};
+use crate::engine::config::{Dsn, Settings};
+use crate::engine::progress::{ProgressDelta, ProgressFiles, ProgressSnapshot, ProgressTracker};
+use crate::engine::query::{Query, Table, Value};
+use crate::engine::store::sqlite::SqliteStore;
+use crate::engine::store::{CancelOutcome, Outcome, Store, TaskClaimParams, TaskProgressParams};
+use crate::engine::task::{NewTask, Status, TaskRow};
+use crate::engine::time::{self, Timestamp};
+use crate::engine::worker::{WorkerInfo, WorkerRow, SYSTEM_IDENTIFIER};
+use crate::engine::{Error, Result};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a claim is valid before another worker may rescue the task.
+pub const LEASE_FOR: Duration = Duration::from_secs(300);
+/// How long a task of an inactive worker waits before it is looked at again.
+pub const INACTIVE_RECHECK: Duration = Duration::from_secs(30);
+/// Progress snapshots of finished tasks are removed after this idle age.
+pub const PROGRESS_FILE_MAX_AGE: Duration = Duration::from_secs(86_400);
+
+/// Where a task's worker stands, as the executor needs to know it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerLookup {
+    /// Built into the extension (`system`).
+    Native,
+    /// A registered PHP class, active.
+    Class(WorkerRow),
+    Inactive(WorkerRow),
+    Missing,
+}
+
+/// How one attempt ended, as the executor saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    Returned,
+    /// A PHP Throwable (class and message) or an engine-side failure.
+    Threw { class: String, message: String },
+    /// The worker saw a cancel request and stopped.
+    Cancelled,
+    /// A fatal error, `exit()` or a limit: this attempt only.
+    Aborted { reason: String },
+}
+
+/// A running task's progress, and whether it ever reached the disk.
+struct Tracked {
+    tracker: ProgressTracker,
+    reported: bool,
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    settings: Settings,
+    files: ProgressFiles,
+    cache: Mutex<WorkerCache<Option<WorkerRow>>>,
+    trackers: Mutex<HashMap<i64, Tracked>>,
+    owner: String,
+}
+
+impl Engine {
+    /// Connects and, for the embedded SQLite default, migrates on first use.
+    pub async fn open(settings: Settings) -> Result<Engine> {
+        let store: Arc<dyn Store> = match &settings.dsn {
+            Dsn::Sqlite { path } => Arc::new(SqliteStore::connect(path, &settings.table_prefix).await?),
+            Dsn::Mysql { .. } | Dsn::Postgres { .. } => {
+                return Err(Error::Configuration(format!(
+                    "the {} backend is not available in this build yet; use sqlite:///abs/path.sqlite",
+                    settings.dsn.driver_name()
+                )))
+            }
+        };
+        if matches!(settings.dsn, Dsn::Sqlite { .. }) {
+            store.migrate().await?;
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
+        Ok(Engine {
+            store,
+            files: ProgressFiles::new(settings.storage_path.clone()),
+            settings,
+            cache: Mutex::new(WorkerCache::new(100, Duration::from_secs(300))),
+            trackers: Mutex::new(HashMap::new()),
+            owner: format!("{host}:{}", std::process::id()),
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        Ok(self.store.migrate().await?)
+    }
+
+    // ---- tasks -------------------------------------------------------------
+
+    pub async fn create_task(&self, task: NewTask) -> Result<TaskRow> {
+        task.validate()?;
+        Ok(self.store.task_insert(&task, time::now()).await?)
+    }
+
+    pub async fn find_task(&self, id: i64) -> Result<Option<TaskRow>> {
+        Ok(self.store.task_get(id).await?)
+    }
+
+    pub async fn require_task(&self, id: i64) -> Result<TaskRow> {
+        self.find_task(id).await?.ok_or(Error::TaskNotFound(id))
+    }
+
+    pub async fn select_tasks(&self, q: &Query) -> Result<Vec<TaskRow>> {
+        Ok(self.store.task_select(q).await?)
+    }
+
+    pub async fn select_workers(&self, q: &Query) -> Result<Vec<WorkerRow>> {
+        Ok(self.store.worker_select(q).await?)
+    }
+
+    pub async fn count(&self, q: &Query) -> Result<i64> {
+        Ok(self.store.count(q).await?)
+    }
+
+    /// Deletes matched rows. Task progress files go with their tasks.
+    pub async fn delete(&self, q: &Query) -> Result<u64> {
+        let ids: Vec<i64> = if q.table == Table::Tasks {
+            self.store.task_select(q).await?.into_iter().map(|t| t.id).collect()
+        } else {
+            Vec::new()
+        };
+        let n = self.store.delete(q).await?;
+        for id in ids {
+            let _ = self.files.remove(id);
+        }
+        if q.table == Table::Workers {
+            self.invalidate_workers(None);
+        }
+        Ok(n)
+    }
+
+    /// Writes whitelisted columns; `set` columns were checked by the caller
+    /// with `Query::writable_column`.
+    pub async fn update(&self, q: &Query, set: &[(&'static str, Value)]) -> Result<u64> {
+        if set.is_empty() {
+            return Ok(0);
+        }
+        for (col, v) in set {
+            validate_column_value(q.table, col, v)?;
+        }
+        let n = self.store.update(q, set, time::now()).await?;
+        if q.table == Table::Workers {
+            self.invalidate_workers(None);
+        }
+        Ok(n)
+    }
+
+    /// Pending tasks in claim order (priority, then age); scheduled ones
+    /// that are not due yet are left out.
+    pub async fn pending_tasks(&self, limit: i64) -> Result<Vec<TaskRow>> {
+        if limit < 0 {
+            return Err(Error::invalid("limit", format!("must not be negative, got {limit}")));
+        }
+        let now = Value::Text(time::to_db(&time::now()));
+        let q = Query::new(Table::Tasks)
+            .where_eq("status", Value::Int(Status::Pending.code()))?
+            .where_op("available_at", crate::engine::query::Op::Le, now)?;
+        let mut q = q;
+        q.order = vec![];
+        let mut rows = self.store.task_select(&q.limit(limit.saturating_mul(4).max(limit))?).await?;
+        rows.sort_by_key(|t| (crate::engine::task::Priority::rank_of_name(&t.priority), t.id));
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
+    /// Edge Claimed: up to `limit` due tasks for this process.
+    pub async fn claim(&self, limit: i64) -> Result<Vec<TaskRow>> {
+        let now = time::now();
+        let p = TaskClaimParams {
+            now,
+            limit: limit.clamp(1, 1000),
+            owner: self.owner.clone(),
+            lease_expires_at: now + chrono::Duration::from_std(LEASE_FOR).unwrap_or_default(),
+        };
+        Ok(self.store.task_claim(&p).await?)
+    }
+
+    /// Claims one specific pending task (for `sTask::execute($task)`).
+    pub async fn claim_one(&self, id: i64) -> Result<Option<TaskRow>> {
+        let now = time::now();
+        let p = TaskClaimParams {
+            now,
+            limit: 1,
+            owner: self.owner.clone(),
+            lease_expires_at: now + chrono::Duration::from_std(LEASE_FOR).unwrap_or_default(),
+        };
+        Ok(self.store.task_claim_id(id, &p).await?)
+    }
+
+    /// Which worker runs `identifier`, through the worker cache.
+    pub async fn lookup_worker(&self, identifier: &str) -> Result<WorkerLookup> {
+        if identifier == SYSTEM_IDENTIFIER {
+            return Ok(WorkerLookup::Native);
+        }
+        let row = self.worker(identifier).await?;
+        Ok(match row {
+            None => WorkerLookup::Missing,
+            Some(w) if w.active => WorkerLookup::Class(w),
+            Some(w) => WorkerLookup::Inactive(w),
+        })
+    }
+
+    /// Turns what happened in one attempt into the row's next state.
+    pub fn outcome(&self, task: &TaskRow, attempt: Attempt, duration: f64, peak_memory: i64, unit: f64) -> Outcome {
+        let id = task.id;
+        match attempt {
+            Attempt::Returned => Outcome::Completed { id, message: "Task completed successfully".into(), duration, peak_memory },
+            Attempt::Cancelled => Outcome::Cancelled { id, message: "Cancelled".into(), duration, peak_memory },
+            Attempt::Threw { class, message } => {
+                let error = if class.is_empty() { message.clone() } else { format!("{class}: {message}") };
+                self.failure(task, error, duration, peak_memory, unit)
+            }
+            Attempt::Aborted { reason } => self.failure(task, reason, duration, peak_memory, unit),
+        }
+    }
+
+    fn failure(&self, task: &TaskRow, error: String, duration: f64, peak_memory: i64, unit: f64) -> Outcome {
+        let now = time::now();
+        match crate::engine::retry::decide(task.attempts, task.max_attempts, now, self.settings.retry_base_delay, unit) {
+            crate::engine::retry::Decision::RetryAt(at) => Outcome::Retry {
+                id: task.id,
+                message: format!(
+                    "Attempt {} of {} failed: {}; retrying at {}",
+                    task.attempts,
+                    task.max_attempts,
+                    truncate(&error, 1000),
+                    time::iso8601(&at)
+                ),
+                error,
+                available_at: at,
+                duration,
+                peak_memory,
+            },
+            crate::engine::retry::Decision::Fail => Outcome::Failed {
+                id: task.id,
+                message: format!("Failed: {}", truncate(&error, 1000)),
+                error: if task.attempts > 1 {
+                    format!("{error} (after {} attempts; max_attempts reached)", task.attempts)
+                } else {
+                    error
+                },
+                duration,
+                peak_memory,
+            },
+        }
+    }
+
+    /// Edge WorkerMissing: fails at once, saying how to fix it.
+    pub fn missing_worker_outcome(&self, task: &TaskRow) -> Outcome {
+        let msg = format!(
+            "No worker is registered with identifier '{}'. Register its class with sTask::registerWorker(MyWorker::class) \
+             or run sTask::discoverWorkers(), activate it, then retry task #{}.",
+            task.identifier, task.id
+        );
+        Outcome::Failed { id: task.id, message: msg.clone(), error: msg, duration: 0.0, peak_memory: 0 }
+    }
+
+    /// Edge WorkerInactive: the task waits, with a message saying why.
+    pub fn inactive_worker_outcome(&self, task: &TaskRow) -> Outcome {
+        let at = time::now() + chrono::Duration::from_std(INACTIVE_RECHECK).unwrap_or_default();
+        Outcome::Released {
+            id: task.id,
+            message: format!(
+                "Waiting: worker '{}' is inactive. Activate it (sTask::activateWorker('{}')) and the task will run.",
+                task.identifier, task.identifier
+            ),
+            available_at: at,
+        }
+    }
+
+    /// Applies attempt outcomes in one transaction and finalises progress.
+    pub async fn finish(&self, outcomes: &[Outcome]) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        self.store.task_finish_many(outcomes, time::now()).await?;
+        for o in outcomes {
+            self.progress_finish(o);
+        }
+        Ok(())
+    }
+
+    /// Pending tasks are cancelled at once; running ones are flagged and stop
+    /// at their next progress report. False when the task already finished.
+    pub async fn cancel(&self, id: i64) -> Result<bool> {
+        match self.store.task_cancel(id, time::now()).await? {
+            CancelOutcome::Cancelled => {
+                self.write_final_snapshot(id, Status::Cancelled, "Cancelled").await;
+                Ok(true)
+            }
+            CancelOutcome::Requested => Ok(true),
+            CancelOutcome::NotCancellable(_) => Ok(false),
+            CancelOutcome::NotFound => Err(Error::TaskNotFound(id)),
+        }
+    }
+
+    /// Failed or cancelled tasks go back to pending with one more attempt.
+    /// False when the task is in another state.
+    pub async fn retry(&self, id: i64) -> Result<bool> {
+        if self.store.task_retry(id, time::now()).await? {
+            let _ = self.files.remove(id);
+            return Ok(true);
+        }
+        self.require_task(id).await?;
+        Ok(false)
+    }
+
+    // ---- progress ----------------------------------------------------------
+
+    /// Starts tracking a claimed task (no file is written until the worker
+    /// reports, so no-op tasks cost no file I/O).
+    pub fn progress_begin(&self, task: &TaskRow) {
+        let snap = ProgressSnapshot::new(task.id, &task.identifier, &task.action, Status::Running.name());
+        self.trackers.lock().insert(task.id, Tracked { tracker: ProgressTracker::new(snap, Instant::now()), reported: false });
+    }
+
+    /// A worker's `pushProgress`. Returns true when a cancel was requested.
+    pub async fn progress_push(&self, id: i64, delta: &ProgressDelta) -> Result<bool> {
+        let now = Instant::now();
+        let flush = {
+            let mut trackers = self.trackers.lock();
+            let tracked = match trackers.get_mut(&id) {
+                Some(t) => t,
+                None => {
+                    drop(trackers);
+                    return self.progress_push_untracked(id, delta).await;
+                }
+            };
+            tracked.tracker.apply(delta, now);
+            if tracked.tracker.should_flush(now, self.settings.progress_interval) {
+                tracked.tracker.mark_flushed(now);
+                tracked.reported = true;
+                Some(tracked.tracker.snapshot().clone())
+            } else {
+                None
+            }
+        };
+        match flush {
+            Some(snap) => self.write_snapshot(&snap).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Progress for a task this process is not running (a worker that calls
+    /// `pushProgress` outside the engine loop): read, merge, write.
+    async fn progress_push_untracked(&self, id: i64, delta: &ProgressDelta) -> Result<bool> {
+        let task = self.require_task(id).await?;
+        let snap = self.snapshot_of(&task);
+        let mut tracker = ProgressTracker::new(snap, Instant::now());
+        tracker.apply(delta, Instant::now());
+        let snap = tracker.snapshot().clone();
+        self.write_snapshot(&snap).await
+    }
+
+    async fn write_snapshot(&self, snap: &ProgressSnapshot) -> Result<bool> {
+        self.files.write(snap).map_err(|e| Error::io(&self.files.path(snap.id), e))?;
+        let json = serde_json::to_string(snap).unwrap_or_default();
+        let ack = self
+            .store
+            .task_progress(&TaskProgressParams {
+                id: snap.id,
+                progress: snap.progress,
+                message: snap.message.clone(),
+                snapshot: json,
+                now: time::now(),
+            })
+            .await?;
+        Ok(ack.map(|a| a.cancel_requested).unwrap_or(false))
+    }
+
+    /// Whether a cancel was requested for a running task (`isCancelled()`).
+    pub async fn cancel_requested(&self, id: i64) -> Result<bool> {
+        Ok(self.require_task(id).await?.cancel_requested)
+    }
+
+    /// After the outcome is stored: the last snapshot of a task that reported
+    /// progress says how it ended.
+    fn progress_finish(&self, outcome: &Outcome) {
+        let Some(Tracked { mut tracker, reported }) = self.trackers.lock().remove(&outcome.id()) else { return };
+        if !reported {
+            return;
+        }
+        let (status, message, progress) = match outcome {
+            Outcome::Completed { message, .. } => (Status::Completed, message.clone(), Some(100)),
+            Outcome::Failed { message, .. } => (Status::Failed, message.clone(), None),
+            Outcome::Retry { message, .. } | Outcome::Released { message, .. } => (Status::Pending, message.clone(), None),
+            Outcome::Cancelled { message, .. } => (Status::Cancelled, message.clone(), None),
+        };
+        let delta = ProgressDelta {
+            status: Some(status.name().into()),
+            progress,
+            message: Some(message),
+            eta: Some("—".into()),
+            ..Default::default()
+        };
+        tracker.apply(&delta, Instant::now());
+        let _ = self.files.write(tracker.snapshot());
+    }
+
+    async fn write_final_snapshot(&self, id: i64, status: Status, message: &str) {
+        if let Ok(Some(mut snap)) = self.files.read(id) {
+            snap.status = status.name().into();
+            snap.message = message.into();
+            snap.log_lines.push(message.into());
+            let _ = self.files.write(&snap);
+        }
+    }
+
+    /// The seed's progress shape for any task: the file if there is one,
+    /// else the row's mirror, else what the row itself says.
+    pub async fn progress_of(&self, id: i64) -> Result<ProgressSnapshot> {
+        let task = self.require_task(id).await?;
+        Ok(self.snapshot_of(&task))
+    }
+
+    fn snapshot_of(&self, task: &TaskRow) -> ProgressSnapshot {
+        let from_file = self.files.read(task.id).ok().flatten();
+        let from_row = task.snapshot.as_deref().and_then(|s| serde_json::from_str::<ProgressSnapshot>(s).ok());
+        let mut snap = from_file.or(from_row).unwrap_or_else(|| {
+            let mut s = ProgressSnapshot::new(task.id, &task.identifier, &task.action, task.status_text());
+            s.message = task.message.clone().unwrap_or_default();
+            s
+        });
+        // The row is the truth for status and final progress; the file may
+        // lag behind by one throttle interval.
+        snap.status = task.status_text().into();
+        if task.status == Status::Completed.code() {
+            snap.progress = 100;
+            snap.eta = "—".into();
+        } else if snap.progress < task.progress {
+            snap.progress = task.progress;
+        }
+        if let Some(m) = &task.message {
+            if Status::from_code(task.status).map(|s| s.is_finished() || s == Status::Pending).unwrap_or(false) {
+                snap.message = m.clone();
+            }
+        }
+        snap
+    }
+
+    // ---- workers -----------------------------------------------------------
+
+    /// A worker row by identifier, through the cache.
+    pub async fn worker(&self, identifier: &str) -> Result<Option<WorkerRow>> {
+        if let Some(hit) = self.cache.lock().get(identifier, Instant::now()) {
+            return Ok(hit);
+        }
+        let row = self.store.worker_get(identifier).await?;
+        self.cache.lock().insert(identifier.to_string(), row.clone(), Instant::now());
+        Ok(row)
+    }
+
+    pub async fn register_worker(&self, info: &WorkerInfo) -> Result<Option<WorkerRow>> {
+        crate::engine::task::validate_name("identifier", &info.identifier)?;
+        let row = self.store.worker_insert(info, time::now()).await?;
+        self.invalidate_workers(Some(&info.identifier));
+        Ok(row)
+    }
+
+    pub async fn update_worker_info(&self, id: i64, info: &WorkerInfo) -> Result<bool> {
+        let ok = self.store.worker_update_info(id, info, time::now()).await?;
+        self.invalidate_workers(None);
+        Ok(ok)
+    }
+
+    /// False when no worker has this identifier.
+    pub async fn set_worker_active(&self, identifier: &str, active: bool) -> Result<bool> {
+        let q = Query::new(Table::Workers).where_eq("identifier", Value::Text(identifier.to_string()))?;
+        let n = self.store.update(&q, &[("active", Value::Bool(active))], time::now()).await?;
+        self.invalidate_workers(Some(identifier));
+        if active && n > 0 {
+            // Tasks that were waiting for this worker may run now.
+            let q = Query::new(Table::Tasks)
+                .where_eq("identifier", Value::Text(identifier.to_string()))?
+                .where_eq("status", Value::Int(Status::Pending.code()))?;
+            self.store.update(&q, &[("status", Value::Int(Status::Pending.code()))], time::now()).await?;
+        }
+        Ok(n > 0)
+    }
+
+    pub fn invalidate_workers(&self, identifier: Option<&str>) {
+        let mut c = self.cache.lock();
+        match identifier {
+            Some(i) => {
+                c.invalidate(i);
+            }
+            None => {
+                c.clear();
+            }
+        }
+    }
+
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.lock().stats()
+    }
+
+    /// Changes whenever a cached worker may have changed, so the PHP face
+    /// can drop the worker instances it keeps.
+    pub fn cache_generation(&self) -> u64 {
+        self.cache.lock().generation()
+    }
+
+    pub fn files(&self) -> &ProgressFiles {
+        &self.files
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        time::now()
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Values written through `update()`: the engine refuses what would break
+/// its own invariants (an unknown status code, a priority it cannot order).
+fn validate_column_value(table: Table, col: &str, v: &Value) -> Result<()> {
+    match (table, col, v) {
+        (Table::Tasks, "status", Value::Int(code)) if Status::from_code(*code).is_none() => Err(Error::invalid(
+            "status",
+            format!("{code} is not a task status; use 10 pending, 15 preparing, 20 running, 30 completed, 40 failed or 50 cancelled"),
+        )),
+        (Table::Tasks, "status", Value::Int(_)) => Ok(()),
+        (Table::Tasks, "status", other) => Err(Error::invalid("status", format!("must be an integer, got {other:?}"))),
+        (Table::Tasks, "priority", Value::Text(p)) if crate::engine::task::Priority::parse(p).is_some() => Ok(()),
+        (Table::Tasks, "priority", other) => Err(Error::invalid("priority", format!("must be 'low', 'normal' or 'high', got {other:?}"))),
+        (Table::Tasks, "progress", Value::Int(p)) if !(0..=100).contains(p) => {
+            Err(Error::invalid("progress", format!("must be between 0 and 100, got {p}")))
+        }
+        (Table::Tasks, "identifier" | "action", Value::Text(s)) => crate::engine::task::validate_name(col, s),
+        (Table::Tasks, "identifier" | "action", _) => Err(Error::invalid(col, "must be a non-empty string")),
+        (Table::Tasks, "attempts" | "max_attempts" | "progress", v) if !matches!(v, Value::Int(_)) => {
+            Err(Error::invalid(col, format!("must be an integer, got {v:?}")))
+        }
+        _ => Ok(()),
+    }
+}

@@ -94,3 +94,37 @@ pub struct WorkerInfo {
     pub description: String,
     pub icon: String,
 }
+
+impl WorkerRow {
+    /// Mirrors a written column into the in-memory row.
+    pub fn set(&mut self, column: &str, v: &Value) {
+        let text = |v: &Value| match v {
+            Value::Text(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Bool(b) => (*b as i64).to_string(),
+            Value::Null => String::new(),
+        };
+        let int = |v: &Value| match v {
+            Value::Int(i) => *i,
+            Value::Bool(b) => *b as i64,
+            Value::Float(f) => *f as i64,
+            Value::Text(s) => s.parse().unwrap_or(0),
+            Value::Null => 0,
+        };
+        match column {
+            "uuid" => self.uuid = if matches!(v, Value::Null) { None } else { Some(text(v)) },
+            "identifier" => self.identifier = text(v),
+            "scope" => self.scope = text(v),
+            "class" => self.class = text(v),
+            "active" => self.active = int(v) != 0,
+            "position" => self.position = int(v),
+            "settings" => self.settings = text(v),
+            "hidden" => self.hidden = int(v),
+            "title" => self.title = text(v),
+            "description" => self.description = text(v),
+            "icon" => self.icon = text(v),
+            _ => {}
+        }
+    }
+}

@@ -145,6 +145,8 @@ pub trait Store: Send + Sync {
     async fn task_select(&self, q: &Query) -> StoreResult<Vec<TaskRow>>;
     /// Claims up to `limit` due tasks, highest priority then oldest first.
     async fn task_claim(&self, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>>;
+    /// Claims one given task if it is still pending (`sTask::execute`).
+    async fn task_claim_id(&self, id: i64, p: &TaskClaimParams) -> StoreResult<Option<TaskRow>>;
     async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<()>;
     async fn task_progress(&self, p: &TaskProgressParams) -> StoreResult<Option<ProgressAck>>;
     async fn task_cancel(&self, id: i64, now: Timestamp) -> StoreResult<CancelOutcome>;

@@ -47,6 +47,7 @@ struct Statements {
     insert_task: Arc<str>,
     get_task: Arc<str>,
     claim: Arc<str>,
+    claim_id: Arc<str>,
     finish_completed: Arc<str>,
     finish_retry: Arc<str>,
     finish_failed: Arc<str>,
@@ -87,6 +88,10 @@ impl Statements {
                  lease_owner = ?2, lease_expires_at = ?3, cancel_requested = 0 \
                  WHERE status = 10 AND id IN (SELECT id FROM {t} WHERE status = 10 AND \
                  (available_at IS NULL OR available_at <= ?1) ORDER BY priority_rank, id LIMIT ?4) RETURNING *"
+            )),
+            claim_id: s(format!(
+                "UPDATE {t} SET status = 20, attempts = attempts + 1, started_at = ?1, updated_at = ?1, \
+                 lease_owner = ?2, lease_expires_at = ?3, cancel_requested = 0 WHERE id = ?4 AND status = 10 RETURNING *"
             )),
             // Edge Finished. Guarded: only a task still held (15/20) moves, so
             // what the worker decided itself (markFailed...) stands; a worker
@@ -467,6 +472,18 @@ impl Store for SqliteStore {
         let mut tasks = rows.iter().map(task_from_row).collect::<Result<Vec<_>, _>>().map_err(classify)?;
         tasks.sort_by_key(|t| (Priority::rank_of_name(&t.priority), t.id));
         Ok(tasks)
+    }
+
+    async fn task_claim_id(&self, id: i64, p: &TaskClaimParams) -> StoreResult<Option<TaskRow>> {
+        let row = q(&self.st.claim_id)
+            .bind(ts(&p.now))
+            .bind(&p.owner)
+            .bind(ts(&p.lease_expires_at))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(task_from_row).transpose().map_err(classify)
     }
 
     async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<()> {

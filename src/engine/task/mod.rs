@@ -220,3 +220,64 @@ pub fn validate_name(field: &str, value: &str) -> crate::engine::Result<()> {
     }
     Ok(())
 }
+
+fn as_ts(v: &Value) -> Option<Timestamp> {
+    match v {
+        Value::Text(s) => time::from_db(s),
+        _ => None,
+    }
+}
+
+fn as_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Text(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Bool(b) => Some((*b as i64).to_string()),
+    }
+}
+
+fn as_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        Value::Bool(b) => Some(*b as i64),
+        Value::Float(f) => Some(*f as i64),
+        Value::Text(s) => s.parse().ok(),
+        Value::Null => None,
+    }
+}
+
+impl TaskRow {
+    /// Mirrors a written column into the in-memory row (after the engine
+    /// accepted the value), so the PHP object reads back what it wrote.
+    pub fn set(&mut self, column: &str, v: &Value) {
+        match column {
+            "identifier" => self.identifier = as_text(v).unwrap_or_default(),
+            "action" => self.action = as_text(v).unwrap_or_default(),
+            "status" => self.status = as_int(v).unwrap_or(self.status),
+            "message" => self.message = as_text(v),
+            "started_by" => self.started_by = as_int(v),
+            "meta" => self.meta = as_text(v),
+            "result" => self.result = as_text(v),
+            "start_at" => self.start_at = as_ts(v),
+            "finished_at" => self.finished_at = as_ts(v),
+            "attempts" => self.attempts = as_int(v).unwrap_or(0),
+            "max_attempts" => self.max_attempts = as_int(v).unwrap_or(DEFAULT_MAX_ATTEMPTS),
+            "priority" => self.priority = as_text(v).unwrap_or_else(|| "normal".into()),
+            "progress" => self.progress = as_int(v).unwrap_or(0),
+            "created_at" => self.created_at = as_ts(v),
+            "updated_at" => self.updated_at = as_ts(v),
+            "started_at" => self.started_at = as_ts(v),
+            "duration" => {
+                self.duration = match v {
+                    Value::Float(f) => Some(*f),
+                    other => as_int(other).map(|i| i as f64),
+                }
+            }
+            "peak_memory" => self.peak_memory = as_int(v),
+            "last_error" => self.last_error = as_text(v),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The configuration the PHP process is running with, and its engine.
+
+use crate::engine::api::Engine;
+use crate::engine::config::{ConfigureArgs, Settings, Sources, INI_NAMES};
+use crate::runtime;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::flags::IniEntryPermission;
+use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef, IniEntryDefs};
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+static INI_ENTRIES: IniEntryDefs<7> = IniEntryDefs::new([
+    IniEntryDef::new(c"stask.dsn", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.storage_path", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.table_prefix", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.base_path", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.retry_base_delay", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.progress_interval", c"", IniEntryPermission::All),
+    IniEntryDef::end(),
+]);
+
+pub fn register_ini(module_number: i32) {
+    IniEntryDef::register(INI_ENTRIES.as_slice(), module_number);
+}
+
+struct Context {
+    configured: Option<ConfigureArgs>,
+    resolved: Option<Settings>,
+}
+
+static CONTEXT: Mutex<Context> = Mutex::new(Context { configured: None, resolved: None });
+
+fn sources(configured: Option<ConfigureArgs>) -> Sources {
+    let all = ExecutorGlobals::get().ini_values();
+    let ini = INI_NAMES
+        .iter()
+        .filter_map(|n| all.get(*n).cloned().flatten().map(|v| (n.to_string(), v)))
+        .collect();
+    let env = std::env::vars().filter(|(k, _)| k.starts_with("STASK_")).collect();
+    Sources { ini, env, configured, cwd: std::env::current_dir().unwrap_or_else(|_| "/".into()) }
+}
+
+/// `sTask::configure()`: validated now, so a bad array fails at boot.
+pub fn configure(args: ConfigureArgs) -> PhpResult<Settings> {
+    let settings = sources(Some(args.clone())).resolve()?;
+    let mut c = CONTEXT.lock();
+    c.configured = Some(args);
+    c.resolved = Some(settings.clone());
+    Ok(settings)
+}
+
+pub fn settings() -> PhpResult<Settings> {
+    let configured = {
+        let c = CONTEXT.lock();
+        if let Some(s) = &c.resolved {
+            return Ok(s.clone());
+        }
+        c.configured.clone()
+    };
+    let s = sources(configured).resolve()?;
+    CONTEXT.lock().resolved = Some(s.clone());
+    Ok(s)
+}
+
+/// The engine of the current settings (opened, and migrated for SQLite, on
+/// first use in this process).
+pub fn engine() -> PhpResult<Arc<Engine>> {
+    Ok(runtime::engine(&settings()?)?)
+}
+
+/// Runs engine work from the PHP thread.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    runtime::block_on(f)
+}

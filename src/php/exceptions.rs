@@ -1,0 +1,136 @@
+//! The exception tree and the one mapping from engine errors to it.
+//!
+//! The classes are registered with `ClassBuilder` in module startup rather
+//! than as `#[php_class]`: that way they keep `Exception`'s own constructor
+//! and handlers, so PHP code can `new` and extend them (EXT-PHP-RS-NOTES §6).
+//!
+//! ```text
+//! Exception
+//! └── sTaskException
+//!     ├── InvalidArgumentException     bad input (names the argument)
+//!     ├── ConfigurationException       DSN, driver, paths, prefix
+//!     ├── DatabaseException            the database failed
+//!     ├── TaskNotFoundException        (code 404)
+//!     ├── TaskCancelledException       thrown inside a worker whose task was cancelled
+//!     ├── WorkerNotFoundException      (code 404)
+//!     ├── WorkerClassNotFoundException (code 500)
+//!     └── WorkerInvalidInterfaceException (code 500)
+//! ```
+
+use crate::engine::Error;
+use ext_php_rs::builders::ClassBuilder;
+use ext_php_rs::exception::PhpException;
+use ext_php_rs::zend::{ce, ClassEntry};
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+const NS: &str = "Seiger\\sTask\\Exceptions\\";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Base,
+    InvalidArgument,
+    Configuration,
+    Database,
+    TaskNotFound,
+    TaskCancelled,
+    WorkerNotFound,
+    WorkerClassNotFound,
+    WorkerInvalidInterface,
+}
+
+const ALL: [(Kind, &str); 9] = [
+    (Kind::Base, "sTaskException"),
+    (Kind::InvalidArgument, "InvalidArgumentException"),
+    (Kind::Configuration, "ConfigurationException"),
+    (Kind::Database, "DatabaseException"),
+    (Kind::TaskNotFound, "TaskNotFoundException"),
+    (Kind::TaskCancelled, "TaskCancelledException"),
+    (Kind::WorkerNotFound, "WorkerNotFoundException"),
+    (Kind::WorkerClassNotFound, "WorkerClassNotFoundException"),
+    (Kind::WorkerInvalidInterface, "WorkerInvalidInterfaceException"),
+];
+
+static ENTRIES: [AtomicPtr<ClassEntry>; 9] = [const { AtomicPtr::new(std::ptr::null_mut()) }; 9];
+
+fn slot(kind: Kind) -> usize {
+    ALL.iter().position(|(k, _)| *k == kind).unwrap_or(0)
+}
+
+pub fn class_entry(kind: Kind) -> &'static ClassEntry {
+    let p = ENTRIES[slot(kind)].load(Ordering::Acquire);
+    if p.is_null() {
+        ce::exception()
+    } else {
+        unsafe { &*p }
+    }
+}
+
+fn base_ce() -> &'static ClassEntry {
+    class_entry(Kind::Base)
+}
+
+macro_rules! keep {
+    ($($i:literal),*) => {
+        /// `registration` takes a plain `fn`, so one per slot.
+        const KEEPERS: [fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables); 9] = [$(|ce, tables| {
+            ENTRIES[$i].store(ce as *mut ClassEntry, Ordering::Release);
+            // The engine keeps pointing into the tables for the process life.
+            std::mem::forget(tables);
+        }),*];
+    };
+}
+keep!(0, 1, 2, 3, 4, 5, 6, 7, 8);
+
+/// Module startup: registers the tree, base first.
+pub fn register() -> bool {
+    for (i, (kind, name)) in ALL.iter().enumerate() {
+        let full = format!("{NS}{name}");
+        let builder = ClassBuilder::new(full);
+        let builder = if *kind == Kind::Base {
+            builder.extends((ce::exception, "\\Exception"))
+        } else {
+            builder.extends((base_ce, "\\Seiger\\sTask\\Exceptions\\sTaskException"))
+        };
+        let r = builder.registration(KEEPERS[i]).register();
+        if r.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+pub fn throw(kind: Kind, message: impl Into<String>) -> PhpException {
+    let code = match kind {
+        Kind::TaskNotFound | Kind::WorkerNotFound => 404,
+        Kind::WorkerClassNotFound | Kind::WorkerInvalidInterface => 500,
+        Kind::InvalidArgument => 400,
+        _ => 0,
+    };
+    PhpException::new(message.into(), code, class_entry(kind))
+}
+
+pub fn invalid(field: &str, reason: impl std::fmt::Display) -> PhpException {
+    throw(Kind::InvalidArgument, format!("Invalid {field}: {reason}"))
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+impl From<Error> for PhpException {
+    fn from(e: Error) -> Self {
+        let kind = match &e {
+            Error::InvalidArgument { .. } | Error::InvalidTransition { .. } => Kind::InvalidArgument,
+            Error::Configuration(_) => Kind::Configuration,
+            Error::TaskNotFound(_) => Kind::TaskNotFound,
+            Error::WorkerNotFound(_) => Kind::WorkerNotFound,
+            Error::Store(_) => Kind::Database,
+            Error::Io { .. } => Kind::Base,
+        };
+        throw(kind, capitalize(&e.to_string()))
+    }
+}

@@ -1,0 +1,238 @@
+//! Running tasks on the PHP thread: resolve the worker, call it, turn what
+//! happened into an outcome, store outcomes in batches.
+//!
+//! Only this thread calls PHP; every database call is a short `block_on`
+//! between PHP calls, never around one (a worker re-enters the extension
+//! through `pushProgress`).
+
+use crate::engine::api::{Attempt, Engine, WorkerLookup};
+use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
+use crate::engine::query::{Query, Table, Value};
+use crate::engine::store::Outcome;
+use crate::engine::task::TaskRow;
+use crate::php::context::block_on;
+use crate::php::convert::{json_text_to_zval, value_to_zval};
+use crate::php::task_model::TaskModel;
+use crate::php::workers::cached_instance;
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::types::{ZendCallable, Zval};
+use ext_php_rs::zend::{try_catch, ExecutorGlobals};
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+/// What the caller must do after a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// The worker called `exit()`: the attempt is recorded, and the pending
+    /// UnwindExit must reach PHP so the process ends as asked.
+    Exit,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub processed: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub retried: i64,
+    pub cancelled: i64,
+    pub waiting: i64,
+}
+
+impl Tally {
+    fn count(&mut self, o: &Outcome) {
+        self.processed += 1;
+        match o {
+            Outcome::Completed { .. } => self.completed += 1,
+            Outcome::Failed { .. } => self.failed += 1,
+            Outcome::Retry { .. } => self.retried += 1,
+            Outcome::Cancelled { .. } => self.cancelled += 1,
+            Outcome::Released { .. } => {
+                self.waiting += 1;
+                self.processed -= 1;
+            }
+        }
+    }
+}
+
+fn php_call(name: &str, args: Vec<&dyn ext_php_rs::convert::IntoZvalDyn>) -> Option<Zval> {
+    ZendCallable::try_from_name(name).ok()?.try_call(args).ok()
+}
+
+fn peak_memory() -> i64 {
+    php_call("memory_get_peak_usage", vec![]).and_then(|z| z.long()).unwrap_or(0)
+}
+
+fn exception_is_exit() -> bool {
+    ExecutorGlobals::get().exception().and_then(|e| e.get_class_name().ok()).map(|n| n == "UnwindExit").unwrap_or(false)
+}
+
+/// The message of the last PHP error (for fatal errors).
+fn last_error_message() -> String {
+    php_call("error_get_last", vec![])
+        .and_then(|z| z.array().and_then(|a| a.get("message").and_then(|m| m.string())))
+        .unwrap_or_else(|| "the worker stopped with a fatal error".into())
+}
+
+/// `task{Studly}` from an action: lowercased, `-`/`_` as word breaks.
+pub fn action_method(action: &str) -> String {
+    let mut out = String::from("task");
+    for word in action.split(['-', '_', ' ']).filter(|w| !w.is_empty()) {
+        let lower = word.to_lowercase();
+        let mut c = lower.chars();
+        if let Some(f) = c.next() {
+            out.extend(f.to_uppercase());
+            out.push_str(c.as_str());
+        }
+    }
+    out
+}
+
+/// Runs one claimed task and returns its outcome (not yet stored).
+pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> PhpResult<(Outcome, Flow)> {
+    let lookup = block_on(engine.lookup_worker(&task.identifier))?;
+    let row = match lookup {
+        WorkerLookup::Missing => return Ok((engine.missing_worker_outcome(task), Flow::Continue)),
+        WorkerLookup::Inactive(_) => return Ok((engine.inactive_worker_outcome(task), Flow::Continue)),
+        WorkerLookup::Native => return Ok((run_system(engine, task), Flow::Continue)),
+        WorkerLookup::Class(row) => row,
+    };
+    let worker = match cached_instance(&row.class, engine.cache_generation()) {
+        Ok(Some(w)) => w,
+        Ok(None) => {
+            let attempt = Attempt::Threw {
+                class: String::new(),
+                message: format!(
+                    "worker class {} of '{}' cannot be loaded; check the autoloader or run sTask::cleanOrphanedWorkers()",
+                    row.class, row.identifier
+                ),
+            };
+            return Ok((engine.outcome(task, attempt, 0.0, 0, rand::random()), Flow::Continue));
+        }
+        Err(e) => {
+            let attempt = Attempt::Threw { class: String::new(), message: format!("{e:?}") };
+            return Ok((engine.outcome(task, attempt, 0.0, 0, rand::random()), Flow::Continue));
+        }
+    };
+
+    engine.progress_begin(task);
+    let task_zv = TaskModel::from_row(task.clone()).into_zval(false)?;
+    let meta = match task.meta.as_deref() {
+        Some(m) => {
+            let z = json_text_to_zval(m)?;
+            if z.is_array() { z } else { Zval::new_array() }
+        }
+        None => Zval::new_array(),
+    };
+    let action = value_to_zval(&Value::Text(task.action.clone()));
+    let has_invoke = worker.object().map(|o| o.get_class_entry()).map(|ce| method_exists(ce.name().unwrap_or_default(), "invokeAction")).unwrap_or(false);
+    let direct = action_method(&task.action);
+
+    let _ = php_call("memory_reset_peak_usage", vec![]);
+    let started = Instant::now();
+    let call = try_catch(AssertUnwindSafe(|| {
+        let obj = worker.object().expect("worker is an object");
+        if has_invoke {
+            let _ = obj.try_call_method("invokeAction", vec![&action, &task_zv, &meta]);
+        } else {
+            // Workers that implement only TaskInterface: dispatch here.
+            let _ = obj.try_call_method(&direct, vec![&task_zv, &meta]);
+        }
+    }));
+    let duration = started.elapsed().as_secs_f64();
+    let peak = peak_memory();
+
+    if call.is_err() {
+        // A fatal error (memory_limit, E_ERROR) jumped over the worker.
+        // Record this attempt, then let PHP continue its shutdown.
+        let attempt = Attempt::Aborted { reason: format!("fatal error: {}", last_error_message()) };
+        let o = engine.outcome(task, attempt, duration, peak, rand::random());
+        pending.push(o);
+        let _ = block_on(engine.finish(pending));
+        pending.clear();
+        unsafe { ext_php_rs::zend::bailout() };
+    }
+    if ExecutorGlobals::has_exception() {
+        if exception_is_exit() {
+            let attempt = Attempt::Aborted { reason: "the worker called exit()".into() };
+            return Ok((engine.outcome(task, attempt, duration, peak, rand::random()), Flow::Exit));
+        }
+        let ex = ExecutorGlobals::take_exception().expect("an exception is pending");
+        let class = ex.get_class_name().unwrap_or_default();
+        let message = ex.try_call_method("getMessage", vec![]).ok().and_then(|m| m.string()).unwrap_or_default();
+        let attempt = if class == "Seiger\\sTask\\Exceptions\\TaskCancelledException" {
+            Attempt::Cancelled
+        } else {
+            let file = ex.try_call_method("getFile", vec![]).ok().and_then(|m| m.string()).unwrap_or_default();
+            let line = ex.try_call_method("getLine", vec![]).ok().and_then(|m| m.long()).unwrap_or(0);
+            let base = file.rsplit('/').next().unwrap_or_default().to_string();
+            let message = if base.is_empty() { message } else { format!("{message} @ {base}:{line}") };
+            Attempt::Threw { class, message }
+        };
+        return Ok((engine.outcome(task, attempt, duration, peak, rand::random()), Flow::Continue));
+    }
+    Ok((engine.outcome(task, Attempt::Returned, duration, peak, rand::random()), Flow::Continue))
+}
+
+fn method_exists(class: &str, method: &str) -> bool {
+    php_call("method_exists", vec![&class.to_string(), &method.to_string()]).map(|z| z.is_true()).unwrap_or(false)
+}
+
+/// The native `system` worker. Its one action, `cleanup` (the seed's
+/// Example 4), runs on the runtime; meta `older_than_days`, `clean_cache`.
+fn run_system(engine: &Engine, task: &TaskRow) -> Outcome {
+    let started = Instant::now();
+    let meta: serde_json::Value = task.meta.as_deref().and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default();
+    let attempt = match task.action.as_str() {
+        "cleanup" => {
+            let config = CleanerConfig {
+                older_than_days: meta.get("older_than_days").and_then(|v| v.as_i64()).unwrap_or(30),
+                clean_cache: meta.get("clean_cache").and_then(|v| v.as_bool()).unwrap_or(false),
+                ..Default::default()
+            };
+            let run = async {
+                let report = Cleaner::new(engine, config)?.run_once().await?;
+                let q = Query::new(Table::Tasks).where_eq("id", Value::Int(task.id))?;
+                let result = serde_json::to_string(&report).unwrap_or_default();
+                engine.update(&q, &[("result", Value::Text(result))]).await?;
+                Ok::<_, crate::engine::Error>(())
+            };
+            match block_on(run) {
+                Ok(()) => Attempt::Returned,
+                Err(e) => Attempt::Threw { class: String::new(), message: e.to_string() },
+            }
+        }
+        other => Attempt::Threw {
+            class: String::new(),
+            message: format!("the system worker has no action '{other}'; available actions: cleanup"),
+        },
+    };
+    engine.outcome(task, attempt, started.elapsed().as_secs_f64(), 0, rand::random())
+}
+
+/// Runs claimed tasks in order and stores their outcomes in one
+/// transaction. Stops early (after storing) when a worker called exit().
+pub fn run_batch(engine: &Engine, tasks: &[TaskRow], tally: &mut Tally) -> PhpResult<Flow> {
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    let mut flow = Flow::Continue;
+    for (i, task) in tasks.iter().enumerate() {
+        let (o, f) = run_one(engine, task, &mut outcomes)?;
+        tally.count(&o);
+        outcomes.push(o);
+        if f == Flow::Exit {
+            // Hand the rest back untouched so another run takes them.
+            for rest in &tasks[i + 1..] {
+                outcomes.push(Outcome::Released {
+                    id: rest.id,
+                    message: "Released: the worker process is exiting".into(),
+                    available_at: engine.now(),
+                });
+            }
+            flow = Flow::Exit;
+            break;
+        }
+    }
+    block_on(engine.finish(&outcomes))?;
+    Ok(flow)
+}

@@ -1,0 +1,442 @@
+//! `Seiger\sTask\Facades\sTask`: the static API of the seed. Each method
+//! converts its arguments, calls the engine, and converts the result.
+
+#![allow(non_snake_case)]
+
+use crate::engine::config::ConfigureArgs;
+use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
+use crate::engine::metrics;
+use crate::engine::query::{Query as EngineQuery, Table, Value};
+use crate::engine::task::NewTask;
+use crate::php::collection::Collection;
+use crate::php::columns::priority_arg;
+use crate::php::context::{self, block_on, engine};
+use crate::php::convert::{describe, id_arg, int_arg, json_to_zval, key_string, string_arg, zval_to_json};
+use crate::php::discovery;
+use crate::php::exceptions::{invalid, throw, Kind};
+use crate::php::executor::{run_batch, run_one, Flow, Tally};
+use crate::php::task_model::{task_to_zval, TaskModel};
+use crate::php::worker_model::{worker_to_zval, WorkerModel};
+use crate::php::workers::clear_instances;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+#[php_class]
+#[php(name = "Seiger\\sTask\\Facades\\sTask")]
+pub struct Facade;
+
+/// Options of `sTask::work()`.
+#[derive(Debug, Clone)]
+struct WorkOptions {
+    max_tasks: i64,
+    max_seconds: f64,
+    sleep: f64,
+    batch: i64,
+    stop_when_empty: bool,
+}
+
+impl WorkOptions {
+    fn parse(opts: Option<&ZendHashTable>) -> PhpResult<Self> {
+        let mut o = WorkOptions { max_tasks: 0, max_seconds: 0.0, sleep: 1.0, batch: 64, stop_when_empty: false };
+        let Some(opts) = opts else { return Ok(o) };
+        for (k, v) in opts.iter() {
+            let key = key_string(&k);
+            let num = |v: &Zval, name: &str| -> PhpResult<f64> {
+                let f = v.double().or_else(|| v.long().map(|i| i as f64)).or_else(|| v.str().and_then(|s| s.trim().parse().ok()));
+                match f {
+                    Some(f) if f.is_finite() && f >= 0.0 => Ok(f),
+                    _ => Err(invalid(name, format!("must be a number >= 0, got {}", describe(v)))),
+                }
+            };
+            match key.as_str() {
+                "max_tasks" => o.max_tasks = int_arg(v, "max_tasks")?.max(0),
+                "max_seconds" | "max_time" => o.max_seconds = num(v, "max_seconds")?,
+                "sleep" => o.sleep = num(v, "sleep")?.min(60.0),
+                "batch" | "batch_size" => {
+                    let b = int_arg(v, "batch")?;
+                    if !(1..=1000).contains(&b) {
+                        return Err(invalid("batch", format!("must be between 1 and 1000, got {b}")));
+                    }
+                    o.batch = b;
+                }
+                "stop_when_empty" | "once" => o.stop_when_empty = v.coerce_to_bool(),
+                other => {
+                    return Err(invalid(
+                        "work option",
+                        format!("unknown option '{other}'; use max_tasks, max_seconds, sleep, batch or stop_when_empty"),
+                    ))
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+fn json(v: serde_json::Value) -> PhpResult<Zval> {
+    json_to_zval(&v)
+}
+
+fn tally_json(t: &Tally, started: Instant) -> serde_json::Value {
+    let elapsed = started.elapsed().as_secs_f64();
+    json!({
+        "processed": t.processed, "completed": t.completed, "failed": t.failed,
+        "retried": t.retried, "cancelled": t.cancelled, "waiting": t.waiting,
+        "seconds": (elapsed * 1000.0).round() / 1000.0,
+        "per_second": if elapsed > 0.0 { ((t.processed as f64 / elapsed) * 10.0).round() / 10.0 } else { 0.0 },
+    })
+}
+
+fn optional_int(z: Option<&Zval>, name: &str, default: i64) -> PhpResult<i64> {
+    match z {
+        Some(z) if !z.is_null() => int_arg(z, name),
+        _ => Ok(default),
+    }
+}
+
+/// A stop requested by SIGTERM/SIGINT while `work()` runs.
+mod stop {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static REQUESTED: AtomicBool = AtomicBool::new(false);
+    static LISTENING: AtomicBool = AtomicBool::new(false);
+
+    pub fn requested() -> bool {
+        REQUESTED.load(Ordering::Relaxed)
+    }
+
+    pub fn reset() {
+        REQUESTED.store(false, Ordering::Relaxed);
+    }
+
+    /// Listens once per process; PHP's own handlers cannot run while the
+    /// PHP thread waits inside the extension.
+    pub fn listen() {
+        if LISTENING.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let h = crate::runtime::handle();
+        let _guard = h.enter();
+        use tokio::signal::unix::{signal, SignalKind};
+        for kind in [SignalKind::terminate(), SignalKind::interrupt()] {
+            if let Ok(mut s) = signal(kind) {
+                h.spawn(async move {
+                    while s.recv().await.is_some() {
+                        REQUESTED.store(true, Ordering::SeqCst);
+                    }
+                });
+            }
+        }
+    }
+}
+
+#[php_impl]
+impl Facade {
+    /// Queues a task. Rejects an empty identifier or action and an unknown
+    /// priority; the worker need not exist yet (its task waits or fails
+    /// with a message saying what to do).
+    pub fn create(
+        identifier: &Zval,
+        action: &Zval,
+        data: Option<&Zval>,
+        priority: Option<&Zval>,
+        userId: Option<&Zval>,
+    ) -> PhpResult<TaskModel> {
+        let mut t = NewTask::new(string_arg(identifier, "identifier")?, string_arg(action, "action")?);
+        t.meta = Some(match data {
+            Some(d) if !d.is_null() => {
+                if !d.is_array() {
+                    return Err(invalid("data", format!("must be an array, got {}", describe(d))));
+                }
+                zval_to_json(d, "data")?.to_string()
+            }
+            _ => "[]".into(),
+        });
+        if let Some(p) = priority.filter(|p| !p.is_null()) {
+            t.priority = priority_arg(p)?;
+        }
+        t.started_by = match userId {
+            Some(u) if !u.is_null() => Some(int_arg(u, "userId")?),
+            _ => None,
+        };
+        Ok(TaskModel::from_row(block_on(engine()?.create_task(t))?))
+    }
+
+    /// Runs one pending task now, in this process. True when it completed.
+    pub fn execute(task: &Zval) -> PhpResult<bool> {
+        let id = match task.object() {
+            Some(o) => o.try_call_method("getKey", vec![])?.long().ok_or_else(|| invalid("task", "expected an sTaskModel or an id"))?,
+            None => id_arg(task, "task")?,
+        };
+        let e = engine()?;
+        let Some(row) = block_on(e.claim_one(id))? else {
+            block_on(e.require_task(id))?;
+            return Ok(false);
+        };
+        let mut pending = Vec::new();
+        let (outcome, _flow) = run_one(&e, &row, &mut pending)?;
+        let ok = matches!(outcome, crate::engine::store::Outcome::Completed { .. });
+        block_on(e.finish(&[outcome]))?;
+        Ok(ok)
+    }
+
+    /// Works the tasks that are due now, claiming `batchSize` at a time
+    /// (default 10). Returns how many were processed.
+    pub fn process_pending_tasks(batchSize: Option<&Zval>) -> PhpResult<i64> {
+        let batch = optional_int(batchSize, "batchSize", 10)?;
+        if !(1..=1000).contains(&batch) {
+            return Err(invalid("batchSize", format!("must be between 1 and 1000, got {batch}")));
+        }
+        let e = engine()?;
+        // Bounded by what was due at the start, so tasks that enqueue
+        // tasks (or retry at once) cannot keep this call running forever.
+        let due = block_on(e.count(&EngineQuery::new(Table::Tasks).where_eq("status", Value::Int(10))?))?;
+        let mut tally = Tally::default();
+        let mut claimed = 0;
+        while claimed < due {
+            let tasks = block_on(e.claim(batch.min(due - claimed)))?;
+            if tasks.is_empty() {
+                break;
+            }
+            claimed += tasks.len() as i64;
+            if run_batch(&e, &tasks, &mut tally)? == Flow::Exit {
+                break;
+            }
+        }
+        Ok(tally.processed)
+    }
+
+    /// The worker loop (artisan `stask:worker` / `stask:work`). Options:
+    /// max_tasks, max_seconds, sleep (idle wait, seconds), batch,
+    /// stop_when_empty. Stops on SIGTERM/SIGINT after the current batch.
+    pub fn work(options: Option<&ZendHashTable>) -> PhpResult<Zval> {
+        let o = WorkOptions::parse(options)?;
+        let e = engine()?;
+        stop::listen();
+        stop::reset();
+        let started = Instant::now();
+        let mut tally = Tally::default();
+        let mut idle = Duration::from_millis(5);
+        loop {
+            if stop::requested() {
+                break;
+            }
+            if o.max_seconds > 0.0 && started.elapsed().as_secs_f64() >= o.max_seconds {
+                break;
+            }
+            let room = if o.max_tasks > 0 { (o.max_tasks - tally.processed).min(o.batch) } else { o.batch };
+            if room <= 0 {
+                break;
+            }
+            let tasks = block_on(e.claim(room))?;
+            if tasks.is_empty() {
+                if o.stop_when_empty {
+                    break;
+                }
+                // Adaptive idle wait with jitter: quick pickup after a
+                // burst, little load when the queue stays empty.
+                let mut wait = idle.mul_f64(0.8 + 0.4 * rand::random::<f64>());
+                if o.max_seconds > 0.0 {
+                    let left = o.max_seconds - started.elapsed().as_secs_f64();
+                    wait = wait.min(Duration::from_secs_f64(left.max(0.0)));
+                }
+                block_on(async {
+                    let step = Duration::from_millis(50);
+                    let until = tokio::time::Instant::now() + wait;
+                    while tokio::time::Instant::now() < until && !stop::requested() {
+                        tokio::time::sleep(step.min(until - tokio::time::Instant::now())).await;
+                    }
+                });
+                idle = (idle * 2).min(Duration::from_secs_f64(o.sleep.max(0.005)));
+                continue;
+            }
+            idle = Duration::from_millis(5);
+            if run_batch(&e, &tasks, &mut tally)? == Flow::Exit {
+                break;
+            }
+        }
+        if tally.processed == 0 {
+            // Idle: old progress snapshots go (the seed's "cleans up when idle").
+            let _ = Cleaner::new(&e, CleanerConfig::default())?.clean_progress_files();
+        }
+        let mut report = tally_json(&tally, started);
+        report["stopped_by_signal"] = json!(stop::requested());
+        json(report)
+    }
+
+    /// Due pending tasks in the order they will run (priority, then age).
+    #[php(defaults(limit = 10))]
+    pub fn get_pending_tasks(limit: i64) -> PhpResult<Collection> {
+        let rows = block_on(engine()?.pending_tasks(limit))?;
+        Ok(Collection::from_items(rows.into_iter().map(task_to_zval).collect::<PhpResult<_>>()?))
+    }
+
+    pub fn get_stats() -> PhpResult<Zval> {
+        json(block_on(metrics::stats(&*engine()?))?)
+    }
+
+    /// Deletes completed tasks finished more than `days` ago (and their
+    /// progress files). Returns how many.
+    pub fn clean_old_tasks(days: Option<&Zval>) -> PhpResult<i64> {
+        let days = optional_int(days, "days", 30)?;
+        let e = engine()?;
+        let cleaner = Cleaner::new(&e, CleanerConfig { older_than_days: days, ..Default::default() })?;
+        Ok(block_on(cleaner.clean_tasks())? as i64)
+    }
+
+    /// Registers worker classes found through Composer and already
+    /// declared; returns the new (inactive) sWorker models.
+    pub fn discover_workers() -> PhpResult<Vec<WorkerModel>> {
+        Ok(discovery::discover(&*engine()?)?.into_iter().map(WorkerModel::from_row).collect())
+    }
+
+    pub fn rescan_workers() -> PhpResult<Vec<WorkerModel>> {
+        Ok(discovery::rescan(&*engine()?)?.into_iter().map(WorkerModel::from_row).collect())
+    }
+
+    pub fn clean_orphaned_workers() -> PhpResult<i64> {
+        discovery::clean_orphans(&*engine()?)
+    }
+
+    /// Registers one class; null when its identifier is already taken.
+    pub fn register_worker(className: &Zval) -> PhpResult<Option<WorkerModel>> {
+        let class = string_arg(className, "className")?;
+        Ok(discovery::register(&*engine()?, &class)?.map(WorkerModel::from_row))
+    }
+
+    #[php(defaults(activeOnly = false))]
+    pub fn get_workers(activeOnly: bool) -> PhpResult<Collection> {
+        use crate::engine::query::Dir;
+        let mut q = EngineQuery::new(Table::Workers).order_by("position", Dir::Asc)?.order_by("identifier", Dir::Asc)?;
+        if activeOnly {
+            q = q.where_eq("active", Value::Bool(true))?;
+        }
+        let rows = block_on(engine()?.select_workers(&q))?;
+        Ok(Collection::from_items(rows.into_iter().map(worker_to_zval).collect::<PhpResult<_>>()?))
+    }
+
+    pub fn get_worker(identifier: &Zval) -> PhpResult<Option<WorkerModel>> {
+        let id = string_arg(identifier, "identifier")?;
+        let q = EngineQuery::new(Table::Workers).where_eq("identifier", Value::Text(id))?.limit(1)?;
+        Ok(block_on(engine()?.select_workers(&q))?.into_iter().next().map(WorkerModel::from_row))
+    }
+
+    pub fn activate_worker(identifier: &Zval) -> PhpResult<bool> {
+        let id = string_arg(identifier, "identifier")?;
+        Ok(block_on(engine()?.set_worker_active(&id, true))?)
+    }
+
+    pub fn deactivate_worker(identifier: &Zval) -> PhpResult<bool> {
+        let id = string_arg(identifier, "identifier")?;
+        Ok(block_on(engine()?.set_worker_active(&id, false))?)
+    }
+
+    pub fn get_performance_metrics(hours: Option<&Zval>) -> PhpResult<Zval> {
+        let hours = optional_int(hours, "hours", 24)?;
+        json(block_on(metrics::summary(&*engine()?, hours))?)
+    }
+
+    pub fn get_worker_stats(identifier: Option<&Zval>, hours: Option<&Zval>) -> PhpResult<Zval> {
+        let identifier = match identifier {
+            Some(i) if !i.is_null() => Some(string_arg(i, "identifier")?),
+            _ => None,
+        };
+        let hours = optional_int(hours, "hours", 24)?;
+        json(block_on(metrics::worker_stats(&*engine()?, identifier.as_deref(), hours))?)
+    }
+
+    pub fn get_performance_alerts() -> PhpResult<Zval> {
+        json(block_on(metrics::alerts(&*engine()?))?)
+    }
+
+    /// The worker cache's counters (this process) and PHP's memory use.
+    pub fn get_cache_stats() -> PhpResult<Zval> {
+        let s = engine()?.cache_stats();
+        let mem = ext_php_rs::types::ZendCallable::try_from_name("memory_get_usage")?.try_call(vec![&true])?.long().unwrap_or(0);
+        json(json!({
+            "hits": s.hits, "misses": s.misses, "evictions": s.evictions, "hit_rate": s.hit_rate,
+            "cache_size": s.cache_size, "memory_usage": mem,
+        }))
+    }
+
+    pub fn clear_worker_cache(identifier: Option<&Zval>) -> PhpResult<()> {
+        let identifier = match identifier {
+            Some(i) if !i.is_null() => Some(string_arg(i, "identifier")?),
+            _ => None,
+        };
+        engine()?.invalidate_workers(identifier.as_deref());
+        clear_instances();
+        Ok(())
+    }
+
+    /// Pending tasks are cancelled at once; running ones stop at their next
+    /// progress report. False when the task has already finished.
+    pub fn cancel(id: &Zval) -> PhpResult<bool> {
+        let id = id_arg(id, "id")?;
+        Ok(block_on(engine()?.cancel(id))?)
+    }
+
+    /// Failed or cancelled tasks are queued again with one more attempt.
+    /// False for tasks in any other state.
+    pub fn retry(id: &Zval) -> PhpResult<bool> {
+        let id = id_arg(id, "id")?;
+        Ok(block_on(engine()?.retry(id))?)
+    }
+
+    /// The seed's progress shape, plus processed, total and log_lines.
+    pub fn progress(id: &Zval) -> PhpResult<Zval> {
+        let id = id_arg(id, "id")?;
+        let snap = block_on(engine()?.progress_of(id))?;
+        json(json!({
+            "success": true, "code": 200, "id": snap.id, "identifier": snap.identifier, "action": snap.action,
+            "status": snap.status, "progress": snap.progress, "processed": snap.processed, "total": snap.total,
+            "eta": snap.eta, "message": snap.message, "log_lines": snap.log_lines, "updated_at": snap.updated_at,
+        }))
+    }
+
+    pub fn version() -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    /// Takes a Laravel database connection array plus `storage_path` and
+    /// `base_path`; validated at once, connected on first use.
+    pub fn configure(connection: &ZendHashTable) -> PhpResult<()> {
+        let mut args = ConfigureArgs::new();
+        for (k, v) in connection.iter() {
+            let key = key_string(&k);
+            if v.is_null() || v.is_array() {
+                // `options` and friends: accepted, not used.
+                args.insert(key, String::new());
+                continue;
+            }
+            let text = if let Some(b) = v.bool() { (b as i64).to_string() } else { v.coerce_to_string().unwrap_or_default() };
+            args.insert(key, text);
+        }
+        context::configure(args)?;
+        clear_instances();
+        Ok(())
+    }
+
+    /// Creates or converts the tables on the configured connection.
+    pub fn migrate() -> PhpResult<()> {
+        Ok(block_on(engine()?.migrate())?)
+    }
+
+    /// The resolved configuration (no password).
+    pub fn config() -> PhpResult<Zval> {
+        let s = context::settings()?;
+        let dsn = match &s.dsn {
+            crate::engine::config::Dsn::Sqlite { path } => format!("sqlite://{}", path.display()),
+            other => format!("{}://…", other.driver_name()),
+        };
+        json(json!({
+            "driver": s.dsn.driver_name(), "dsn": dsn, "storage_path": s.storage_path, "table_prefix": s.table_prefix,
+            "base_path": s.base_path, "retry_base_delay": s.retry_base_delay.as_secs_f64(),
+        }))
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: &ZendObject) {
+    let _ = (throw(Kind::Base, ""),);
+}

@@ -1,0 +1,16 @@
+//! The PHP face: classes, conversions and the exception mapping. It holds
+//! no business rules; every method converts and delegates to the engine.
+
+pub mod collection;
+pub mod columns;
+pub mod context;
+pub mod contracts;
+pub mod convert;
+pub mod discovery;
+pub mod exceptions;
+pub mod executor;
+pub mod facade;
+pub mod query;
+pub mod task_model;
+pub mod worker_model;
+pub mod workers;

@@ -369,8 +369,8 @@ impl Store for SqliteStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
-        for stmt in MIGRATION_TABLES.replace("{prefix}", p).split(';').filter(|s| !strip_comments(s).is_empty()) {
-            sqlx::query(AssertSqlSafe(stmt.to_string())).execute(&mut *tx).await.map_err(classify)?;
+        for stmt in statements(MIGRATION_TABLES, p) {
+            sqlx::query(AssertSqlSafe(stmt)).execute(&mut *tx).await.map_err(classify)?;
         }
         tx.commit().await.map_err(classify)?;
 
@@ -413,8 +413,8 @@ impl Store for SqliteStore {
             .await
             .map_err(classify)?;
         }
-        for stmt in MIGRATION_INDEXES.replace("{prefix}", p).split(';').filter(|s| !strip_comments(s).is_empty()) {
-            sqlx::query(AssertSqlSafe(stmt.to_string())).execute(&mut *tx).await.map_err(classify)?;
+        for stmt in statements(MIGRATION_INDEXES, p) {
+            sqlx::query(AssertSqlSafe(stmt)).execute(&mut *tx).await.map_err(classify)?;
         }
         tx.commit().await.map_err(classify)?;
         Ok(())
@@ -767,6 +767,16 @@ impl Store for SqliteStore {
     }
 }
 
-fn strip_comments(stmt: &str) -> String {
-    stmt.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n").trim().to_string()
+/// The statements of a migration file, comments removed, prefix applied.
+fn statements(file: &str, prefix: &str) -> Vec<String> {
+    let text: String = file
+        .lines()
+        .map(|l| match l.find("--") {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("{prefix}", prefix);
+    text.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }

@@ -76,9 +76,6 @@ impl Engine {
                 )))
             }
         };
-        if matches!(settings.dsn, Dsn::Sqlite { .. }) {
-            store.migrate().await?;
-        }
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
         Ok(Engine {
             store,

@@ -318,6 +318,16 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(false)
             .statement_cache_capacity(256);
+        // Migrate on a connection of its own before the pool opens: SQLite
+        // checks an ON CONFLICT target against the schema a connection has
+        // cached, so pooled connections must not predate new indexes.
+        {
+            use sqlx::ConnectOptions;
+            let mut conn = opts.connect().await.map_err(classify)?;
+            migrate_on(&mut conn, prefix).await?;
+            use sqlx::Connection;
+            conn.close().await.map_err(classify)?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
@@ -328,12 +338,6 @@ impl SqliteStore {
             .await
             .map_err(classify)?;
         Ok(SqliteStore { pool, prefix: prefix.to_string(), st: Statements::new(prefix) })
-    }
-
-    async fn columns_of(&self, table: &str) -> StoreResult<Vec<String>> {
-        let sql = format!("SELECT name FROM pragma_table_info('{table}')");
-        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(classify)?;
-        rows.iter().map(|r| r.try_get::<String, _>("name").map_err(classify)).collect()
     }
 
     fn select_sql(&self, query: &crate::engine::query::Query, head: &str) -> SqlBuilder {
@@ -355,69 +359,8 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> StoreResult<()> {
-        let p = &self.prefix;
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        // Take the write lock first so two processes migrating at once queue
-        // up instead of interleaving.
-        sqlx::query(AssertSqlSafe(format!("UPDATE sqlite_master SET name = name WHERE 0")))
-            .execute(&mut *tx)
-            .await
-            .ok();
-        let existed: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{p}s_tasks'"
-        )))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(classify)?;
-        for stmt in statements(MIGRATION_TABLES, p) {
-            sqlx::query(AssertSqlSafe(stmt)).execute(&mut *tx).await.map_err(classify)?;
-        }
-        tx.commit().await.map_err(classify)?;
-
-        // A table created by the PHP package lacks the engine's columns.
-        let task_cols = self.columns_of(&format!("{p}s_tasks")).await?;
-        let converting = existed.is_some() && !task_cols.iter().any(|c| c == "available_at");
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        for (col, def) in ENGINE_TASK_COLUMNS {
-            if !task_cols.iter().any(|c| c == col) {
-                sqlx::query(AssertSqlSafe(format!("ALTER TABLE {p}s_tasks ADD COLUMN {col} {def}")))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?;
-            }
-        }
-        let worker_cols = self.columns_of(&format!("{p}s_workers")).await?;
-        for (col, def) in ENGINE_WORKER_COLUMNS {
-            if !worker_cols.iter().any(|c| c == col) {
-                sqlx::query(AssertSqlSafe(format!("ALTER TABLE {p}s_workers ADD COLUMN {col} {def}")))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?;
-            }
-        }
-        if converting {
-            // The PHP package used 10 queued, 30 preparing, 50 running,
-            // 80 completed, 100 failed. Order matters: 30 must move before 80
-            // becomes 30, and 50 before anything becomes 50.
-            for (from, to) in [(30, 15), (50, 20), (80, 30), (100, 40)] {
-                sqlx::query(AssertSqlSafe(format!("UPDATE {p}s_tasks SET status = {to} WHERE status = {from}")))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(classify)?;
-            }
-            sqlx::query(AssertSqlSafe(format!(
-                "UPDATE {p}s_tasks SET available_at = COALESCE(start_at, created_at), \
-                 priority_rank = CASE priority WHEN 'high' THEN 1 WHEN 'low' THEN 10 ELSE 5 END"
-            )))
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        }
-        for stmt in statements(MIGRATION_INDEXES, p) {
-            sqlx::query(AssertSqlSafe(stmt)).execute(&mut *tx).await.map_err(classify)?;
-        }
-        tx.commit().await.map_err(classify)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
+        migrate_on(&mut conn, &self.prefix).await
     }
 
     async fn task_insert(&self, t: &NewTask, now: Timestamp) -> StoreResult<TaskRow> {
@@ -765,6 +708,74 @@ impl Store for SqliteStore {
         let r = Self::build(b).execute(&self.pool).await.map_err(classify)?;
         Ok(r.rows_affected())
     }
+}
+
+async fn migrate_on(conn: &mut sqlx::SqliteConnection, p: &str) -> StoreResult<()> {
+    use sqlx::Connection;
+    // IMMEDIATE takes the write lock first, so two processes migrating at
+    // once queue up instead of interleaving.
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(classify)?;
+    let existed: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{p}s_tasks'"
+    )))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(classify)?;
+    for stmt in statements(MIGRATION_TABLES, p) {
+        sqlx::query(AssertSqlSafe(stmt)).execute(&mut *tx).await.map_err(classify)?;
+    }
+    tx.commit().await.map_err(classify)?;
+
+    // A table created by the PHP package lacks the engine's columns.
+    let task_cols = columns_of(&mut *conn, &format!("{p}s_tasks")).await?;
+    let converting = existed.is_some() && !task_cols.iter().any(|c| c == "available_at");
+    let mut tx = conn.begin().await.map_err(classify)?;
+    for (col, def) in ENGINE_TASK_COLUMNS {
+        if !task_cols.iter().any(|c| c == col) {
+            sqlx::query(AssertSqlSafe(format!("ALTER TABLE {p}s_tasks ADD COLUMN {col} {def}")))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+    }
+    let worker_cols = columns_of(&mut *tx, &format!("{p}s_workers")).await?;
+    for (col, def) in ENGINE_WORKER_COLUMNS {
+        if !worker_cols.iter().any(|c| c == col) {
+            sqlx::query(AssertSqlSafe(format!("ALTER TABLE {p}s_workers ADD COLUMN {col} {def}")))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+    }
+    if converting {
+        // The PHP package used 10 queued, 30 preparing, 50 running,
+        // 80 completed, 100 failed. Order matters: 30 must move before 80
+        // becomes 30, and 50 before anything becomes 50.
+        for (from, to) in [(30, 15), (50, 20), (80, 30), (100, 40)] {
+            sqlx::query(AssertSqlSafe(format!("UPDATE {p}s_tasks SET status = {to} WHERE status = {from}")))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE {p}s_tasks SET available_at = COALESCE(start_at, created_at), \
+             priority_rank = CASE priority WHEN 'high' THEN 1 WHEN 'low' THEN 10 ELSE 5 END"
+        )))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+    }
+    for stmt in statements(MIGRATION_INDEXES, p) {
+        sqlx::query(AssertSqlSafe(stmt)).execute(&mut *tx).await.map_err(classify)?;
+    }
+    tx.commit().await.map_err(classify)?;
+    Ok(())
+}
+
+async fn columns_of(conn: &mut sqlx::SqliteConnection, table: &str) -> StoreResult<Vec<String>> {
+    let sql = format!("SELECT name FROM pragma_table_info('{table}')");
+    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *conn).await.map_err(classify)?;
+    rows.iter().map(|r| r.try_get::<String, _>("name").map_err(classify)).collect()
 }
 
 /// The statements of a migration file, comments removed, prefix applied.

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 pub struct StoreError {
     kind: StoreErrorKind,
     #[source]
-    source: sqlx::Error,
+    source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +37,8 @@ pub enum StoreErrorKind {
 }
 
 impl StoreError {
-    pub fn new(kind: StoreErrorKind, source: sqlx::Error) -> Self {
-        StoreError { kind, source }
+    pub fn new(kind: StoreErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError { kind, source: source.into() }
     }
 
     pub fn kind(&self) -> StoreErrorKind {

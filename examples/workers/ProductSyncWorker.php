@@ -1,0 +1,74 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Examples\Workers;
+
+use Seiger\sTask\Models\sTaskModel;
+use Seiger\sTask\Workers\BaseWorker;
+
+/**
+ * Synchronises products from a supplier CSV (the seed's Quick Start).
+ *
+ * import: options file, delimiter (default ","), skip_first_row (default
+ *         true). Rows without a SKU are skipped; the task is finished with
+ *         the number of synced and skipped rows.
+ */
+class ProductSyncWorker extends BaseWorker
+{
+    public function identifier(): string
+    {
+        return 'product_sync';
+    }
+
+    public function scope(): string
+    {
+        return 'scommerce';
+    }
+
+    public function icon(): string
+    {
+        return '<i class="fa fa-sync"></i>';
+    }
+
+    public function description(): string
+    {
+        return 'Synchronises products from a supplier CSV file.';
+    }
+
+    public function taskImport(sTaskModel $task, array $options = []): void
+    {
+        $file = (string) ($options['file'] ?? '');
+        if ($file === '' || !is_readable($file)) {
+            $this->markFailed($task, "Import file not found: {$file}");
+
+            return;
+        }
+        $delimiter = (string) ($options['delimiter'] ?? ',');
+        $lines = array_values(array_filter(
+            file($file, FILE_IGNORE_NEW_LINES) ?: [],
+            static fn (string $l): bool => trim($l) !== ''
+        ));
+        if ($options['skip_first_row'] ?? true) {
+            array_shift($lines);
+        }
+
+        $total = count($lines);
+        $synced = 0;
+        foreach ($lines as $i => $line) {
+            $sku = trim((string) (str_getcsv($line, $delimiter)[0] ?? ''));
+            if ($sku !== '') {
+                $synced++;
+            }
+            $this->pushProgress($task, [
+                'processed' => $i + 1,
+                'total' => $total,
+                'progress' => intdiv(($i + 1) * 100, max($total, 1)),
+                'message' => "Synchronising {$sku}",
+            ]);
+        }
+        $skipped = $total - $synced;
+
+        $this->markFinished($task, null, "Synced {$synced} products ({$skipped} skipped)");
+    }
+}

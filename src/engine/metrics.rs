@@ -17,6 +17,11 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// Durations keep milliseconds: most tasks take well under a second.
+fn round_secs(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
 /// Share of finished attempts that completed. With nothing finished there is
 /// nothing to complain about, so the rate is 100 (an idle system is healthy).
 pub fn success_rate(s: &TaskSummaryRow) -> f64 {
@@ -86,9 +91,9 @@ pub async fn summary(engine: &Engine, hours: i64) -> Result<Value> {
         },
         "performance": {
             "success_rate": success_rate(&s),
-            "average_duration": round2(s.average_duration.unwrap_or(0.0)),
+            "average_duration": round_secs(s.average_duration.unwrap_or(0.0)),
             "average_memory": s.average_memory.unwrap_or(0.0).round() as i64,
-            "total_execution_time": round2(s.total_duration.unwrap_or(0.0)),
+            "total_execution_time": round_secs(s.total_duration.unwrap_or(0.0)),
             "error_rate": error_rate(&s),
         },
         "workers": per_worker,
@@ -117,8 +122,8 @@ pub async fn worker_stats(engine: &Engine, identifier: Option<&str>, hours: i64)
                 "failed": s.failed,
                 "success_rate": success_rate(s),
                 "error_rate": error_rate(s),
-                "average_duration": round2(s.average_duration.unwrap_or(0.0)),
-                "total_execution_time": round2(s.total_duration.unwrap_or(0.0)),
+                "average_duration": round_secs(s.average_duration.unwrap_or(0.0)),
+                "total_execution_time": round_secs(s.total_duration.unwrap_or(0.0)),
                 "average_memory": s.average_memory.unwrap_or(0.0).round() as i64,
                 "last_execution": w.last_execution.as_ref().map(time::iso8601),
             }),

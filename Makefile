@@ -1,0 +1,53 @@
+# stask: two entry points for a fresh Debian 12 machine.
+#   make demo   builds the extension (release) and runs the SQLite demo
+#   make test   runs every test (Rust engine tests, PHPUnit with the built extension, stub drift)
+SHELL := /bin/bash
+PHP ?= php
+DEBUG_LIB := $(CURDIR)/target/debug/libstask.so
+RELEASE_LIB := $(CURDIR)/target/release/libstask.so
+APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon sqlite3
+
+.PHONY: deps build release demo test test-rust test-php stubs stubs-check bench clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@command -v cargo >/dev/null || { echo "cargo is required (rustup)"; exit 1; }
+
+build: deps
+	cargo build --locked
+
+release: deps
+	cargo build --release --locked
+
+demo: release
+	$(PHP) -d extension=$(RELEASE_LIB) demo/demo.php
+
+test: deps test-rust build stubs-check test-php
+
+test-rust:
+	cargo test --locked
+
+test-php: build
+	STASK_LIB=$(DEBUG_LIB) tests/php/run.sh
+
+stubs: build
+	$(PHP) -d extension=$(DEBUG_LIB) tools/gen-stubs.php > stubs/stask.stub.php
+
+# The committed stubs must match what the built extension declares.
+stubs-check: build
+	@$(PHP) -d extension=$(DEBUG_LIB) tools/gen-stubs.php > target/stask.stub.php
+	@diff -u stubs/stask.stub.php target/stask.stub.php || { echo "stubs/stask.stub.php is stale: run make stubs"; exit 1; }
+	@$(PHP) -l stubs/stask.stub.php >/dev/null
+	@! grep -rn "ext_php_rs" src/engine/ || { echo "src/engine must not use ext_php_rs"; exit 1; }
+	@echo "stubs up to date"
+
+bench: release
+	$(PHP) -d extension=$(RELEASE_LIB) bench/sqlite.php
+
+clean:
+	cargo clean

@@ -1,0 +1,152 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Stask\Tests;
+
+use Carbon\Carbon;
+use Seiger\sTask\Facades\sTask;
+use Seiger\sTask\Models\sTaskModel;
+use Seiger\sTask\Models\sWorker;
+
+/**
+ * Gives every test its own SQLite database and storage folder under
+ * sys_get_temp_dir(), migrated. The folder is removed when the test passes
+ * and kept (its path printed by the failure message helper) when it fails.
+ */
+abstract class TestCase extends \PHPUnit\Framework\TestCase
+{
+    /** The test's root folder: stask.sqlite, storage/, base/. */
+    protected string $root;
+
+    /** The CMS storage folder (storage_path()). */
+    protected string $storage;
+
+    /** sTask's own storage folder: storage/stask (progress snapshots). */
+    protected string $staskStorage;
+
+    protected string $database;
+
+    protected function setUp(): void
+    {
+        parent::setUp();
+        $this->root = sys_get_temp_dir() . '/stask-phpunit-' . getmypid() . '-' . bin2hex(random_bytes(4));
+        $this->storage = $this->root . '/storage';
+        $this->staskStorage = $this->storage . '/stask';
+        $this->database = $this->root . '/stask.sqlite';
+        mkdir($this->staskStorage, 0775, true);
+
+        Host::$storage = $this->storage;
+        Host::$userId = 7;
+        $this->configure();
+        sTask::migrate();
+    }
+
+    protected function tearDown(): void
+    {
+        Carbon::setTestNow();
+        if (!$this->hasFailed()) {
+            self::removeTree($this->root);
+        }
+        parent::tearDown();
+    }
+
+    /** (Re)configures the extension for this test, with extra keys. */
+    protected function configure(array $extra = []): void
+    {
+        sTask::configure($extra + [
+            'driver' => 'sqlite',
+            'database' => $this->database,
+            'prefix' => '',
+            'storage_path' => $this->staskStorage,
+            'base_path' => $this->root,
+        ]);
+    }
+
+    /** Runs $code and returns what it echoed. */
+    protected function output(callable $code): string
+    {
+        ob_start();
+        try {
+            $code();
+        } finally {
+            $out = ob_get_clean();
+        }
+
+        return $out;
+    }
+
+    /** Registers a worker class and activates it. */
+    protected function activeWorker(string $class): sWorker
+    {
+        $worker = sTask::registerWorker($class);
+        $this->assertNotNull($worker, "registerWorker({$class}) returned null");
+        $this->assertTrue(sTask::activateWorker($worker->identifier));
+
+        return sTask::getWorker($worker->identifier);
+    }
+
+    protected function task(int $id): sTaskModel
+    {
+        $task = sTaskModel::find($id);
+        $this->assertNotNull($task, "task #{$id} does not exist");
+
+        return $task;
+    }
+
+    /** The progress snapshot storage/stask/{id}.json, decoded. */
+    protected function snapshot(int $id): array
+    {
+        $file = "{$this->staskStorage}/{$id}.json";
+        $this->assertFileExists($file);
+        $data = json_decode((string) file_get_contents($file), true, 512, JSON_THROW_ON_ERROR);
+        $this->assertIsArray($data);
+
+        return $data;
+    }
+
+    /**
+     * Processes pending tasks until none is due, at most $rounds times
+     * (retries come back after their backoff, so callers that expect them
+     * configure retry_base_delay 0).
+     */
+    protected function drain(int $rounds = 20): void
+    {
+        for ($i = 0; $i < $rounds; $i++) {
+            if (sTask::processPendingTasks() === 0 && sTaskModel::incomplete()->count() === 0) {
+                return;
+            }
+            usleep(20_000);
+        }
+    }
+
+    /** A CSV fixture; returns its path. */
+    protected function csv(string $path, array $rows): string
+    {
+        if (!is_dir(dirname($path))) {
+            mkdir(dirname($path), 0775, true);
+        }
+        $out = fopen($path, 'wb');
+        foreach ($rows as $row) {
+            fputcsv($out, $row);
+        }
+        fclose($out);
+
+        return $path;
+    }
+
+    protected static function removeTree(string $dir): void
+    {
+        if (!is_dir($dir)) {
+            return;
+        }
+        $items = new \RecursiveIteratorIterator(
+            new \RecursiveDirectoryIterator($dir, \FilesystemIterator::SKIP_DOTS),
+            \RecursiveIteratorIterator::CHILD_FIRST
+        );
+        foreach ($items as $item) {
+            $item->isDir() && !$item->isLink() ? rmdir($item->getPathname()) : unlink($item->getPathname());
+        }
+        rmdir($dir);
+    }
+}

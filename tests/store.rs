@@ -1,0 +1,367 @@
+//! The engine's behaviour suite. Each behaviour is written once as
+//! `async fn name(h: &Harness)`; `conformance!` turns the list into one
+//! test per backend (SQLite files here; the server backends join the list
+//! when they land). Every test gets its own database file.
+
+use stask::engine::api::{Attempt, Engine, WorkerLookup};
+use stask::engine::config::{Dsn, Settings};
+use stask::engine::progress::ProgressDelta;
+use stask::engine::query::{Query, Table, Value};
+use stask::engine::store::Outcome;
+use stask::engine::task::{NewTask, Priority, Status};
+use stask::engine::worker::WorkerInfo;
+use std::time::Duration;
+
+pub struct Harness {
+    pub engine: Engine,
+    pub dir: tempfile::TempDir,
+}
+
+impl Harness {
+    async fn sqlite() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(settings_for(dir.path())).await.unwrap();
+        Harness { engine, dir }
+    }
+
+    /// A second engine (another process, as far as the database knows) on
+    /// the same database.
+    async fn twin(&self) -> Engine {
+        Engine::open(settings_for(self.dir.path())).await.unwrap()
+    }
+
+    async fn task(&self, identifier: &str, f: impl FnOnce(&mut NewTask)) -> i64 {
+        let mut t = NewTask::new(identifier, "run");
+        f(&mut t);
+        self.engine.create_task(t).await.unwrap().id
+    }
+
+    async fn status(&self, id: i64) -> i64 {
+        self.engine.require_task(id).await.unwrap().status
+    }
+}
+
+fn settings_for(dir: &std::path::Path) -> Settings {
+    Settings {
+        dsn: Dsn::Sqlite { path: dir.join("stask.sqlite") },
+        storage_path: dir.join("storage"),
+        table_prefix: "evo_".into(),
+        base_path: dir.to_path_buf(),
+        retry_base_delay: Duration::from_secs(5),
+        progress_interval: Duration::from_millis(0),
+    }
+}
+
+fn info(identifier: &str) -> WorkerInfo {
+    WorkerInfo {
+        identifier: identifier.into(),
+        scope: "tests".into(),
+        class: format!("Tests\\{identifier}"),
+        title: identifier.into(),
+        description: String::new(),
+        icon: String::new(),
+    }
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let h = super::Harness::sqlite().await;
+                    super::$name(&h).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    claim_takes_high_priority_first_then_oldest,
+    claim_skips_tasks_scheduled_for_later,
+    claim_never_returns_a_task_twice_under_concurrency,
+    a_failed_attempt_is_retried_with_backoff_then_failed,
+    cancel_is_immediate_for_pending_and_requested_for_running,
+    cancelling_a_completed_task_changes_nothing,
+    manual_retry_queues_a_failed_task_with_one_more_attempt,
+    finishing_never_overwrites_what_the_worker_decided,
+    an_inactive_worker_makes_its_tasks_wait_without_spending_attempts,
+    progress_reaches_the_file_and_the_row_and_reports_cancel,
+    clean_old_tasks_removes_only_old_completed_tasks,
+    stats_count_every_status,
+    registering_a_worker_twice_keeps_the_first,
+    a_php_package_database_is_converted_once,
+    bad_column_values_are_refused,
+);
+
+async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
+    let low = h.task("w", |t| t.priority = Priority::Low).await;
+    let normal1 = h.task("w", |_| {}).await;
+    let high = h.task("w", |t| t.priority = Priority::High).await;
+    let normal2 = h.task("w", |_| {}).await;
+    let claimed: Vec<i64> = h.engine.claim(10).await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(claimed, vec![high, normal1, normal2, low]);
+    let row = h.engine.require_task(high).await.unwrap();
+    assert_eq!(row.status, Status::Running.code());
+    assert_eq!(row.attempts, 1);
+    assert!(row.lease_owner.is_some() && row.lease_expires_at.is_some());
+}
+
+async fn claim_skips_tasks_scheduled_for_later(h: &Harness) {
+    let later = h.task("w", |t| t.start_at = Some(chrono::Utc::now() + chrono::Duration::hours(2))).await;
+    let due = h.task("w", |t| t.start_at = Some(chrono::Utc::now() - chrono::Duration::seconds(1))).await;
+    let claimed: Vec<i64> = h.engine.claim(10).await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(claimed, vec![due]);
+    assert_eq!(h.status(later).await, Status::Pending.code());
+    // The scheduled start is kept, not overwritten by the claim.
+    assert!(h.engine.require_task(later).await.unwrap().start_at.unwrap() > chrono::Utc::now());
+}
+
+async fn claim_never_returns_a_task_twice_under_concurrency(h: &Harness) {
+    let n = 600;
+    for _ in 0..n {
+        h.task("w", |_| {}).await;
+    }
+    let mut handles = Vec::new();
+    for _ in 0..4 {
+        let e = h.twin().await;
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let got = e.claim(7).await.unwrap();
+                if got.is_empty() {
+                    break;
+                }
+                mine.extend(got.iter().map(|t| t.id));
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for hd in handles {
+        all.extend(hd.await.unwrap());
+    }
+    let total = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(total, n, "every task claimed");
+    assert_eq!(all.len(), n, "no task claimed twice");
+}
+
+async fn a_failed_attempt_is_retried_with_backoff_then_failed(h: &Harness) {
+    let id = h.task("w", |t| t.max_attempts = 2).await;
+    let task = h.engine.claim(1).await.unwrap().remove(0);
+    let boom = || Attempt::Threw { class: "RuntimeException".into(), message: "boom".into() };
+    let o = h.engine.outcome(&task, boom(), 0.5, 1024, 0.5);
+    let Outcome::Retry { available_at, .. } = &o else { panic!("expected a retry, got {o:?}") };
+    assert!(*available_at > chrono::Utc::now() + chrono::Duration::seconds(3));
+    h.engine.finish(&[o]).await.unwrap();
+    let row = h.engine.require_task(id).await.unwrap();
+    assert_eq!(row.status, Status::Pending.code());
+    assert_eq!(row.last_error.as_deref(), Some("RuntimeException: boom"));
+    assert!(row.message.unwrap().contains("Attempt 1 of 2 failed"));
+    // Not claimable before the backoff ends.
+    assert!(h.engine.claim(1).await.unwrap().is_empty());
+
+    let q = Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
+    h.engine.update(&q, &[("status", Value::Int(10))]).await.unwrap();
+    let task = h.engine.claim(1).await.unwrap().remove(0);
+    assert_eq!(task.attempts, 2);
+    let o = h.engine.outcome(&task, boom(), 0.5, 1024, 0.5);
+    assert!(matches!(o, Outcome::Failed { .. }));
+    h.engine.finish(&[o]).await.unwrap();
+    let row = h.engine.require_task(id).await.unwrap();
+    assert_eq!(row.status, Status::Failed.code());
+    assert!(row.finished_at.is_some());
+    assert_eq!(row.peak_memory, Some(1024));
+}
+
+async fn cancel_is_immediate_for_pending_and_requested_for_running(h: &Harness) {
+    let pending = h.task("w", |_| {}).await;
+    assert!(h.engine.cancel(pending).await.unwrap());
+    assert_eq!(h.status(pending).await, Status::Cancelled.code());
+
+    let running = h.task("w", |_| {}).await;
+    let task = h.engine.claim(1).await.unwrap().remove(0);
+    assert_eq!(task.id, running);
+    assert!(h.engine.cancel(running).await.unwrap());
+    assert_eq!(h.status(running).await, Status::Running.code());
+    assert!(h.engine.cancel_requested(running).await.unwrap());
+    h.engine.finish(&[h.engine.outcome(&task, Attempt::Cancelled, 0.1, 0, 0.5)]).await.unwrap();
+    assert_eq!(h.status(running).await, Status::Cancelled.code());
+
+    assert!(matches!(h.engine.cancel(999_999).await, Err(stask::engine::Error::TaskNotFound(999_999))));
+}
+
+async fn cancelling_a_completed_task_changes_nothing(h: &Harness) {
+    let id = h.task("w", |_| {}).await;
+    let task = h.engine.claim(1).await.unwrap().remove(0);
+    h.engine.finish(&[h.engine.outcome(&task, Attempt::Returned, 0.1, 0, 0.5)]).await.unwrap();
+    let before = h.engine.require_task(id).await.unwrap();
+    assert!(!h.engine.cancel(id).await.unwrap());
+    let after = h.engine.require_task(id).await.unwrap();
+    assert_eq!(before.status, after.status);
+    assert_eq!(after.status, Status::Completed.code());
+    assert_eq!(after.progress, 100);
+    assert!(!h.engine.retry(id).await.unwrap(), "a completed task is not retried");
+}
+
+async fn manual_retry_queues_a_failed_task_with_one_more_attempt(h: &Harness) {
+    let id = h.task("w", |t| t.max_attempts = 1).await;
+    let task = h.engine.claim(1).await.unwrap().remove(0);
+    let o = h.engine.outcome(&task, Attempt::Aborted { reason: "fatal error: out of memory".into() }, 0.1, 0, 0.5);
+    h.engine.finish(&[o]).await.unwrap();
+    assert_eq!(h.status(id).await, Status::Failed.code());
+    assert!(h.engine.retry(id).await.unwrap());
+    let row = h.engine.require_task(id).await.unwrap();
+    assert_eq!(row.status, Status::Pending.code());
+    assert_eq!(row.max_attempts, 2);
+    assert!(row.finished_at.is_none());
+    assert_eq!(h.engine.claim(1).await.unwrap().len(), 1);
+}
+
+async fn finishing_never_overwrites_what_the_worker_decided(h: &Harness) {
+    let id = h.task("w", |_| {}).await;
+    let task = h.engine.claim(1).await.unwrap().remove(0);
+    // The worker failed the task itself (markFailed), then threw.
+    let q = Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
+    h.engine
+        .update(&q, &[("status", Value::Int(40)), ("message", Value::Text("CSV header missing".into()))])
+        .await
+        .unwrap();
+    let o = h.engine.outcome(&task, Attempt::Threw { class: "E".into(), message: "x".into() }, 0.1, 0, 0.5);
+    h.engine.finish(&[o]).await.unwrap();
+    let row = h.engine.require_task(id).await.unwrap();
+    assert_eq!(row.status, Status::Failed.code());
+    assert_eq!(row.message.as_deref(), Some("CSV header missing"));
+}
+
+async fn an_inactive_worker_makes_its_tasks_wait_without_spending_attempts(h: &Harness) {
+    h.engine.register_worker(&info("mailer")).await.unwrap().unwrap();
+    assert!(matches!(h.engine.lookup_worker("mailer").await.unwrap(), WorkerLookup::Inactive(_)));
+    assert!(matches!(h.engine.lookup_worker("nobody").await.unwrap(), WorkerLookup::Missing));
+    assert!(matches!(h.engine.lookup_worker("system").await.unwrap(), WorkerLookup::Native));
+    let id = h.task("mailer", |_| {}).await;
+    let task = h.engine.claim(1).await.unwrap().remove(0);
+    h.engine.finish(&[h.engine.inactive_worker_outcome(&task)]).await.unwrap();
+    let row = h.engine.require_task(id).await.unwrap();
+    assert_eq!(row.status, Status::Pending.code());
+    assert_eq!(row.attempts, 0);
+    assert!(row.message.unwrap().contains("inactive"));
+    assert!(h.engine.claim(1).await.unwrap().is_empty(), "it waits before it is looked at again");
+    // Activating the worker makes its waiting tasks due at once.
+    assert!(h.engine.set_worker_active("mailer", true).await.unwrap());
+    assert!(matches!(h.engine.lookup_worker("mailer").await.unwrap(), WorkerLookup::Class(_)));
+    assert_eq!(h.engine.claim(1).await.unwrap().len(), 1);
+}
+
+async fn progress_reaches_the_file_and_the_row_and_reports_cancel(h: &Harness) {
+    let id = h.task("w", |_| {}).await;
+    let task = h.engine.claim(1).await.unwrap().remove(0);
+    h.engine.progress_begin(&task);
+    let delta = ProgressDelta { processed: Some(45), total: Some(100), message: Some("Processing items...".into()), ..Default::default() };
+    assert!(!h.engine.progress_push(id, &delta).await.unwrap());
+    let file = h.engine.files().read(id).unwrap().expect("snapshot file");
+    assert_eq!(file.progress, 45);
+    assert_eq!(file.status, "running");
+    assert_eq!(file.log_lines, vec!["Processing items...".to_string()]);
+    let row = h.engine.require_task(id).await.unwrap();
+    assert_eq!(row.progress, 45);
+    assert!(row.snapshot.unwrap().contains("Processing items"));
+
+    h.engine.cancel(id).await.unwrap();
+    let delta = ProgressDelta { progress: Some(50), ..Default::default() };
+    assert!(h.engine.progress_push(id, &delta).await.unwrap(), "the worker learns of the cancel");
+
+    h.engine.finish(&[h.engine.outcome(&task, Attempt::Cancelled, 0.1, 0, 0.5)]).await.unwrap();
+    let snap = h.engine.progress_of(id).await.unwrap();
+    assert_eq!(snap.status, "cancelled");
+}
+
+async fn clean_old_tasks_removes_only_old_completed_tasks(h: &Harness) {
+    use stask::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
+    let old = h.task("w", |_| {}).await;
+    let recent = h.task("w", |_| {}).await;
+    let failed = h.task("w", |_| {}).await;
+    let q = |id| Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
+    let long_ago = Value::Text("2020-01-01 00:00:00.000000".into());
+    h.engine.update(&q(old), &[("status", Value::Int(30)), ("finished_at", long_ago.clone())]).await.unwrap();
+    h.engine.update(&q(recent), &[("status", Value::Int(30)), ("finished_at", Value::Text(stask::engine::time::to_db(&chrono::Utc::now())))]).await.unwrap();
+    h.engine.update(&q(failed), &[("status", Value::Int(40)), ("finished_at", long_ago)]).await.unwrap();
+    let cleaner = Cleaner::new(&h.engine, CleanerConfig { older_than_days: 30, ..Default::default() }).unwrap();
+    assert_eq!(cleaner.clean_tasks().await.unwrap(), 1);
+    assert!(h.engine.find_task(old).await.unwrap().is_none());
+    assert!(h.engine.find_task(recent).await.unwrap().is_some());
+    assert!(h.engine.find_task(failed).await.unwrap().is_some());
+    assert!(Cleaner::new(&h.engine, CleanerConfig { older_than_days: -1, ..Default::default() }).is_err());
+}
+
+async fn stats_count_every_status(h: &Harness) {
+    for _ in 0..3 {
+        h.task("w", |_| {}).await;
+    }
+    let t = h.engine.claim(1).await.unwrap().remove(0);
+    h.engine.finish(&[h.engine.outcome(&t, Attempt::Returned, 2.0, 4096, 0.5)]).await.unwrap();
+    let running = h.engine.claim(1).await.unwrap();
+    assert_eq!(running.len(), 1);
+    let s = stask::engine::metrics::stats(&h.engine).await.unwrap();
+    assert_eq!((s["pending"].as_i64(), s["running"].as_i64(), s["completed"].as_i64(), s["total"].as_i64()), (Some(1), Some(1), Some(1), Some(3)));
+    let m = stask::engine::metrics::summary(&h.engine, 24).await.unwrap();
+    assert_eq!(m["performance"]["average_duration"], 2.0);
+    assert_eq!(m["performance"]["average_memory"], 4096);
+    assert_eq!(m["performance"]["success_rate"], 100.0);
+    // Nothing failed in the last hour: no alerts.
+    assert_eq!(stask::engine::metrics::alerts(&h.engine).await.unwrap(), serde_json::json!([]));
+}
+
+async fn registering_a_worker_twice_keeps_the_first(h: &Harness) {
+    let first = h.engine.register_worker(&info("product")).await.unwrap().unwrap();
+    let second = h.engine.register_worker(&info("mailer")).await.unwrap().unwrap();
+    assert!(!first.active, "new workers start inactive");
+    assert_eq!(second.position, first.position + 1);
+    assert!(h.engine.register_worker(&info("product")).await.unwrap().is_none());
+}
+
+async fn a_php_package_database_is_converted_once(h: &Harness) {
+    // Tables shaped as the PHP package's migration makes them, with its codes.
+    let path = h.dir.path().join("legacy.sqlite");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE evo_s_workers (id INTEGER PRIMARY KEY AUTOINCREMENT, uuid VARCHAR NULL, identifier VARCHAR NOT NULL UNIQUE,
+               scope VARCHAR NOT NULL DEFAULT '', class VARCHAR NOT NULL, active INTEGER NOT NULL DEFAULT 0, position INTEGER NOT NULL DEFAULT 0,
+               settings TEXT NOT NULL DEFAULT '[]', hidden INTEGER NOT NULL DEFAULT 0, created_at TEXT, updated_at TEXT);
+             CREATE TABLE evo_s_tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, identifier VARCHAR NOT NULL, action VARCHAR NOT NULL,
+               status INTEGER NOT NULL DEFAULT 10, message TEXT, started_by INTEGER, meta TEXT, result TEXT, start_at TEXT, finished_at TEXT,
+               attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL DEFAULT 3, priority VARCHAR NOT NULL DEFAULT 'normal',
+               progress INTEGER NOT NULL DEFAULT 0, created_at TEXT, updated_at TEXT);
+             INSERT INTO evo_s_tasks (identifier, action, status, priority, created_at) VALUES
+               ('a','x',10,'high','2025-01-01 10:00:00'), ('a','x',30,'normal','2025-01-01 10:00:00'), ('a','x',50,'normal','2025-01-01 10:00:00'),
+               ('a','x',80,'low','2025-01-01 10:00:00'), ('a','x',100,'normal','2025-01-01 10:00:00');",
+        )
+        .unwrap();
+    }
+    let mut s = settings_for(h.dir.path());
+    s.dsn = Dsn::Sqlite { path: path.clone() };
+    let e = Engine::open(s.clone()).await.unwrap();
+    let statuses: Vec<i64> = e.select_tasks(&Query::new(Table::Tasks)).await.unwrap().iter().map(|t| t.status).collect();
+    assert_eq!(statuses, vec![10, 15, 20, 30, 40]);
+    // Opening again converts nothing twice.
+    drop(e);
+    let e = Engine::open(s).await.unwrap();
+    let statuses: Vec<i64> = e.select_tasks(&Query::new(Table::Tasks)).await.unwrap().iter().map(|t| t.status).collect();
+    assert_eq!(statuses, vec![10, 15, 20, 30, 40]);
+    assert_eq!(e.claim(5).await.unwrap().len(), 1, "the converted pending task is claimable");
+}
+
+async fn bad_column_values_are_refused(h: &Harness) {
+    let id = h.task("w", |_| {}).await;
+    let q = Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
+    assert!(h.engine.update(&q, &[("status", Value::Int(80))]).await.is_err());
+    assert!(h.engine.update(&q, &[("priority", Value::Text("urgent".into()))]).await.is_err());
+    assert!(h.engine.update(&q, &[("progress", Value::Int(101))]).await.is_err());
+    assert!(h.engine.create_task(NewTask::new("", "run")).await.is_err());
+    assert!(h.engine.create_task(NewTask::new("w", "  ")).await.is_err());
+    assert_eq!(h.engine.require_task(id).await.unwrap().status, 10, "nothing changed");
+}

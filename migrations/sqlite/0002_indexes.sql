@@ -1,15 +1,14 @@
--- Indexes chosen for the hot queries (run after the columns exist).
+-- Indexes chosen for the hot queries (run after the columns exist). Every
+-- index is paid for on each insert and claim, so there are few:
 -- Claim: status = 10 AND available_at <= now ORDER BY priority_rank, id.
+-- Rows not yet available (scheduled, backing off) are few and filtered on
+-- the way; the rescuer reads running rows through the same index.
 CREATE INDEX IF NOT EXISTS {prefix}s_tasks_claim ON {prefix}s_tasks (status, priority_rank, id);
--- Scheduled and backed-off tasks: the claim skips rows not yet available.
-CREATE INDEX IF NOT EXISTS {prefix}s_tasks_available ON {prefix}s_tasks (status, available_at);
--- Rescue of expired leases.
-CREATE INDEX IF NOT EXISTS {prefix}s_tasks_lease ON {prefix}s_tasks (status, lease_expires_at);
--- Per-worker lists and stats, cleanup by age, dashboards by time.
+-- Per-worker lists and statistics.
 CREATE INDEX IF NOT EXISTS {prefix}s_tasks_identifier ON {prefix}s_tasks (identifier, action);
+-- Dashboards and summaries by time window.
 CREATE INDEX IF NOT EXISTS {prefix}s_tasks_created ON {prefix}s_tasks (created_at);
-CREATE INDEX IF NOT EXISTS {prefix}s_tasks_finished ON {prefix}s_tasks (status, finished_at);
--- One active task per unique key (NULL keys are not compared).
+-- One active task per unique key (rows without a key are not indexed).
 CREATE UNIQUE INDEX IF NOT EXISTS {prefix}s_tasks_unique_active ON {prefix}s_tasks (unique_key) WHERE unique_key IS NOT NULL AND status IN (10, 15, 20);
 CREATE UNIQUE INDEX IF NOT EXISTS {prefix}s_workers_identifier_unique ON {prefix}s_workers (identifier);
 CREATE INDEX IF NOT EXISTS {prefix}s_workers_order ON {prefix}s_workers (position, identifier);

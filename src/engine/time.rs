@@ -9,14 +9,24 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 pub type Timestamp = DateTime<Utc>;
 
-const FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
-
 pub fn now() -> Timestamp {
     Utc::now()
 }
 
 pub fn to_db(t: &Timestamp) -> String {
-    t.format(FORMAT).to_string()
+    use chrono::{Datelike, Timelike};
+    // Hand-written: chrono's `format` re-parses the pattern on every call,
+    // and this runs several times per task.
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond().min(999_999_999) / 1000
+    )
 }
 
 /// Parses what the database holds. Accepts the engine's own format, the PHP

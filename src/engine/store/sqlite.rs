@@ -81,11 +81,12 @@ impl Statements {
         let w = format!("{prefix}s_workers");
         let s = |sql: String| -> Arc<str> { Arc::from(sql) };
         Statements {
-            // Insert returns the whole row so the PHP model needs no second read.
+            // Only the id comes back: the caller knows every other value, and
+            // decoding the whole row costs more than the insert's own work.
             insert_task: s(format!(
                 "INSERT INTO {t} (identifier, action, status, message, started_by, meta, result, start_at, attempts, \
                  max_attempts, priority, priority_rank, progress, created_at, updated_at, available_at, unique_key) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *"
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
             )),
             get_task: s(format!("SELECT * FROM {t} WHERE id = ?")),
             // Edge Claimed. Single writer: the subquery and the update are one
@@ -365,7 +366,7 @@ impl Store for SqliteStore {
         let now_s = ts(&now);
         let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(&self.st.insert_task).map_err(classify)?;
-        stmt.query_row(
+        let id: i64 = stmt.query_row(
             params![
                 t.identifier,
                 t.action,
@@ -384,9 +385,10 @@ impl Store for SqliteStore {
                 ts(&available),
                 t.unique_key,
             ],
-            task_from_row,
+            |r| r.get(0),
         )
-        .map_err(classify)
+        .map_err(classify)?;
+        Ok(t.row(id, now, available))
     }
 
     async fn task_get(&self, id: i64) -> StoreResult<Option<TaskRow>> {

@@ -191,6 +191,38 @@ impl NewTask {
         }
     }
 
+    /// The row this task becomes once inserted with `id` at `now`.
+    pub fn row(&self, id: i64, now: Timestamp, available_at: Timestamp) -> TaskRow {
+        TaskRow {
+            id,
+            identifier: self.identifier.clone(),
+            action: self.action.clone(),
+            status: self.status.code(),
+            message: self.message.clone(),
+            started_by: self.started_by,
+            meta: self.meta.clone(),
+            result: self.result.clone(),
+            start_at: self.start_at,
+            finished_at: None,
+            attempts: 0,
+            max_attempts: self.max_attempts,
+            priority: self.priority.name().to_string(),
+            progress: self.progress,
+            created_at: Some(now),
+            updated_at: Some(now),
+            available_at: Some(available_at),
+            started_at: None,
+            duration: None,
+            peak_memory: None,
+            last_error: None,
+            cancel_requested: false,
+            lease_owner: None,
+            lease_expires_at: None,
+            snapshot: None,
+            unique_key: self.unique_key.clone(),
+        }
+    }
+
     /// Rejects what would make a task that can never run correctly.
     pub fn validate(&self) -> crate::engine::Result<()> {
         use crate::engine::Error;

@@ -38,17 +38,24 @@ function median(array $xs): float
     return $xs[intdiv(count($xs), 2)];
 }
 
-/** One-row INSERT and UPDATE transactions through PDO, WAL + synchronous=NORMAL. */
-function raw(string $file, int $n): array
+/**
+ * One-row INSERT and UPDATE transactions through PDO, WAL + synchronous=NORMAL,
+ * on a bare table, or on a table with the indexes stask's s_tasks carries
+ * (each index is one more page written per commit).
+ */
+function raw(string $file, int $n, bool $indexed = false): array
 {
     fresh($file);
     $pdo = new PDO("sqlite:$file");
     $pdo->exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL');
-    $pdo->exec('CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, status INTEGER, payload TEXT)');
-    $ins = $pdo->prepare('INSERT INTO t (status, payload) VALUES (10, ?)');
+    $pdo->exec('CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, status INTEGER, payload TEXT, identifier TEXT, created_at TEXT)');
+    if ($indexed) {
+        $pdo->exec('CREATE INDEX t_claim ON t (status, id); CREATE INDEX t_ident ON t (identifier); CREATE INDEX t_created ON t (created_at)');
+    }
+    $ins = $pdo->prepare("INSERT INTO t (status, payload, identifier, created_at) VALUES (10, ?, 'noop', ?)");
     $t = hrtime(true);
     for ($i = 0; $i < $n; $i++) {
-        $ins->execute(['{"i":' . $i . '}']);
+        $ins->execute(['{"i":' . $i . '}', date('Y-m-d H:i:s')]);
     }
     $insert = $n / ((hrtime(true) - $t) / 1e9);
     $upd = $pdo->prepare('UPDATE t SET status = 30 WHERE id = ?');
@@ -60,11 +67,14 @@ function raw(string $file, int $n): array
     return [$insert, $update];
 }
 
-$rawIns = $rawUpd = $creates = $works = [];
+$rawIns = $rawUpd = $idxIns = $idxUpd = $creates = $works = [];
 for ($r = 0; $r < $rounds; $r++) {
     [$i, $u] = raw("$dir/raw.sqlite", $n);
     $rawIns[] = $i;
     $rawUpd[] = $u;
+    [$i, $u] = raw("$dir/raw-indexed.sqlite", $n, true);
+    $idxIns[] = $i;
+    $idxUpd[] = $u;
 
     $db = "$dir/stask-$r.sqlite";
     fresh($db);
@@ -91,6 +101,8 @@ $cpu = trim((string) shell_exec("grep -m1 'model name' /proc/cpuinfo | cut -d: -
 printf("stask %s, PHP %s, %d cores (%s), %d tasks x %d rounds, medians:\n\n", sTask::version(), PHP_VERSION, (int) shell_exec('nproc'), $cpu, $n, $rounds);
 printf("  %-44s %10.0f /s\n", 'raw PDO one-row INSERT transactions', median($rawIns));
 printf("  %-44s %10.0f /s\n", 'raw PDO one-row UPDATE transactions', median($rawUpd));
-printf("  %-44s %10.0f /s  (%.0f%% of raw INSERT)\n", 'sTask::create', median($creates), 100 * median($creates) / median($rawIns));
-printf("  %-44s %10.0f /s  (%.0f%% of raw UPDATE)\n", 'no-op tasks worked (sTask::work, 1 process)', median($works), 100 * median($works) / median($rawUpd));
+printf("  %-44s %10.0f /s\n", 'raw PDO INSERT, table indexed like s_tasks', median($idxIns));
+printf("  %-44s %10.0f /s\n", 'raw PDO UPDATE of status, same table', median($idxUpd));
+printf("  %-44s %10.0f /s  (%.0f%% of bare INSERT, %.0f%% of indexed INSERT)\n", 'sTask::create', median($creates), 100 * median($creates) / median($rawIns), 100 * median($creates) / median($idxIns));
+printf("  %-44s %10.0f /s  (%.0f%% of bare UPDATE, %.0f%% of indexed UPDATE)\n", 'no-op tasks worked (sTask::work, 1 process)', median($works), 100 * median($works) / median($rawUpd), 100 * median($works) / median($idxUpd));
 exec('rm -rf ' . escapeshellarg($dir));

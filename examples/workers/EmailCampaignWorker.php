@@ -14,7 +14,7 @@ use Seiger\sTask\Workers\BaseWorker;
  *       retry cannot send twice), then "sends" to each recipient by
  *       appending to an outbox file in the storage folder, reporting
  *       progress per recipient. Invalid addresses are skipped and listed in
- *       the result summary.
+ *       the result summary; the task is finished with that summary.
  */
 class EmailCampaignWorker extends BaseWorker
 {
@@ -74,7 +74,12 @@ class EmailCampaignWorker extends BaseWorker
             ]);
         }
 
+        // Finished by writing the row directly (as sTask's Artisan worker
+        // does), because the result is a summary array, not a file path.
         $task->update([
+            'status' => sTaskModel::TASK_STATUS_COMPLETED,
+            'progress' => 100,
+            'finished_at' => new \DateTimeImmutable(),
             'message' => "Sent {$sent} of {$total} e-mails",
             'result' => [
                 'template' => $options['template'] ?? null,

@@ -96,7 +96,7 @@ final class BadInputTest extends TestCase
         sTask::create('product', 'import', [], 2);
         sTask::create('product', 'import', [], 3);
 
-        $this->assertSame(['low', 'normal', 'high'], sTaskModel::query()->orderBy('id')->get()->pluck('priority')->all());
+        $this->assertSame(['low', 'normal', 'high'], sTaskModel::query()->orderBy('id', 'asc')->get()->pluck('priority')->all());
     }
 
     public function testCleanOldTasksRejectsNegativeDays(): void
@@ -125,13 +125,22 @@ final class BadInputTest extends TestCase
         $this->assertRejects(InvalidArgumentException::class, ['nope'], fn () => sTaskModel::where('nope', 1)->get());
         $this->assertRejects(InvalidArgumentException::class, ['id; drop'], fn () => sTaskModel::where('id; drop', 1)->get());
         $this->assertRejects(InvalidArgumentException::class, ['password'], fn () => sWorker::where('password', 'x')->get());
-        $this->assertRejects(InvalidArgumentException::class, ['nope'], fn () => sTaskModel::query()->orderBy('nope')->get());
+        $this->assertRejects(InvalidArgumentException::class, ['nope'], fn () => sTaskModel::query()->orderBy('nope', 'asc')->get());
     }
 
     public function testWhereRejectsABadOperator(): void
     {
         $this->assertRejects(InvalidArgumentException::class, ['operator', 'drop'], fn () => sTaskModel::where('id', 'DROP', 1)->get());
         $this->assertRejects(InvalidArgumentException::class, ['direction', 'sideways'], fn () => sTaskModel::query()->orderBy('id', 'sideways')->get());
+    }
+
+    public function testOrderByWithoutADirectionSortsAscending(): void
+    {
+        sTask::create('product', 'b');
+        sTask::create('product', 'a');
+
+        $this->assertSame(['b', 'a'], sTaskModel::query()->orderBy('id')->get()->pluck('action')->all());
+        $this->assertSame(['a', 'b'], sTaskModel::orderBy('action')->get()->pluck('action')->all());
     }
 
     public function testCancelRetryAndProgressRejectAnUnknownTaskId(): void

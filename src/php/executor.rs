@@ -68,11 +68,21 @@ fn exception_is_exit() -> bool {
     ExecutorGlobals::get().exception().and_then(|e| e.get_class_name().ok()).map(|n| n == "UnwindExit").unwrap_or(false)
 }
 
-/// The message of the last PHP error (for fatal errors).
+/// The last PHP error if it was fatal (E_ERROR, E_CORE_ERROR,
+/// E_COMPILE_ERROR, E_USER_ERROR): memory_limit, max_execution_time...
+/// Read from PHP's globals, not through `error_get_last()`: after a memory
+/// blow-up there is no room left to build its array.
+fn last_fatal_error() -> Option<String> {
+    let pg = ext_php_rs::zend::ProcessGlobals::get();
+    if pg.last_error_type & (1 | 16 | 64 | 256) == 0 || pg.last_error_message.is_null() {
+        return None;
+    }
+    let msg = unsafe { &*(pg.last_error_message as *const ext_php_rs::types::ZendStr) };
+    msg.as_str().ok().map(str::to_string)
+}
+
 fn last_error_message() -> String {
-    php_call("error_get_last", vec![])
-        .and_then(|z| z.array().and_then(|a| a.get("message").and_then(|m| m.string())))
-        .unwrap_or_else(|| "the worker stopped with a fatal error".into())
+    last_fatal_error().unwrap_or_else(|| "the worker stopped with a fatal error".into())
 }
 
 /// `task{Studly}` from an action: lowercased, `-`/`_` as word breaks.
@@ -130,6 +140,8 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
     let direct = action_method(&task.action);
 
     let _ = php_call("memory_reset_peak_usage", vec![]);
+    // So that a fatal error seen afterwards is this task's.
+    let _ = php_call("error_clear_last", vec![]);
     let started = Instant::now();
     let call = try_catch(AssertUnwindSafe(|| {
         let obj = worker.object().expect("worker is an object");
@@ -155,7 +167,12 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
     }
     if ExecutorGlobals::has_exception() {
         if exception_is_exit() {
-            let attempt = Attempt::Aborted { reason: "the worker called exit()".into() };
+            // PHP unwinds fatal errors (memory_limit…) the same way as exit().
+            let reason = match last_fatal_error() {
+                Some(msg) => format!("fatal error: {msg}"),
+                None => "the worker called exit()".into(),
+            };
+            let attempt = Attempt::Aborted { reason };
             return Ok((engine.outcome(task, attempt, duration, peak, rand::random()), Flow::Exit));
         }
         let ex = ExecutorGlobals::take_exception().expect("an exception is pending");

@@ -464,6 +464,21 @@ final class BaseWorkerTest extends TestCase
         $this->assertSame('Supplier feed is empty', $snapshot['message']);
     }
 
+    public function testWorkCountsWhatTheWorkersDid(): void
+    {
+        $this->activeWorker(RecordingWorker::class);
+        sTask::create('recording', 'finish');
+        sTask::create('recording', 'fail');
+        sTask::create('recording', 'count', ['total' => 2]);
+
+        $counters = sTask::work(['max_tasks' => 3, 'max_seconds' => 5, 'sleep' => 0]);
+
+        $this->assertSame(3, $counters['processed']);
+        $this->assertSame(2, $counters['completed']);
+        $this->assertSame(1, $counters['failed'], 'markFailed() is a failure, even though the worker returned');
+        $this->assertSame(0, $counters['retried']);
+    }
+
     public function testAWorkerCanSetProgressAndSaveTheRow(): void
     {
         $this->activeWorker(RecordingWorker::class);

@@ -12,7 +12,8 @@ use Seiger\sTask\Models\sWorker;
 /**
  * Gives every test its own SQLite database and storage folder under
  * sys_get_temp_dir(), migrated. The folder is removed when the test passes
- * and kept (its path printed by the failure message helper) when it fails.
+ * and kept when it fails (sys_get_temp_dir()/stask-phpunit-<pid>-<random>),
+ * so the database and the progress files can be inspected.
  */
 abstract class TestCase extends \PHPUnit\Framework\TestCase
 {

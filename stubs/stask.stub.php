@@ -215,11 +215,11 @@ namespace Seiger\sTask\Models {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function latest(string $column = '"created_at"'): \Seiger\sTask\Support\Query
+        public static function latest(string $column = 'created_at'): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function orderBy(string $column, string $direction = '"asc"'): \Seiger\sTask\Support\Query
+        public static function orderBy(string $column, string $direction = 'asc'): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -582,7 +582,7 @@ namespace Seiger\sTask\Support {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function orderBy(string $column, string $direction = '"asc"'): \Seiger\sTask\Support\Query
+        public function orderBy(string $column, string $direction = 'asc'): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -590,11 +590,11 @@ namespace Seiger\sTask\Support {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function latest(string $column = '"created_at"'): \Seiger\sTask\Support\Query
+        public function latest(string $column = 'created_at'): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function oldest(string $column = '"created_at"'): \Seiger\sTask\Support\Query
+        public function oldest(string $column = 'created_at'): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }

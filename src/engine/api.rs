@@ -9,7 +9,7 @@ use crate::engine::config::{Dsn, Settings};
 use crate::engine::progress::{ProgressDelta, ProgressFiles, ProgressSnapshot, ProgressTracker};
 use crate::engine::query::{Query, Table, Value};
 use crate::engine::store::sqlite::SqliteStore;
-use crate::engine::store::{CancelOutcome, Outcome, Store, TaskClaimParams, TaskProgressParams};
+use crate::engine::store::{CancelOutcome, Finished, Outcome, Store, TaskClaimParams, TaskProgressParams};
 use crate::engine::task::{NewTask, Status, TaskRow};
 use crate::engine::time::{self, Timestamp};
 use crate::engine::worker::{WorkerInfo, WorkerRow, SYSTEM_IDENTIFIER};
@@ -282,16 +282,17 @@ impl Engine {
         }
     }
 
-    /// Applies attempt outcomes in one transaction and finalises progress.
-    pub async fn finish(&self, outcomes: &[Outcome]) -> Result<()> {
+    /// Applies attempt outcomes in one transaction, finalises progress, and
+    /// says where each task ended up (a worker may have decided itself).
+    pub async fn finish(&self, outcomes: &[Outcome]) -> Result<Vec<Finished>> {
         if outcomes.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        self.store.task_finish_many(outcomes, time::now()).await?;
-        for o in outcomes {
-            self.progress_finish(o);
+        let finished = self.store.task_finish_many(outcomes, time::now()).await?;
+        for f in &finished {
+            self.progress_finish(f);
         }
-        Ok(())
+        Ok(finished)
     }
 
     /// Pending tasks are cancelled at once; running ones are flagged and stop
@@ -388,22 +389,17 @@ impl Engine {
     }
 
     /// After the outcome is stored: the last snapshot of a task that reported
-    /// progress says how it ended.
-    fn progress_finish(&self, outcome: &Outcome) {
-        let Some(Tracked { mut tracker, reported }) = self.trackers.lock().remove(&outcome.id()) else { return };
+    /// progress says how it ended, as the row says it.
+    fn progress_finish(&self, f: &Finished) {
+        let Some(Tracked { mut tracker, reported }) = self.trackers.lock().remove(&f.id) else { return };
         if !reported {
             return;
         }
-        let (status, message, progress) = match outcome {
-            Outcome::Completed { message, .. } => (Status::Completed, message.clone(), Some(100)),
-            Outcome::Failed { message, .. } => (Status::Failed, message.clone(), None),
-            Outcome::Retry { message, .. } | Outcome::Released { message, .. } => (Status::Pending, message.clone(), None),
-            Outcome::Cancelled { message, .. } => (Status::Cancelled, message.clone(), None),
-        };
+        let status = Status::from_code(f.status).unwrap_or(Status::Pending);
         let delta = ProgressDelta {
             status: Some(status.name().into()),
-            progress,
-            message: Some(message),
+            progress: (status == Status::Completed).then_some(100),
+            message: f.message.clone(),
             eta: Some("—".into()),
             ..Default::default()
         };
@@ -411,12 +407,13 @@ impl Engine {
         let _ = self.files.write(tracker.snapshot());
     }
 
+    /// A task that already has a snapshot gets its final state in it.
     async fn write_final_snapshot(&self, id: i64, status: Status, message: &str) {
-        if let Ok(Some(mut snap)) = self.files.read(id) {
-            snap.status = status.name().into();
-            snap.message = message.into();
-            snap.log_lines.push(message.into());
-            let _ = self.files.write(&snap);
+        if let Ok(Some(snap)) = self.files.read(id) {
+            let mut tracker = ProgressTracker::new(snap, Instant::now());
+            let delta = ProgressDelta { status: Some(status.name().into()), message: Some(message.into()), ..Default::default() };
+            tracker.apply(&delta, Instant::now());
+            let _ = self.files.write(tracker.snapshot());
         }
     }
 

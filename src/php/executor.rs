@@ -8,7 +8,8 @@
 use crate::engine::api::{Attempt, Engine, WorkerLookup};
 use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
 use crate::engine::query::{Query, Table, Value};
-use crate::engine::store::Outcome;
+use crate::engine::store::{Finished, Outcome};
+use crate::engine::task::Status;
 use crate::engine::task::TaskRow;
 use crate::php::context::block_on;
 use crate::php::convert::{json_text_to_zval, value_to_zval};
@@ -41,17 +42,20 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn count(&mut self, o: &Outcome) {
+    /// Counts where a task ended up (a worker may have failed it itself).
+    fn count(&mut self, o: &Outcome, f: Option<&Finished>) {
+        if let Outcome::Released { .. } = o {
+            self.waiting += 1;
+            return;
+        }
         self.processed += 1;
-        match o {
-            Outcome::Completed { .. } => self.completed += 1,
-            Outcome::Failed { .. } => self.failed += 1,
-            Outcome::Retry { .. } => self.retried += 1,
-            Outcome::Cancelled { .. } => self.cancelled += 1,
-            Outcome::Released { .. } => {
-                self.waiting += 1;
-                self.processed -= 1;
-            }
+        match f.and_then(|f| Status::from_code(f.status)) {
+            Some(Status::Completed) => self.completed += 1,
+            Some(Status::Failed) => self.failed += 1,
+            Some(Status::Cancelled) => self.cancelled += 1,
+            Some(Status::Pending) => self.retried += 1,
+            // Rows deleted by their worker, or left running by a guard.
+            _ => {}
         }
     }
 }
@@ -235,7 +239,6 @@ pub fn run_batch(engine: &Engine, tasks: &[TaskRow], tally: &mut Tally) -> PhpRe
     let mut flow = Flow::Continue;
     for (i, task) in tasks.iter().enumerate() {
         let (o, f) = run_one(engine, task, &mut outcomes)?;
-        tally.count(&o);
         outcomes.push(o);
         if f == Flow::Exit {
             // Hand the rest back untouched so another run takes them.
@@ -250,6 +253,9 @@ pub fn run_batch(engine: &Engine, tasks: &[TaskRow], tally: &mut Tally) -> PhpRe
             break;
         }
     }
-    block_on(engine.finish(&outcomes))?;
+    let finished = block_on(engine.finish(&outcomes))?;
+    for o in &outcomes {
+        tally.count(o, finished.iter().find(|f| f.id == o.id()));
+    }
     Ok(flow)
 }

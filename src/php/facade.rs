@@ -175,9 +175,8 @@ impl Facade {
         };
         let mut pending = Vec::new();
         let (outcome, _flow) = run_one(&e, &row, &mut pending)?;
-        let ok = matches!(outcome, crate::engine::store::Outcome::Completed { .. });
-        block_on(e.finish(&[outcome]))?;
-        Ok(ok)
+        let finished = block_on(e.finish(&[outcome]))?;
+        Ok(finished.first().map(|f| f.status == crate::engine::task::Status::Completed.code()).unwrap_or(false))
     }
 
     /// Works the tasks that are due now, claiming `batchSize` at a time

@@ -117,7 +117,7 @@ impl Query {
         Ok(self_)
     }
 
-    #[php(defaults(direction = "\"asc\"".to_string()))]
+    #[php(defaults(direction = "asc".to_string()))]
     pub fn order_by(self_: This<'_>, column: String, direction: String) -> PhpResult<This<'_>> {
         self_.q = self_.q.clone().order_by(&column, Dir::parse(&direction)?)?;
         Ok(self_)
@@ -128,13 +128,13 @@ impl Query {
         Ok(self_)
     }
 
-    #[php(defaults(column = "\"created_at\"".to_string()))]
+    #[php(defaults(column = "created_at".to_string()))]
     pub fn latest(self_: This<'_>, column: String) -> PhpResult<This<'_>> {
         self_.q = self_.q.clone().order_by(&column, Dir::Desc)?.order_by("id", Dir::Desc)?;
         Ok(self_)
     }
 
-    #[php(defaults(column = "\"created_at\"".to_string()))]
+    #[php(defaults(column = "created_at".to_string()))]
     pub fn oldest(self_: This<'_>, column: String) -> PhpResult<This<'_>> {
         self_.q = self_.q.clone().order_by(&column, Dir::Asc)?;
         Ok(self_)

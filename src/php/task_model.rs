@@ -223,14 +223,14 @@ impl TaskModel {
         q().get()
     }
 
-    #[php(defaults(column = "\"created_at\"".to_string()))]
+    #[php(defaults(column = "created_at".to_string()))]
     pub fn latest(column: String) -> PhpResult<Query> {
         let mut query = q();
         query.q = query.q.clone().order_by(&column, crate::engine::query::Dir::Desc)?.order_by("id", crate::engine::query::Dir::Desc)?;
         Ok(query)
     }
 
-    #[php(defaults(direction = "\"asc\"".to_string()))]
+    #[php(defaults(direction = "asc".to_string()))]
     pub fn order_by(column: String, direction: String) -> PhpResult<Query> {
         let mut query = q();
         query.q = query.q.clone().order_by(&column, crate::engine::query::Dir::parse(&direction)?)?;
@@ -355,9 +355,19 @@ impl TaskModel {
         matches!(self.row.status(), Some(Status::Failed) | Some(Status::Cancelled))
     }
 
-    /// A new object with the row as the database has it now.
-    pub fn fresh(&self) -> PhpResult<Option<TaskModel>> {
-        Ok(block_on(engine()?.find_task(self.row.id))?.map(TaskModel::from_row))
+    /// A new object with the row as the database has it now. Unlike
+    /// Eloquent, the object it is called on is brought up to date too when
+    /// it holds no unsaved writes, so the seed's
+    /// `while (!$task->fresh()->isFinished()) {…} if ($task->status === 30)`
+    /// reads the finished task.
+    pub fn fresh(&mut self) -> PhpResult<Option<TaskModel>> {
+        let row = block_on(engine()?.find_task(self.row.id))?;
+        if let Some(r) = &row {
+            if self.changes.is_empty() {
+                self.row = r.clone();
+            }
+        }
+        Ok(row.map(TaskModel::from_row))
     }
 
     /// Reloads this object from the database (unsaved writes are dropped).

@@ -120,6 +120,15 @@ final class BadInputTest extends TestCase
         $this->assertTrue($this->task(1)->isPending());
     }
 
+    public function testWorkingOptionsAreValidated(): void
+    {
+        sTask::create('product', 'import');
+
+        $this->assertRejects(InvalidArgumentException::class, ['batchSize', '0'], fn () => sTask::processPendingTasks(batchSize: 0));
+        $this->assertRejects(InvalidArgumentException::class, ['max_task'], fn () => sTask::work(['max_task' => 1]));
+        $this->assertTrue($this->task(1)->isPending(), 'a rejected call runs nothing');
+    }
+
     public function testWhereRejectsAnUnknownColumn(): void
     {
         $this->assertRejects(InvalidArgumentException::class, ['nope'], fn () => sTaskModel::where('nope', 1)->get());

@@ -251,7 +251,11 @@ final class SeedSnippetsTest extends TestCase
         $this->assertNotNull($task->finished_at);
     }
 
-    public function testQuickStartProcessPendingTasksHonoursTheBatchSize(): void
+    /**
+     * "Process all pending tasks": the batch size is how many are claimed
+     * at a time, not a cap on the call (the engine's documented choice).
+     */
+    public function testQuickStartProcessPendingTasksWithABatchSizeStillProcessesEveryDueTask(): void
     {
         $this->activeWorker(ProductWorker::class);
         for ($i = 0; $i < 7; $i++) {
@@ -261,9 +265,9 @@ final class SeedSnippetsTest extends TestCase
         // Or process with custom batch size
         $processedCount = sTask::processPendingTasks(batchSize: 5);
 
-        $this->assertSame(5, $processedCount);
-        $this->assertSame(5, sTaskModel::completed()->count());
-        $this->assertSame(2, sTaskModel::pending()->count());
+        $this->assertSame(7, $processedCount);
+        $this->assertSame(7, sTaskModel::completed()->count());
+        $this->assertSame(0, sTaskModel::pending()->count());
     }
 
     // ------------------------------------------------------- Basic examples

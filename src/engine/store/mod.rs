@@ -86,6 +86,14 @@ impl Outcome {
     }
 }
 
+/// A task's state right after its outcome was stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub id: i64,
+    pub status: i64,
+    pub message: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct TaskProgressParams {
     pub id: i64,
@@ -147,7 +155,9 @@ pub trait Store: Send + Sync {
     async fn task_claim(&self, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>>;
     /// Claims one given task if it is still pending (`sTask::execute`).
     async fn task_claim_id(&self, id: i64, p: &TaskClaimParams) -> StoreResult<Option<TaskRow>>;
-    async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<()>;
+    /// Returns where each task ended up: the outcome's state, or what the
+    /// worker decided itself when the guard left the row alone.
+    async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>>;
     async fn task_progress(&self, p: &TaskProgressParams) -> StoreResult<Option<ProgressAck>>;
     async fn task_cancel(&self, id: i64, now: Timestamp) -> StoreResult<CancelOutcome>;
     /// Edge ManualRetry; false when the task is not failed or cancelled.

@@ -66,6 +66,7 @@ struct Statements {
     cancel_pending: Arc<str>,
     cancel_running: Arc<str>,
     status_of: Arc<str>,
+    state_of: Arc<str>,
     retry: Arc<str>,
     delete_completed: Arc<str>,
     count_by_status: Arc<str>,
@@ -149,6 +150,8 @@ impl Statements {
                 "UPDATE {t} SET cancel_requested = 1, updated_at = ?1 WHERE id = ?2 AND status IN (15, 20)"
             )),
             status_of: s(format!("SELECT status FROM {t} WHERE id = ?")),
+            // Read inside the finishing transaction: cheap, and exact.
+            state_of: s(format!("SELECT status, message FROM {t} WHERE id = ?")),
             // Edge ManualRetry: at least one more attempt is granted.
             retry: s(format!(
                 "UPDATE {t} SET status = 10, available_at = ?1, finished_at = NULL, cancel_requested = 0, \
@@ -415,9 +418,9 @@ impl Store for SqliteStore {
         Ok(self.rows(&self.st.claim_id, &args, task_from_row)?.into_iter().next())
     }
 
-    async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<()> {
+    async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>> {
         if outcomes.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let now_s = ts(&now);
         let mut conn = self.conn.lock();
@@ -442,7 +445,19 @@ impl Store for SqliteStore {
             };
             r.map_err(classify)?;
         }
-        tx.commit().map_err(classify)
+        let mut finished = Vec::with_capacity(outcomes.len());
+        {
+            let mut read = tx.prepare_cached(&self.st.state_of).map_err(classify)?;
+            for o in outcomes {
+                let f = read
+                    .query_row(params![o.id()], |r| Ok(Finished { id: o.id(), status: r.get(0)?, message: r.get(1)? }))
+                    .optional()
+                    .map_err(classify)?;
+                finished.extend(f);
+            }
+        }
+        tx.commit().map_err(classify)?;
+        Ok(finished)
     }
 
     async fn task_progress(&self, p: &TaskProgressParams) -> StoreResult<Option<ProgressAck>> {

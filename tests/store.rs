@@ -36,6 +36,13 @@ impl Harness {
         self.engine.create_task(t).await.unwrap().id
     }
 
+    async fn with_lease(lease: Duration) -> (Engine, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings_for(dir.path());
+        s.lease_for = lease;
+        (Engine::open(s).await.unwrap(), dir)
+    }
+
     async fn status(&self, id: i64) -> i64 {
         self.engine.require_task(id).await.unwrap().status
     }
@@ -49,6 +56,7 @@ fn settings_for(dir: &std::path::Path) -> Settings {
         base_path: dir.to_path_buf(),
         retry_base_delay: Duration::from_secs(5),
         progress_interval: Duration::from_millis(0),
+        lease_for: Duration::from_secs(60),
     }
 }
 
@@ -93,6 +101,8 @@ conformance!(
     registering_a_worker_twice_keeps_the_first,
     a_php_package_database_is_converted_once,
     bad_column_values_are_refused,
+    an_expired_lease_is_rescued_and_a_live_one_is_not,
+    the_heartbeat_keeps_a_long_task_from_being_rescued,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -364,4 +374,42 @@ async fn bad_column_values_are_refused(h: &Harness) {
     assert!(h.engine.create_task(NewTask::new("", "run")).await.is_err());
     assert!(h.engine.create_task(NewTask::new("w", "  ")).await.is_err());
     assert_eq!(h.engine.require_task(id).await.unwrap().status, 10, "nothing changed");
+}
+
+async fn an_expired_lease_is_rescued_and_a_live_one_is_not(h: &Harness) {
+    let dead = h.task("w", |t| t.max_attempts = 3).await;
+    let last_chance = h.task("w", |t| t.max_attempts = 1).await;
+    let live = h.task("w", |_| {}).await;
+    // Another process claims the first two and dies (no finish, no heartbeat).
+    let crashed = h.twin().await;
+    assert_eq!(crashed.claim(2).await.unwrap().len(), 2);
+    let past = Value::Text("2020-01-01 00:00:00.000000".into());
+    let q = Query::new(Table::Tasks).where_in("id", vec![Value::Int(dead), Value::Int(last_chance)], false).unwrap();
+    h.engine.store().update(&q, &[("lease_expires_at", past)], chrono::Utc::now()).await.unwrap();
+    let mine = h.engine.claim(1).await.unwrap();
+    assert_eq!(mine[0].id, live);
+
+    let report = h.engine.rescue_expired().await.unwrap();
+    assert_eq!((report.requeued, report.failed), (1, 1));
+    let row = h.engine.require_task(dead).await.unwrap();
+    assert_eq!(row.status, Status::Pending.code());
+    assert!(row.message.unwrap().contains("lease"));
+    assert!(row.lease_owner.is_none());
+    let row = h.engine.require_task(last_chance).await.unwrap();
+    assert_eq!(row.status, Status::Failed.code());
+    assert!(row.message.unwrap().contains("no attempts remain"));
+    assert_eq!(h.status(live).await, Status::Running.code(), "a live lease is left alone");
+    assert_eq!(h.engine.rescue_expired().await.unwrap(), Default::default(), "nothing is rescued twice");
+}
+
+async fn the_heartbeat_keeps_a_long_task_from_being_rescued(_h: &Harness) {
+    let (e, _dir) = Harness::with_lease(Duration::from_secs(1)).await;
+    let id = e.create_task(NewTask::new("w", "run")).await.unwrap().id;
+    e.claim(1).await.unwrap();
+    // Three lease periods pass while the task "runs".
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    assert_eq!(e.rescue_expired().await.unwrap(), Default::default());
+    let row = e.require_task(id).await.unwrap();
+    assert_eq!(row.status, Status::Running.code());
+    assert!(row.lease_expires_at.unwrap() > chrono::Utc::now());
 }

@@ -19,8 +19,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long a claim is valid before another worker may rescue the task.
-pub const LEASE_FOR: Duration = Duration::from_secs(300);
 /// How long a task of an inactive worker waits before it is looked at again.
 pub const INACTIVE_RECHECK: Duration = Duration::from_secs(30);
 /// Progress snapshots of finished tasks are removed after this idle age.
@@ -61,6 +59,7 @@ pub struct Engine {
     files: ProgressFiles,
     cache: Mutex<WorkerCache<Option<WorkerRow>>>,
     trackers: Mutex<HashMap<i64, Tracked>>,
+    held: Arc<crate::engine::lease::Held>,
     owner: String,
 }
 
@@ -77,13 +76,17 @@ impl Engine {
             }
         };
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
+        let owner = format!("{host}:{}", std::process::id());
+        let held = Arc::new(crate::engine::lease::Held::default());
+        tokio::spawn(crate::engine::lease::heartbeat(Arc::downgrade(&store), held.clone(), owner.clone(), settings.lease_for));
         Ok(Engine {
+            held,
             store,
             files: ProgressFiles::new(settings.storage_path.clone()),
             settings,
             cache: Mutex::new(WorkerCache::new(100, Duration::from_secs(300))),
             trackers: Mutex::new(HashMap::new()),
-            owner: format!("{host}:{}", std::process::id()),
+            owner,
         })
     }
 
@@ -184,9 +187,13 @@ impl Engine {
             now,
             limit: limit.clamp(1, 1000),
             owner: self.owner.clone(),
-            lease_expires_at: now + chrono::Duration::from_std(LEASE_FOR).unwrap_or_default(),
+            lease_expires_at: now + chrono::Duration::from_std(self.settings.lease_for).unwrap_or_default(),
         };
-        Ok(self.store.task_claim(&p).await?)
+        let tasks = self.store.task_claim(&p).await?;
+        for t in &tasks {
+            self.held.add(t.id);
+        }
+        Ok(tasks)
     }
 
     /// Claims one specific pending task (for `sTask::execute($task)`).
@@ -196,9 +203,13 @@ impl Engine {
             now,
             limit: 1,
             owner: self.owner.clone(),
-            lease_expires_at: now + chrono::Duration::from_std(LEASE_FOR).unwrap_or_default(),
+            lease_expires_at: now + chrono::Duration::from_std(self.settings.lease_for).unwrap_or_default(),
         };
-        Ok(self.store.task_claim_id(id, &p).await?)
+        let task = self.store.task_claim_id(id, &p).await?;
+        if let Some(t) = &task {
+            self.held.add(t.id);
+        }
+        Ok(task)
     }
 
     /// Which worker runs `identifier`, through the worker cache.
@@ -289,6 +300,9 @@ impl Engine {
             return Ok(Vec::new());
         }
         let finished = self.store.task_finish_many(outcomes, time::now()).await?;
+        for o in outcomes {
+            self.held.remove(o.id());
+        }
         for f in &finished {
             self.progress_finish(f);
         }
@@ -521,6 +535,15 @@ impl Engine {
 
     pub fn now(&self) -> Timestamp {
         time::now()
+    }
+
+    /// Edge LeaseExpired for every task whose owner stopped heartbeating.
+    pub async fn rescue_expired(&self) -> Result<crate::engine::maintenance::rescuer::RescueReport> {
+        let config = crate::engine::maintenance::rescuer::RescuerConfig {
+            retry_base_delay: self.settings.retry_base_delay,
+            ..Default::default()
+        };
+        crate::engine::maintenance::rescuer::Rescuer::new(self, config)?.run_once(time::now()).await
     }
 }
 

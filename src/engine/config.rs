@@ -76,6 +76,9 @@ pub struct Settings {
     pub retry_base_delay: Duration,
     /// Progress snapshots are written at most this often per task.
     pub progress_interval: Duration,
+    /// How long a claim holds without a heartbeat; heartbeats come every
+    /// third of it, so a task is rescued only after its worker died.
+    pub lease_for: Duration,
 }
 
 /// Raw inputs of the three layers.
@@ -95,6 +98,7 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("base_path", "stask.base_path", "STASK_BASE_PATH"),
     ("retry_base_delay", "stask.retry_base_delay", "STASK_RETRY_BASE_DELAY"),
     ("progress_interval", "stask.progress_interval", "STASK_PROGRESS_INTERVAL"),
+    ("lease_seconds", "stask.lease_seconds", "STASK_LEASE_SECONDS"),
 ];
 
 pub const INI_NAMES: &[&str] = &[
@@ -104,6 +108,7 @@ pub const INI_NAMES: &[&str] = &[
     "stask.base_path",
     "stask.retry_base_delay",
     "stask.progress_interval",
+    "stask.lease_seconds",
 ];
 
 /// Keys `configure()` accepts; anything else is rejected so a typo is seen.
@@ -120,6 +125,7 @@ pub const CONFIGURE_KEYS: &[&str] = &[
     "base_path",
     "retry_base_delay",
     "progress_interval",
+    "lease_seconds",
     // Accepted because Laravel connection arrays carry them; not used.
     "charset",
     "collation",
@@ -193,6 +199,12 @@ impl Sources {
             base_path,
             retry_base_delay: seconds("retry_base_delay", 5.0)?,
             progress_interval: seconds("progress_interval", 0.25)?,
+            lease_for: match seconds("lease_seconds", 60.0)? {
+                d if d < Duration::from_secs(1) => {
+                    return Err(Error::Configuration("lease_seconds must be at least 1 second".into()))
+                }
+                d => d,
+            },
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod lease;
 pub mod maintenance;
 pub mod metrics;
 pub mod progress;

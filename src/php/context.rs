@@ -9,13 +9,14 @@ use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef, IniEntryDefs};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
-static INI_ENTRIES: IniEntryDefs<7> = IniEntryDefs::new([
+static INI_ENTRIES: IniEntryDefs<8> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.dsn", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.storage_path", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.table_prefix", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.base_path", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.retry_base_delay", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.progress_interval", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.lease_seconds", c"", IniEntryPermission::All),
     IniEntryDef::end(),
 ]);
 

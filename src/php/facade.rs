@@ -187,6 +187,7 @@ impl Facade {
             return Err(invalid("batchSize", format!("must be between 1 and 1000, got {batch}")));
         }
         let e = engine()?;
+        block_on(e.rescue_expired())?;
         // Bounded by what was due at the start, so tasks that enqueue
         // tasks (or retry at once) cannot keep this call running forever.
         let due = block_on(e.count(&EngineQuery::new(Table::Tasks).where_eq("status", Value::Int(10))?))?;
@@ -216,9 +217,15 @@ impl Facade {
         let started = Instant::now();
         let mut tally = Tally::default();
         let mut idle = Duration::from_millis(5);
+        let rescue_every = e.settings().lease_for / 2;
+        let mut rescued_at: Option<Instant> = None;
         loop {
             if stop::requested() {
                 break;
+            }
+            if rescued_at.map(|t| t.elapsed() >= rescue_every).unwrap_or(true) {
+                block_on(e.rescue_expired())?;
+                rescued_at = Some(Instant::now());
             }
             if o.max_seconds > 0.0 && started.elapsed().as_secs_f64() >= o.max_seconds {
                 break;

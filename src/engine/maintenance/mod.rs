@@ -1,1 +1,2 @@
 pub mod cleaner;
+pub mod rescuer;

@@ -86,6 +86,29 @@ impl Outcome {
     }
 }
 
+#[derive(Debug, Clone)]
+pub struct LeaseExtendParams {
+    pub ids: Vec<i64>,
+    pub owner: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rescue {
+    /// Attempts remain: pending again from `available_at`.
+    Retry { available_at: Timestamp },
+    /// Attempts exhausted.
+    Fail,
+}
+
+#[derive(Debug, Clone)]
+pub struct RescueParams {
+    pub id: i64,
+    pub now: Timestamp,
+    pub message: String,
+    pub to: Rescue,
+}
+
 /// A task's state right after its outcome was stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finished {
@@ -158,6 +181,12 @@ pub trait Store: Send + Sync {
     /// Returns where each task ended up: the outcome's state, or what the
     /// worker decided itself when the guard left the row alone.
     async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>>;
+    /// Heartbeat: pushes the lease of tasks this owner still runs.
+    async fn task_extend_leases(&self, p: &LeaseExtendParams) -> StoreResult<u64>;
+    /// Running tasks whose lease ran out, by id after a cursor.
+    async fn task_select_expired(&self, now: Timestamp, after_id: i64, limit: i64) -> StoreResult<Vec<TaskRow>>;
+    /// Edge LeaseExpired; re-checks the expiry so a late heartbeat wins.
+    async fn task_rescue(&self, p: &RescueParams) -> StoreResult<bool>;
     async fn task_progress(&self, p: &TaskProgressParams) -> StoreResult<Option<ProgressAck>>;
     async fn task_cancel(&self, id: i64, now: Timestamp) -> StoreResult<CancelOutcome>;
     /// Edge ManualRetry; false when the task is not failed or cancelled.

@@ -67,6 +67,9 @@ struct Statements {
     cancel_running: Arc<str>,
     status_of: Arc<str>,
     state_of: Arc<str>,
+    select_expired: Arc<str>,
+    rescue_retry: Arc<str>,
+    rescue_fail: Arc<str>,
     retry: Arc<str>,
     delete_completed: Arc<str>,
     count_by_status: Arc<str>,
@@ -150,6 +153,22 @@ impl Statements {
                 "UPDATE {t} SET cancel_requested = 1, updated_at = ?1 WHERE id = ?2 AND status IN (15, 20)"
             )),
             status_of: s(format!("SELECT status FROM {t} WHERE id = ?")),
+            // The rescuer's batch: running rows past their lease, by id cursor.
+            select_expired: s(format!(
+                "SELECT * FROM {t} WHERE status IN (15, 20) AND lease_expires_at < ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            )),
+            // Edge LeaseExpired with attempts left. The expiry is checked
+            // again so that a heartbeat that landed meanwhile wins.
+            rescue_retry: s(format!(
+                "UPDATE {t} SET status = 10, available_at = ?1, message = ?2, last_error = ?2, lease_owner = NULL, \
+                 lease_expires_at = NULL, cancel_requested = 0, updated_at = ?3 \
+                 WHERE id = ?4 AND status IN (15, 20) AND lease_expires_at < ?3"
+            )),
+            // Edge LeaseExpired, attempts exhausted.
+            rescue_fail: s(format!(
+                "UPDATE {t} SET status = 40, message = ?1, last_error = ?1, finished_at = ?2, lease_owner = NULL, \
+                 lease_expires_at = NULL, updated_at = ?2 WHERE id = ?3 AND status IN (15, 20) AND lease_expires_at < ?2"
+            )),
             // Read inside the finishing transaction: cheap, and exact.
             state_of: s(format!("SELECT status, message FROM {t} WHERE id = ?")),
             // Edge ManualRetry: at least one more attempt is granted.
@@ -458,6 +477,42 @@ impl Store for SqliteStore {
         }
         tx.commit().map_err(classify)?;
         Ok(finished)
+    }
+
+    async fn task_extend_leases(&self, p: &LeaseExtendParams) -> StoreResult<u64> {
+        if p.ids.is_empty() {
+            return Ok(0);
+        }
+        let mut b = SqlBuilder::new(Placeholders::Question);
+        b.push("UPDATE ").push(&self.st.tasks).push(" SET lease_expires_at = ");
+        b.bind(Value::Text(ts(&p.expires_at)));
+        b.push(" WHERE status IN (15, 20) AND lease_owner = ");
+        b.bind(Value::Text(p.owner.clone()));
+        b.push(" AND id IN (");
+        for (i, id) in p.ids.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind(Value::Int(*id));
+        }
+        b.push(")");
+        Ok(self.execute(&b.sql, &b.values)? as u64)
+    }
+
+    async fn task_select_expired(&self, now: Timestamp, after_id: i64, limit: i64) -> StoreResult<Vec<TaskRow>> {
+        self.rows(&self.st.select_expired, &[Value::Text(ts(&now)), Value::Int(after_id), Value::Int(limit)], task_from_row)
+    }
+
+    async fn task_rescue(&self, p: &RescueParams) -> StoreResult<bool> {
+        let now = Value::Text(ts(&p.now));
+        let n = match &p.to {
+            Rescue::Retry { available_at } => self.execute(
+                &self.st.rescue_retry,
+                &[Value::Text(ts(available_at)), Value::Text(p.message.clone()), now, Value::Int(p.id)],
+            )?,
+            Rescue::Fail => self.execute(&self.st.rescue_fail, &[Value::Text(p.message.clone()), now, Value::Int(p.id)])?,
+        };
+        Ok(n == 1)
     }
 
     async fn task_progress(&self, p: &TaskProgressParams) -> StoreResult<Option<ProgressAck>> {

@@ -1,0 +1,53 @@
+//! Leases: a claimed task records its owner (host:pid) and an expiry. While
+//! PHP runs the task, the heartbeat below pushes the expiry forward.
+
+use crate::engine::store::{LeaseExtendParams, Store};
+use crate::engine::time;
+use parking_lot::Mutex;
+use std::collections::HashSet;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// The tasks this process is running right now.
+#[derive(Debug, Default)]
+pub struct Held {
+    ids: Mutex<HashSet<i64>>,
+}
+
+impl Held {
+    pub fn add(&self, id: i64) {
+        self.ids.lock().insert(id);
+    }
+
+    pub fn remove(&self, id: i64) {
+        self.ids.lock().remove(&id);
+    }
+
+    pub fn snapshot(&self) -> Vec<i64> {
+        self.ids.lock().iter().copied().collect()
+    }
+}
+
+/// Runs on the runtime, not the PHP thread: a task busy in PHP for minutes
+/// must not look dead to the rescuer on another host. Stops when the
+/// engine (the last strong reference to the store) is gone.
+pub async fn heartbeat(store: Weak<dyn Store>, held: Arc<Held>, owner: String, lease_for: Duration) {
+    let every = (lease_for / 3).max(Duration::from_millis(200));
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(store) = store.upgrade() else { return };
+        let ids = held.snapshot();
+        if ids.is_empty() {
+            continue;
+        }
+        let expires_at = time::now() + chrono::Duration::from_std(lease_for).unwrap_or_default();
+        let p = LeaseExtendParams { ids, owner: owner.clone(), expires_at };
+        if let Err(e) = store.task_extend_leases(&p).await {
+            // A missed beat is retried at the next tick; the lease is three
+            // beats long.
+            tracing::warn!("stask: lease heartbeat failed: {e}");
+        }
+    }
+}

@@ -383,6 +383,7 @@ async fn an_expired_lease_is_rescued_and_a_live_one_is_not(h: &Harness) {
     // Another process claims the first two and dies (no finish, no heartbeat).
     let crashed = h.twin().await;
     assert_eq!(crashed.claim(2).await.unwrap().len(), 2);
+    drop(crashed);
     let past = Value::Text("2020-01-01 00:00:00.000000".into());
     let q = Query::new(Table::Tasks).where_in("id", vec![Value::Int(dead), Value::Int(last_chance)], false).unwrap();
     h.engine.store().update(&q, &[("lease_expires_at", past)], chrono::Utc::now()).await.unwrap();

@@ -76,7 +76,10 @@ impl Engine {
             }
         };
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
-        let owner = format!("{host}:{}", std::process::id());
+        // host:pid:engine — unique even for two engines in one process.
+        static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let owner = format!("{host}:{}:{n}", std::process::id());
         let held = Arc::new(crate::engine::lease::Held::default());
         tokio::spawn(crate::engine::lease::heartbeat(Arc::downgrade(&store), held.clone(), owner.clone(), settings.lease_for));
         Ok(Engine {

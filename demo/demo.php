@@ -33,7 +33,7 @@ sTask::configure([
     'driver' => 'sqlite',
     'database' => $storage . '/stask.sqlite',
     'storage_path' => $storage,
-    'progress_interval' => 0.05,
+    'progress_interval' => 0.1,
 ]);
 
 printf("stask %s on %s\n\n", sTask::version(), $storage . '/stask.sqlite');
@@ -48,11 +48,19 @@ $recipients = [];
 for ($i = 1; $i <= 400; $i++) {
     $recipients[] = ['email' => "user{$i}@example.com", 'name' => "User {$i}"];
 }
+$csv = $storage . '/supplier.csv';
+$fh = fopen($csv, 'wb');
+fputcsv($fh, ['sku', 'name', 'price']);
+for ($i = 1; $i <= 80; $i++) {
+    fputcsv($fh, ["SKU-$i", "Product $i", $i * 3]);
+}
+fclose($fh);
+
 $queued = [
     sTask::create(identifier: 'product', action: 'export', data: ['format' => 'csv', 'fields' => ['id', 'sku', 'name', 'price']], priority: 'low'),
     sTask::create(identifier: 'email_campaign', action: 'send', data: ['template' => 'newsletter', 'subject' => 'Monthly Newsletter', 'recipients' => $recipients], priority: 'normal'),
-    sTask::create(identifier: 'product', action: 'import', data: ['rows' => 5000], priority: 'high'),
-    sTask::create(identifier: 'product_sync', action: 'import', data: ['rows' => 3000], priority: 'normal'),
+    sTask::create(identifier: 'product', action: 'import', data: ['rows' => 60, 'pace_ms' => 25], priority: 'high'),
+    sTask::create(identifier: 'product_sync', action: 'import', data: ['file' => $csv, 'pace_ms' => 20], priority: 'normal'),
     sTask::create(identifier: 'system', action: 'cleanup', data: ['older_than_days' => 30, 'clean_cache' => true], priority: 'low'),
 ];
 echo "\nqueued:\n";
@@ -78,7 +86,7 @@ do {
             $seen[$task->id] = $line;
         }
     }
-    usleep(50_000);
+    usleep(100_000);
 } while (!$done);
 
 echo "\nresults:\n";

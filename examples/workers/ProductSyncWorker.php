@@ -56,6 +56,9 @@ class ProductSyncWorker extends BaseWorker
         $total = count($lines);
         $synced = 0;
         foreach ($lines as $i => $line) {
+            if (($options['pace_ms'] ?? 0) > 0) {
+                usleep((int) $options['pace_ms'] * 1000); // demo only: makes progress visible
+            }
             $sku = trim((string) (str_getcsv($line, $delimiter)[0] ?? ''));
             if ($sku !== '') {
                 $synced++;

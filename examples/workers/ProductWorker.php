@@ -12,7 +12,7 @@ use Seiger\sTask\Workers\BaseWorker;
  *
  * import: reads the CSV named by the `file` option (header row skipped
  *         unless `skip_first_row` is false); without `file` it simulates
- *         `rows` rows (default 200). Progress is reported on every row; the
+ *         `rows` rows (default 200); `pace_ms` slows each row down (for the demo). Progress is reported on every row; the
  *         summary goes into the task result and the engine completes it.
  * export: writes the catalogue, filtered by `filters` (category_id,
  *         active) and limited to `fields`, to a CSV file in the storage
@@ -59,6 +59,9 @@ class ProductWorker extends BaseWorker
         foreach ($rows as $i => $row) {
             // A real shop would upsert here; the example only counts what it would do.
             (($row['id'] ?? '') !== '' && ($options['update_existing'] ?? true)) ? $updated++ : $created++;
+            if (($options['pace_ms'] ?? 0) > 0) {
+                usleep((int) $options['pace_ms'] * 1000); // demo only: makes progress visible
+            }
             $processed = $i + 1;
             $this->pushProgress($task, [
                 'processed' => $processed,

@@ -442,7 +442,16 @@ impl Engine {
     }
 
     fn snapshot_of(&self, task: &TaskRow) -> ProgressSnapshot {
-        let from_file = self.files.read(task.id).ok().flatten();
+        // A file left by an earlier task with the same id (a recreated
+        // database) is not this task's.
+        let from_file = self.files.read(task.id).ok().flatten().filter(|f| {
+            f.identifier == task.identifier
+                && f.action == task.action
+                && match (chrono::DateTime::parse_from_rfc3339(&f.updated_at), task.created_at) {
+                    (Ok(at), Some(created)) => at.with_timezone(&chrono::Utc) >= created,
+                    _ => true,
+                }
+        });
         let from_row = task.snapshot.as_deref().and_then(|s| serde_json::from_str::<ProgressSnapshot>(s).ok());
         let mut snap = from_file.or(from_row).unwrap_or_else(|| {
             let mut s = ProgressSnapshot::new(task.id, &task.identifier, &task.action, task.status_text());

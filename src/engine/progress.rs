@@ -460,7 +460,8 @@ pub fn estimate_eta(progress: i64, elapsed: Duration) -> Option<Duration> {
 /// `45s`, `2m 30s`, `1h 5m`, `2d 3h`; zero is `0s`.
 pub fn format_eta(d: Duration) -> String {
     let mut secs = d.as_secs();
-    if d.subsec_millis() >= 500 {
+    // Work is left while an estimate exists: round up, so it never says 0s.
+    if d.subsec_nanos() > 0 {
         secs += 1;
     }
     const MIN: u64 = 60;
@@ -947,6 +948,7 @@ mod tests {
         assert_eq!(f(3600 + 5 * 60 + 59), "1h 5m");
         assert_eq!(f(2 * 86_400 + 3 * 3600 + 120), "2d 3h");
         assert_eq!(format_eta(Duration::from_millis(44_600)), "45s");
-        assert_eq!(format_eta(Duration::from_millis(400)), "0s");
+        assert_eq!(format_eta(Duration::from_millis(400)), "1s", "work is left: never 0s");
+        assert_eq!(format_eta(Duration::from_millis(44_200)), "45s");
     }
 }

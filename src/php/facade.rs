@@ -95,6 +95,18 @@ fn optional_int(z: Option<&Zval>, name: &str, default: i64) -> PhpResult<i64> {
     }
 }
 
+/// How many tasks to claim next: enough for about 20 ms of work. Claimed
+/// tasks wait in this process (and show as running), so slow tasks are
+/// claimed one by one and left to other workers, while tiny ones are
+/// claimed in batches so that the database round trips are shared.
+fn next_batch(done: usize, took: Duration, max: i64) -> i64 {
+    if done == 0 {
+        return 1;
+    }
+    let per_task = took.as_secs_f64() / done as f64;
+    ((0.02 / per_task.max(1e-6)) as i64).clamp(1, max)
+}
+
 /// A stop requested by SIGTERM/SIGINT while `work()` runs.
 mod stop {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -179,8 +191,8 @@ impl Facade {
         Ok(finished.first().map(|f| f.status == crate::engine::task::Status::Completed.code()).unwrap_or(false))
     }
 
-    /// Works the tasks that are due now, claiming `batchSize` at a time
-    /// (default 10). Returns how many were processed.
+    /// Works the tasks that are due now, claiming at most `batchSize` at a
+    /// time (default 10). Returns how many were processed.
     pub fn process_pending_tasks(batchSize: Option<&Zval>) -> PhpResult<i64> {
         let batch = optional_int(batchSize, "batchSize", 10)?;
         if !(1..=1000).contains(&batch) {
@@ -193,15 +205,18 @@ impl Facade {
         let due = block_on(e.count(&EngineQuery::new(Table::Tasks).where_eq("status", Value::Int(10))?))?;
         let mut tally = Tally::default();
         let mut claimed = 0;
+        let mut size = 1;
         while claimed < due {
-            let tasks = block_on(e.claim(batch.min(due - claimed)))?;
+            let tasks = block_on(e.claim(size.min(due - claimed)))?;
             if tasks.is_empty() {
                 break;
             }
             claimed += tasks.len() as i64;
+            let t = Instant::now();
             if run_batch(&e, &tasks, &mut tally)? == Flow::Exit {
                 break;
             }
+            size = next_batch(tasks.len(), t.elapsed(), batch);
         }
         Ok(tally.processed)
     }
@@ -218,6 +233,7 @@ impl Facade {
         let mut tally = Tally::default();
         let mut idle = Duration::from_millis(5);
         let rescue_every = e.settings().lease_for / 2;
+        let mut size = 1;
         let mut rescued_at: Option<Instant> = None;
         loop {
             if stop::requested() {
@@ -230,7 +246,7 @@ impl Facade {
             if o.max_seconds > 0.0 && started.elapsed().as_secs_f64() >= o.max_seconds {
                 break;
             }
-            let room = if o.max_tasks > 0 { (o.max_tasks - tally.processed).min(o.batch) } else { o.batch };
+            let room = if o.max_tasks > 0 { (o.max_tasks - tally.processed).min(size) } else { size };
             if room <= 0 {
                 break;
             }
@@ -257,9 +273,11 @@ impl Facade {
                 continue;
             }
             idle = Duration::from_millis(5);
+            let t = Instant::now();
             if run_batch(&e, &tasks, &mut tally)? == Flow::Exit {
                 break;
             }
+            size = next_batch(tasks.len(), t.elapsed(), o.batch);
         }
         if tally.processed == 0 {
             // Idle: old progress snapshots go (the seed's "cleans up when idle").

@@ -1,7 +1,10 @@
 //! The engine's behaviour suite. Each behaviour is written once as
 //! `async fn name(h: &Harness)`; `conformance!` turns the list into one
-//! test per backend (SQLite files here; the server backends join the list
-//! when they land). Every test gets its own database file.
+//! test per backend: `sqlite::name` (a fresh file), `postgres::name` and
+//! `mariadb::name` (fresh tables under a table prefix of their own, dropped
+//! when the test passes, kept for a look when it fails). Server URLs come
+//! from `STASK_TEST_PG_URL` and `STASK_TEST_MYSQL_URL` (defaults: this
+//! machine's servers); an unreachable server fails the test, never skips it.
 
 use stask::engine::api::{Attempt, Engine, WorkerLookup};
 use stask::engine::config::{Dsn, Settings};
@@ -15,19 +18,51 @@ use std::time::Duration;
 pub struct Harness {
     pub engine: Engine,
     pub dir: tempfile::TempDir,
+    pub settings: Settings,
+}
+
+pub fn pg_url() -> String {
+    std::env::var("STASK_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+pub fn mysql_url() -> String {
+    std::env::var("STASK_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
 }
 
 impl Harness {
     async fn sqlite() -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let engine = Engine::open(settings_for(dir.path())).await.unwrap();
-        Harness { engine, dir }
+        Self::open(settings_for(dir.path()), dir).await
+    }
+
+    async fn server(dsn: Dsn, test: &str) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings_for(dir.path());
+        s.dsn = dsn;
+        // An isolated set of tables per test: a prefix of its own.
+        let tag: u32 = rand::random::<u32>() % 1_000_000;
+        let short: String = test.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
+        s.table_prefix = format!("t{short}{tag}_");
+        Self::open(s, dir).await
+    }
+
+    async fn open(settings: Settings, dir: tempfile::TempDir) -> Harness {
+        let engine = Engine::open(settings.clone()).await.unwrap_or_else(|e| panic!("cannot open {:?}: {e}", settings.dsn));
+        engine.migrate().await.unwrap();
+        Harness { engine, dir, settings }
     }
 
     /// A second engine (another process, as far as the database knows) on
     /// the same database.
     async fn twin(&self) -> Engine {
-        Engine::open(settings_for(self.dir.path())).await.unwrap()
+        Engine::open(self.settings.clone()).await.unwrap()
+    }
+
+    /// Drops the test's tables on a server backend.
+    async fn cleanup(self) {
+        if !matches!(self.settings.dsn, Dsn::Sqlite { .. }) {
+            self.engine.store().drop_tables().await.unwrap();
+        }
     }
 
     async fn task(&self, identifier: &str, f: impl FnOnce(&mut NewTask)) -> i64 {
@@ -36,11 +71,11 @@ impl Harness {
         self.engine.create_task(t).await.unwrap().id
     }
 
-    async fn with_lease(lease: Duration) -> (Engine, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = settings_for(dir.path());
+    /// An engine on the same database with another lease length.
+    async fn with_lease(&self, lease: Duration) -> Engine {
+        let mut s = self.settings.clone();
         s.lease_for = lease;
-        (Engine::open(s).await.unwrap(), dir)
+        Engine::open(s).await.unwrap()
     }
 
     async fn status(&self, id: i64) -> i64 {
@@ -79,6 +114,28 @@ macro_rules! conformance {
                 async fn $name() {
                     let h = super::Harness::sqlite().await;
                     super::$name(&h).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let dsn = stask::engine::config::Dsn::Postgres { url: super::pg_url() };
+                    let h = super::Harness::server(dsn, stringify!($name)).await;
+                    super::$name(&h).await;
+                    h.cleanup().await;
+                }
+            )*
+        }
+        mod mariadb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let dsn = stask::engine::config::Dsn::Mysql { url: super::mysql_url() };
+                    let h = super::Harness::server(dsn, stringify!($name)).await;
+                    super::$name(&h).await;
+                    h.cleanup().await;
                 }
             )*
         }
@@ -334,6 +391,10 @@ async fn registering_a_worker_twice_keeps_the_first(h: &Harness) {
 }
 
 async fn a_php_package_database_is_converted_once(h: &Harness) {
+    if !matches!(h.settings.dsn, Dsn::Sqlite { .. }) {
+        // The server dialects run their own conversion test below.
+        return a_php_package_server_database_is_converted_once(h).await;
+    }
     // Tables shaped as the PHP package's migration makes them, with its codes.
     let path = h.dir.path().join("legacy.sqlite");
     {
@@ -403,8 +464,8 @@ async fn an_expired_lease_is_rescued_and_a_live_one_is_not(h: &Harness) {
     assert_eq!(h.engine.rescue_expired().await.unwrap(), Default::default(), "nothing is rescued twice");
 }
 
-async fn the_heartbeat_keeps_a_long_task_from_being_rescued(_h: &Harness) {
-    let (e, _dir) = Harness::with_lease(Duration::from_secs(1)).await;
+async fn the_heartbeat_keeps_a_long_task_from_being_rescued(h: &Harness) {
+    let e = h.with_lease(Duration::from_secs(1)).await;
     let id = e.create_task(NewTask::new("w", "run")).await.unwrap().id;
     e.claim(1).await.unwrap();
     // Three lease periods pass while the task "runs".
@@ -413,4 +474,17 @@ async fn the_heartbeat_keeps_a_long_task_from_being_rescued(_h: &Harness) {
     let row = e.require_task(id).await.unwrap();
     assert_eq!(row.status, Status::Running.code());
     assert!(row.lease_expires_at.unwrap() > chrono::Utc::now());
+}
+
+/// The PHP package's tables on a server database, with its status codes:
+/// migrate() adds the engine's columns and converts the codes once.
+async fn a_php_package_server_database_is_converted_once(h: &Harness) {
+    let store = h.engine.store();
+    store.drop_tables().await.unwrap();
+    store.create_legacy_tables_for_tests().await.unwrap();
+    h.engine.migrate().await.unwrap();
+    h.engine.migrate().await.unwrap();
+    let statuses: Vec<i64> = h.engine.select_tasks(&Query::new(Table::Tasks)).await.unwrap().iter().map(|t| t.status).collect();
+    assert_eq!(statuses, vec![10, 15, 20, 30, 40]);
+    assert_eq!(h.engine.claim(5).await.unwrap().len(), 1, "the converted pending task is claimable");
 }

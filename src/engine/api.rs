@@ -8,6 +8,8 @@ use crate::engine::cache::{CacheStats, WorkerCache};
 use crate::engine::config::{Dsn, Settings};
 use crate::engine::progress::{ProgressDelta, ProgressFiles, ProgressSnapshot, ProgressTracker};
 use crate::engine::query::{Query, Table, Value};
+use crate::engine::store::mysql::MySqlStore;
+use crate::engine::store::postgres::PostgresStore;
 use crate::engine::store::sqlite::SqliteStore;
 use crate::engine::store::{CancelOutcome, Finished, Outcome, Store, TaskClaimParams, TaskProgressParams};
 use crate::engine::task::{NewTask, Status, TaskRow};
@@ -68,12 +70,10 @@ impl Engine {
     pub async fn open(settings: Settings) -> Result<Engine> {
         let store: Arc<dyn Store> = match &settings.dsn {
             Dsn::Sqlite { path } => Arc::new(SqliteStore::connect(path, &settings.table_prefix).await?),
-            Dsn::Mysql { .. } | Dsn::Postgres { .. } => {
-                return Err(Error::Configuration(format!(
-                    "the {} backend is not available in this build yet; use sqlite:///abs/path.sqlite",
-                    settings.dsn.driver_name()
-                )))
-            }
+            // Server databases are migrated explicitly (`sTask::migrate()`,
+            // `php artisan migrate`), not on every connect.
+            Dsn::Postgres { url } => Arc::new(PostgresStore::connect(url, &settings.table_prefix).await?),
+            Dsn::Mysql { url } => Arc::new(MySqlStore::connect(url, &settings.table_prefix).await?),
         };
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
         // host:pid:engine — unique even for two engines in one process.

@@ -5,6 +5,8 @@
 //! params struct where they need more than an id, and receive `now` from the
 //! caller so the clock belongs to the engine and to tests.
 
+pub mod mysql;
+pub mod postgres;
 pub mod sql;
 pub mod sqlite;
 
@@ -165,9 +167,45 @@ pub struct WorkerStatsRow {
     pub last_execution: Option<Timestamp>,
 }
 
+/// Runs `op` again while it fails with `Busy` (deadlock, lock wait,
+/// serialization failure, SQLite busy), up to 8 times with a growing,
+/// jittered pause: these are the database's way of saying "try again", and
+/// users never see them.
+pub async fn retry_busy<T, F, Fut>(mut op: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<T>>,
+{
+    let mut attempt = 0u32;
+    loop {
+        match op().await {
+            Err(e) if e.kind() == StoreErrorKind::Busy && attempt < 8 => {
+                attempt += 1;
+                let base = 2u64.pow(attempt.min(6));
+                let jitter = rand::random::<u64>() % (base + 1);
+                tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Every query the engine runs. Not a public API.
 #[async_trait]
 pub trait Store: Send + Sync {
+    /// True when `task_wait` wakes on new tasks (PostgreSQL LISTEN/NOTIFY);
+    /// otherwise the worker loop polls.
+    fn supports_listen(&self) -> bool {
+        false
+    }
+
+    /// Waits up to `max` for a new task to be announced; true when woken.
+    /// Without a listener this is a plain sleep.
+    async fn task_wait(&self, max: std::time::Duration) -> StoreResult<bool> {
+        tokio::time::sleep(max).await;
+        Ok(false)
+    }
+
     /// Creates or converts the schema; idempotent and safe to race.
     async fn migrate(&self) -> StoreResult<()>;
 
@@ -207,9 +245,61 @@ pub trait Store: Send + Sync {
     async fn worker_update_info(&self, id: i64, info: &WorkerInfo, now: Timestamp) -> StoreResult<bool>;
     async fn worker_counts(&self) -> StoreResult<(i64, i64)>;
 
+    /// Drops both tables (tests of the server dialects clean up with it).
+    async fn drop_tables(&self) -> StoreResult<()>;
+
+    /// Creates `s_workers`/`s_tasks` as the PHP package's migration made
+    /// them, with rows in its status codes (10, 30, 50, 80, 100), for the
+    /// conversion test. Not used outside tests.
+    async fn create_legacy_tables_for_tests(&self) -> StoreResult<()>;
+
     /// Rows matched by `q` (either table).
     async fn count(&self, q: &Query) -> StoreResult<i64>;
     async fn delete(&self, q: &Query) -> StoreResult<u64>;
     /// Writes whitelisted columns on the rows matched by `q`.
     async fn update(&self, q: &Query, set: &[(&'static str, Value)], now: Timestamp) -> StoreResult<u64>;
+}
+
+/// Implements `Store` with every method answering "unavailable": the
+/// placeholder of a dialect under construction, so the crate builds while
+/// it is written. A dialect that lands replaces its invocation.
+#[macro_export]
+macro_rules! unavailable_store {
+    ($t:ty, $what:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::engine::store::Store for $t {
+            async fn migrate(&self) -> StoreResult<()> { Err(unavailable($what)) }
+            async fn task_insert(&self, _: &NewTask, _: Timestamp) -> StoreResult<TaskRow> { Err(unavailable($what)) }
+            async fn task_get(&self, _: i64) -> StoreResult<Option<TaskRow>> { Err(unavailable($what)) }
+            async fn task_select(&self, _: &Query) -> StoreResult<Vec<TaskRow>> { Err(unavailable($what)) }
+            async fn task_claim(&self, _: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> { Err(unavailable($what)) }
+            async fn task_claim_id(&self, _: i64, _: &TaskClaimParams) -> StoreResult<Option<TaskRow>> { Err(unavailable($what)) }
+            async fn task_finish_many(&self, _: &[Outcome], _: Timestamp) -> StoreResult<Vec<Finished>> { Err(unavailable($what)) }
+            async fn task_extend_leases(&self, _: &LeaseExtendParams) -> StoreResult<u64> { Err(unavailable($what)) }
+            async fn task_select_expired(&self, _: Timestamp, _: i64, _: i64) -> StoreResult<Vec<TaskRow>> { Err(unavailable($what)) }
+            async fn task_rescue(&self, _: &RescueParams) -> StoreResult<bool> { Err(unavailable($what)) }
+            async fn task_progress(&self, _: &TaskProgressParams) -> StoreResult<Option<ProgressAck>> { Err(unavailable($what)) }
+            async fn task_cancel(&self, _: i64, _: Timestamp) -> StoreResult<CancelOutcome> { Err(unavailable($what)) }
+            async fn task_retry(&self, _: i64, _: Timestamp) -> StoreResult<bool> { Err(unavailable($what)) }
+            async fn task_delete_completed_before(&self, _: Timestamp) -> StoreResult<Vec<i64>> { Err(unavailable($what)) }
+            async fn task_count_by_status(&self) -> StoreResult<Vec<(i64, i64)>> { Err(unavailable($what)) }
+            async fn task_summary(&self, _: Timestamp) -> StoreResult<TaskSummaryRow> { Err(unavailable($what)) }
+            async fn task_worker_stats(&self, _: Timestamp, _: Option<&str>) -> StoreResult<Vec<WorkerStatsRow>> { Err(unavailable($what)) }
+            async fn task_common_errors(&self, _: Timestamp, _: i64) -> StoreResult<Vec<(String, i64)>> { Err(unavailable($what)) }
+            async fn worker_select(&self, _: &Query) -> StoreResult<Vec<WorkerRow>> { Err(unavailable($what)) }
+            async fn worker_get(&self, _: &str) -> StoreResult<Option<WorkerRow>> { Err(unavailable($what)) }
+            async fn worker_insert(&self, _: &WorkerInfo, _: Timestamp) -> StoreResult<Option<WorkerRow>> { Err(unavailable($what)) }
+            async fn worker_update_info(&self, _: i64, _: &WorkerInfo, _: Timestamp) -> StoreResult<bool> { Err(unavailable($what)) }
+            async fn worker_counts(&self) -> StoreResult<(i64, i64)> { Err(unavailable($what)) }
+            async fn drop_tables(&self) -> StoreResult<()> { Err(unavailable($what)) }
+            async fn create_legacy_tables_for_tests(&self) -> StoreResult<()> { Err(unavailable($what)) }
+            async fn count(&self, _: &Query) -> StoreResult<i64> { Err(unavailable($what)) }
+            async fn delete(&self, _: &Query) -> StoreResult<u64> { Err(unavailable($what)) }
+            async fn update(&self, _: &Query, _: &[(&'static str, Value)], _: Timestamp) -> StoreResult<u64> { Err(unavailable($what)) }
+        }
+    };
+}
+
+pub fn unavailable(what: &str) -> StoreError {
+    StoreError::new(StoreErrorKind::Unavailable, format!("the {what} dialect is not built yet"))
 }

@@ -625,6 +625,17 @@ impl Store for SqliteStore {
         Ok(rows.into_iter().next().unwrap_or((0, 0)))
     }
 
+    async fn drop_tables(&self) -> StoreResult<()> {
+        let conn = self.conn.lock();
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};", self.st.tasks, self.st.workers))
+            .map_err(classify)
+    }
+
+    async fn create_legacy_tables_for_tests(&self) -> StoreResult<()> {
+        // The SQLite conversion test builds its own file (tests/store.rs).
+        Ok(())
+    }
+
     async fn count(&self, query: &crate::engine::query::Query) -> StoreResult<i64> {
         let b = self.select_sql(query, "SELECT COUNT(*) AS n FROM ");
         Ok(self.rows(&b.sql, &b.values, |r| r.get::<_, i64>("n"))?.into_iter().next().unwrap_or(0))

@@ -60,7 +60,7 @@ namespace Seiger\sTask\Facades {
 
     class sTask
     {
-        public static function create(mixed $identifier, mixed $action, mixed $data = null, mixed $priority = null, mixed $userId = null): \Seiger\sTask\Models\sTaskModel
+        public static function create(mixed $identifier, mixed $action, mixed $data = null, mixed $priority = null, mixed $userId = null, mixed $unique = null): \Seiger\sTask\Models\sTaskModel
         {
             throw new \Error('the stask extension is not loaded');
         }

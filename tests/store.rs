@@ -160,6 +160,7 @@ conformance!(
     bad_column_values_are_refused,
     an_expired_lease_is_rescued_and_a_live_one_is_not,
     the_heartbeat_keeps_a_long_task_from_being_rescued,
+    a_unique_key_returns_the_active_task_instead_of_a_duplicate,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -487,4 +488,28 @@ async fn a_php_package_server_database_is_converted_once(h: &Harness) {
     let statuses: Vec<i64> = h.engine.select_tasks(&Query::new(Table::Tasks)).await.unwrap().iter().map(|t| t.status).collect();
     assert_eq!(statuses, vec![10, 15, 20, 30, 40]);
     assert_eq!(h.engine.claim(5).await.unwrap().len(), 1, "the converted pending task is claimable");
+}
+
+async fn a_unique_key_returns_the_active_task_instead_of_a_duplicate(h: &Harness) {
+    let unique = |key: &str| {
+        let mut t = NewTask::new("w", "sync");
+        t.unique_key = Some(key.into());
+        t
+    };
+    let first = h.engine.create_task(unique("sync-42")).await.unwrap();
+    // Racing creators, one of them another process: all get the same task.
+    let twin = h.twin().await;
+    let (a, b) = tokio::join!(h.engine.create_task(unique("sync-42")), twin.create_task(unique("sync-42")));
+    assert_eq!((a.unwrap().id, b.unwrap().id), (first.id, first.id));
+    let other = h.engine.create_task(unique("sync-43")).await.unwrap();
+    assert_ne!(other.id, first.id);
+    // Once the task finished, the key is free again.
+    let claimed = h.engine.claim(1).await.unwrap().remove(0);
+    assert_eq!(claimed.id, first.id);
+    h.engine.finish(&[h.engine.outcome(&claimed, Attempt::Returned, 0.1, 0, 0.5)]).await.unwrap();
+    let again = h.engine.create_task(unique("sync-42")).await.unwrap();
+    assert_ne!(again.id, first.id);
+    let mut bad = unique("");
+    bad.unique_key = Some(" ".into());
+    assert!(h.engine.create_task(bad).await.is_err());
 }

@@ -63,6 +63,8 @@ pub struct Engine {
     trackers: Mutex<HashMap<i64, Tracked>>,
     held: Arc<crate::engine::lease::Held>,
     owner: String,
+    /// Wakes this process's idle worker loop when it enqueues itself.
+    wake: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -90,6 +92,7 @@ impl Engine {
             cache: Mutex::new(WorkerCache::new(100, Duration::from_secs(300))),
             trackers: Mutex::new(HashMap::new()),
             owner,
+            wake: tokio::sync::Notify::new(),
         })
     }
 
@@ -107,9 +110,41 @@ impl Engine {
 
     // ---- tasks -------------------------------------------------------------
 
+    /// Inserts a task. With a unique key, an active task (pending or
+    /// running) with the same key is returned instead: the database's
+    /// unique index decides, so two processes racing get one task.
     pub async fn create_task(&self, task: NewTask) -> Result<TaskRow> {
         task.validate()?;
-        Ok(self.store.task_insert(&task, time::now()).await?)
+        for _ in 0..3 {
+            match self.store.task_insert(&task, time::now()).await {
+                Ok(row) => {
+                    self.wake.notify_waiters();
+                    return Ok(row);
+                }
+                Err(e) if e.kind() == crate::engine::store::StoreErrorKind::Conflict && task.unique_key.is_some() => {
+                    let key = task.unique_key.clone().unwrap_or_default();
+                    let q = Query::new(Table::Tasks)
+                        .where_eq("unique_key", Value::Text(key))?
+                        .where_in("status", [Status::Pending, Status::Preparing, Status::Running].iter().map(|s| Value::Int(s.code())).collect(), false)?
+                        .limit(1)?;
+                    if let Some(existing) = self.store.task_select(&q).await?.into_iter().next() {
+                        return Ok(existing);
+                    }
+                    // It finished between our insert and our read: insert again.
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::invalid("unique", "the unique key kept changing hands; try again"))
+    }
+
+    /// Waits up to `max` for new work: a task created by this process, a
+    /// notification from the database (PostgreSQL), or the timeout.
+    pub async fn wait_for_work(&self, max: Duration) -> Result<bool> {
+        tokio::select! {
+            _ = self.wake.notified() => Ok(true),
+            woke = self.store.task_wait(max) => Ok(woke?),
+        }
     }
 
     pub async fn find_task(&self, id: i64) -> Result<Option<TaskRow>> {

@@ -146,15 +146,20 @@ mod stop {
 impl Facade {
     /// Queues a task. Rejects an empty identifier or action and an unknown
     /// priority; the worker need not exist yet (its task waits or fails
-    /// with a message saying what to do).
+    /// with a message saying what to do). With `unique`, an active task
+    /// holding the same key is returned instead of a duplicate.
     pub fn create(
         identifier: &Zval,
         action: &Zval,
         data: Option<&Zval>,
         priority: Option<&Zval>,
         userId: Option<&Zval>,
+        unique: Option<&Zval>,
     ) -> PhpResult<TaskModel> {
         let mut t = NewTask::new(string_arg(identifier, "identifier")?, string_arg(action, "action")?);
+        if let Some(u) = unique.filter(|u| !u.is_null()) {
+            t.unique_key = Some(string_arg(u, "unique")?);
+        }
         t.meta = Some(match data {
             Some(d) if !d.is_null() => {
                 if !d.is_array() {
@@ -262,11 +267,16 @@ impl Facade {
                     let left = o.max_seconds - started.elapsed().as_secs_f64();
                     wait = wait.min(Duration::from_secs_f64(left.max(0.0)));
                 }
+                // Woken early by a database notification (PostgreSQL) or by
+                // a task this process created; checks for a stop signal
+                // every 50 ms.
                 block_on(async {
                     let step = Duration::from_millis(50);
                     let until = tokio::time::Instant::now() + wait;
                     while tokio::time::Instant::now() < until && !stop::requested() {
-                        tokio::time::sleep(step.min(until - tokio::time::Instant::now())).await;
+                        if e.wait_for_work(step.min(until - tokio::time::Instant::now())).await.unwrap_or(false) {
+                            break;
+                        }
                     }
                 });
                 idle = (idle * 2).min(Duration::from_secs_f64(o.sleep.max(0.005)));

@@ -231,6 +231,11 @@ impl NewTask {
         if !(1..=1000).contains(&self.max_attempts) {
             return Err(Error::invalid("max_attempts", format!("must be between 1 and 1000, got {}", self.max_attempts)));
         }
+        if let Some(k) = &self.unique_key {
+            if k.trim().is_empty() || k.len() > 255 {
+                return Err(Error::invalid("unique", format!("a unique key must be 1 to 255 bytes, got {} bytes", k.len())));
+            }
+        }
         if !(0..=100).contains(&self.progress) {
             return Err(Error::invalid("progress", format!("must be between 0 and 100, got {}", self.progress)));
         }

@@ -77,7 +77,13 @@ impl Engine {
             Dsn::Postgres { url } => Arc::new(PostgresStore::connect(url, &settings.table_prefix).await?),
             Dsn::Mysql { url } => Arc::new(MySqlStore::connect(url, &settings.table_prefix).await?),
         };
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
+        // STASK_HOST_ID names the host in leases when the hostname does not
+        // tell hosts apart (containers, tests simulating several hosts).
+        let host = std::env::var("STASK_HOST_ID")
+            .ok()
+            .filter(|h| !h.is_empty() && !h.contains(':'))
+            .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string()))
+            .unwrap_or_else(|| "localhost".into());
         // host:pid:engine — unique even for two engines in one process.
         static ENGINES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -13,6 +13,7 @@ pub mod progress;
 pub mod query;
 pub mod retry;
 pub mod store;
+pub mod supervisor;
 pub mod task;
 pub mod time;
 pub mod worker;

@@ -35,11 +35,27 @@ struct WorkOptions {
     sleep: f64,
     batch: i64,
     stop_when_empty: bool,
+    concurrency: i64,
+    command: Vec<String>,
+    grace: f64,
+    timeout: f64,
+    cancel_grace: f64,
 }
 
 impl WorkOptions {
     fn parse(opts: Option<&ZendHashTable>) -> PhpResult<Self> {
-        let mut o = WorkOptions { max_tasks: 0, max_seconds: 0.0, sleep: 1.0, batch: 64, stop_when_empty: false };
+        let mut o = WorkOptions {
+            max_tasks: 0,
+            max_seconds: 0.0,
+            sleep: 1.0,
+            batch: 64,
+            stop_when_empty: false,
+            concurrency: 1,
+            command: Vec::new(),
+            grace: 30.0,
+            timeout: 0.0,
+            cancel_grace: 10.0,
+        };
         let Some(opts) = opts else { return Ok(o) };
         for (k, v) in opts.iter() {
             let key = key_string(&k);
@@ -62,10 +78,26 @@ impl WorkOptions {
                     o.batch = b;
                 }
                 "stop_when_empty" | "once" => o.stop_when_empty = v.coerce_to_bool(),
+                "concurrency" => {
+                    let c = int_arg(v, "concurrency")?;
+                    if !(1..=64).contains(&c) {
+                        return Err(invalid("concurrency", format!("must be between 1 and 64, got {c}")));
+                    }
+                    o.concurrency = c;
+                }
+                "command" => {
+                    let arr = v.array().ok_or_else(|| invalid("command", "must be an array: the PHP binary, then its arguments"))?;
+                    o.command = arr.iter().map(|(_, a)| string_arg(a, "command")).collect::<PhpResult<_>>()?;
+                }
+                "grace" => o.grace = num(v, "grace")?,
+                "timeout" => o.timeout = num(v, "timeout")?,
+                "cancel_grace" => o.cancel_grace = num(v, "cancel_grace")?,
                 other => {
                     return Err(invalid(
                         "work option",
-                        format!("unknown option '{other}'; use max_tasks, max_seconds, sleep, batch or stop_when_empty"),
+                        format!(
+                            "unknown option '{other}'; use max_tasks, max_seconds, sleep, batch, stop_when_empty, concurrency, command, grace, timeout or cancel_grace"
+                        ),
                     ))
                 }
             }
@@ -140,6 +172,37 @@ mod stop {
             }
         }
     }
+}
+
+/// The running command line, to start children the same way when no
+/// `command` is given (php, its -d options, the script and its arguments).
+fn own_command_line() -> Vec<String> {
+    std::fs::read("/proc/self/cmdline")
+        .map(|b| b.split(|c| *c == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect())
+        .unwrap_or_default()
+}
+
+fn supervise(e: &crate::engine::api::Engine, o: &WorkOptions) -> PhpResult<Zval> {
+    use crate::engine::supervisor::{run, SupervisorConfig};
+    let command = if o.command.is_empty() { own_command_line() } else { o.command.clone() };
+    let config = SupervisorConfig {
+        concurrency: o.concurrency as usize,
+        command,
+        env: Vec::new(),
+        grace: Duration::from_secs_f64(o.grace),
+        default_timeout: Duration::from_secs_f64(o.timeout),
+        cancel_grace: Duration::from_secs_f64(o.cancel_grace),
+        max_time: Duration::from_secs_f64(o.max_seconds),
+    };
+    let started = Instant::now();
+    let r = block_on(run(e, config, stop::requested))?;
+    json(json!({
+        "concurrency": o.concurrency, "children_started": r.started, "children_replaced": r.replaced,
+        "killed_for_timeout": r.killed_for_timeout, "killed_for_cancel": r.killed_for_cancel,
+        "attempts_recorded": r.attempts_recorded, "released": r.released,
+        "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "stopped_by_signal": stop::requested(),
+    }))
 }
 
 #[php_impl]
@@ -234,6 +297,12 @@ impl Facade {
         let e = engine()?;
         stop::listen();
         stop::reset();
+        // A supervisor with N children; each child runs the same call with
+        // STASK_WORKER_CHILD set and works as a single loop.
+        let is_child = std::env::var("STASK_WORKER_CHILD").map(|v| v == "1").unwrap_or(false);
+        if o.concurrency > 1 && !is_child {
+            return supervise(&e, &o);
+        }
         let started = Instant::now();
         let mut tally = Tally::default();
         let mut idle = Duration::from_millis(5);

@@ -534,7 +534,7 @@ namespace Seiger\sTask\Support {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function getIterator(): mixed
+        public function getIterator(): \Traversable
         {
             throw new \Error('the stask extension is not loaded');
         }

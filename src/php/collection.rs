@@ -19,6 +19,20 @@ pub fn json_serializable() -> &'static ClassEntry {
     unsafe { &*(php_json_serializable_ce as *const ClassEntry) }
 }
 
+/// An object declared as `Traversable` in the method's signature, so
+/// `getIterator()` matches IteratorAggregate's return type exactly.
+pub struct TraversableObject(Zval);
+
+impl IntoZval for TraversableObject {
+    const TYPE: ext_php_rs::flags::DataType = ext_php_rs::flags::DataType::object("Traversable");
+    const NULLABLE: bool = false;
+
+    fn set_zval(self, zv: &mut Zval, _persistent: bool) -> ext_php_rs::error::Result<()> {
+        *zv = self.0;
+        Ok(())
+    }
+}
+
 #[php_class]
 #[php(name = "Seiger\\sTask\\Support\\Collection")]
 #[php(implements(ce = ce::countable, stub = "\\Countable"))]
@@ -173,12 +187,12 @@ impl Collection {
         Ok(())
     }
 
-    pub fn get_iterator(&self) -> PhpResult<Zval> {
+    pub fn get_iterator(&self) -> PhpResult<TraversableObject> {
         let ce = ClassEntry::try_find("ArrayIterator").ok_or_else(|| invalid("iterator", "ArrayIterator is missing"))?;
         let it = ZendObject::new(ce);
         let arr = self.items_array()?;
         it.try_call_method("__construct", vec![&arr])?;
-        Ok(it.into_zval(false)?)
+        Ok(TraversableObject(it.into_zval(false)?))
     }
 
     pub fn offset_exists(&self, offset: &Zval) -> PhpResult<bool> {

@@ -140,35 +140,54 @@ fn next_batch(done: usize, took: Duration, max: i64) -> i64 {
 }
 
 /// A stop requested by SIGTERM/SIGINT while `work()` runs.
+///
+/// A plain `sigaction` handler that only sets a flag: async-signal-safe,
+/// inherited by forked children with their own copy of the flag, and
+/// removed again (the previous handlers restored) when `work()` returns, so
+/// PHP's own handlers are back afterwards. PHP's handlers cannot run while
+/// the PHP thread waits inside the extension, which is why the loop watches
+/// for itself.
 mod stop {
     use std::sync::atomic::{AtomicBool, Ordering};
     static REQUESTED: AtomicBool = AtomicBool::new(false);
-    static LISTENING: AtomicBool = AtomicBool::new(false);
 
     pub fn requested() -> bool {
         REQUESTED.load(Ordering::Relaxed)
     }
 
-    pub fn reset() {
-        REQUESTED.store(false, Ordering::Relaxed);
+    extern "C" fn on_signal(_: libc::c_int) {
+        REQUESTED.store(true, Ordering::Relaxed);
     }
 
-    /// Listens once per process; PHP's own handlers cannot run while the
-    /// PHP thread waits inside the extension.
-    pub fn listen() {
-        if LISTENING.swap(true, Ordering::SeqCst) {
-            return;
+    /// Installs the handlers until the guard drops.
+    pub struct Listening {
+        previous: Vec<(libc::c_int, libc::sigaction)>,
+    }
+
+    pub fn listen() -> Listening {
+        REQUESTED.store(false, Ordering::Relaxed);
+        let mut previous = Vec::new();
+        for sig in [libc::SIGTERM, libc::SIGINT] {
+            unsafe {
+                let mut act: libc::sigaction = std::mem::zeroed();
+                act.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+                act.sa_flags = libc::SA_RESTART;
+                libc::sigemptyset(&mut act.sa_mask);
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, &act, &mut old) == 0 {
+                    previous.push((sig, old));
+                }
+            }
         }
-        let h = crate::runtime::handle();
-        let _guard = h.enter();
-        use tokio::signal::unix::{signal, SignalKind};
-        for kind in [SignalKind::terminate(), SignalKind::interrupt()] {
-            if let Ok(mut s) = signal(kind) {
-                h.spawn(async move {
-                    while s.recv().await.is_some() {
-                        REQUESTED.store(true, Ordering::SeqCst);
-                    }
-                });
+        Listening { previous }
+    }
+
+    impl Drop for Listening {
+        fn drop(&mut self) {
+            for (sig, old) in &self.previous {
+                unsafe {
+                    libc::sigaction(*sig, old, std::ptr::null_mut());
+                }
             }
         }
     }
@@ -295,8 +314,7 @@ impl Facade {
     pub fn work(options: Option<&ZendHashTable>) -> PhpResult<Zval> {
         let o = WorkOptions::parse(options)?;
         let e = engine()?;
-        stop::listen();
-        stop::reset();
+        let _signals = stop::listen();
         // A supervisor with N children; each child runs the same call with
         // STASK_WORKER_CHILD set and works as a single loop.
         let is_child = std::env::var("STASK_WORKER_CHILD").map(|v| v == "1").unwrap_or(false);

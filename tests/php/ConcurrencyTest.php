@@ -15,21 +15,15 @@ require_once __DIR__ . '/fixtures/ChaosWorker.php';
  */
 final class ConcurrencyTest extends TestCase
 {
-    private array $connection;
+    private array $childConnection;
 
     protected function setUp(): void
     {
         parent::setUp();
-        $this->connection = [
-            'driver' => 'sqlite',
-            'database' => $this->database,
-            'prefix' => '',
-            'storage_path' => $this->staskStorage,
-            'retry_base_delay' => 0,
-        ];
+        $this->childConnection = $this->connection(['retry_base_delay' => 0]);
         $this->configure(['retry_base_delay' => 0]);
         $this->activeWorker(\Stask\Tests\Fixtures\ChaosWorker::class);
-        putenv('STASK_TEST_CONNECTION=' . json_encode($this->connection));
+        putenv('STASK_TEST_CONNECTION=' . json_encode($this->childConnection));
     }
 
     private function supervise(array $options): array

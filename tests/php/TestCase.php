@@ -28,6 +28,9 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
 
     protected string $database;
 
+    /** Table prefix of this test on a server backend (isolation). */
+    protected string $prefix = '';
+
     protected function setUp(): void
     {
         parent::setUp();
@@ -35,6 +38,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         $this->storage = $this->root . '/storage';
         $this->staskStorage = $this->storage . '/stask';
         $this->database = $this->root . '/stask.sqlite';
+        $this->prefix = self::backend() === 'sqlite' ? '' : 't' . bin2hex(random_bytes(4)) . '_';
         mkdir($this->staskStorage, 0775, true);
 
         Host::$storage = $this->storage;
@@ -48,20 +52,50 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         Carbon::setTestNow();
         if (!$this->hasFailed()) {
             self::removeTree($this->root);
+            $this->dropServerTables();
         }
         parent::tearDown();
+    }
+
+    /** sqlite (default), pgsql or mariadb: STASK_TEST_BACKEND. */
+    protected static function backend(): string
+    {
+        return getenv('STASK_TEST_BACKEND') ?: 'sqlite';
+    }
+
+    /** The connection array of this test's backend (as a CMS passes it). */
+    protected function connection(array $extra = []): array
+    {
+        $base = ['storage_path' => $this->staskStorage, 'base_path' => $this->root, 'prefix' => $this->prefix];
+        $db = match (self::backend()) {
+            'sqlite' => ['driver' => 'sqlite', 'database' => $this->database],
+            'pgsql' => ['driver' => 'pgsql', 'host' => '127.0.0.1', 'port' => 5432, 'database' => 'test', 'username' => 'postgres', 'password' => ''],
+            'mariadb' => ['driver' => 'mysql', 'host' => '127.0.0.1', 'port' => 3306, 'database' => 'test', 'username' => 'root', 'password' => ''],
+            default => throw new \RuntimeException('STASK_TEST_BACKEND must be sqlite, pgsql or mariadb'),
+        };
+        return $extra + $db + $base;
     }
 
     /** (Re)configures the extension for this test, with extra keys. */
     protected function configure(array $extra = []): void
     {
-        sTask::configure($extra + [
-            'driver' => 'sqlite',
-            'database' => $this->database,
-            'prefix' => '',
-            'storage_path' => $this->staskStorage,
-            'base_path' => $this->root,
-        ]);
+        sTask::configure($this->connection($extra));
+    }
+
+    private function dropServerTables(): void
+    {
+        $dsn = match (self::backend()) {
+            'pgsql' => ['pgsql:host=127.0.0.1;port=5432;dbname=test', 'postgres'],
+            'mariadb' => ['mysql:host=127.0.0.1;port=3306;dbname=test', 'root'],
+            default => null,
+        };
+        if ($dsn === null) {
+            return;
+        }
+        $pdo = new \PDO($dsn[0], $dsn[1], '');
+        foreach (['s_tasks', 's_workers'] as $table) {
+            $pdo->exec("DROP TABLE IF EXISTS {$this->prefix}{$table}");
+        }
     }
 
     /** Runs $code and returns what it echoed. */

@@ -49,6 +49,32 @@ pub enum Attempt {
     Aborted { reason: String },
 }
 
+/// How long the worker loop keeps trying while the database is away
+/// (restart, failover) before giving up.
+pub const RECONNECT_FOR: Duration = Duration::from_secs(120);
+
+/// Runs `op` again while the database is unreachable, with a growing pause:
+/// a restarting server must not end the worker loop, and an outcome that
+/// was computed must still be stored once the server is back.
+async fn while_unavailable<T, F, Fut>(mut op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, crate::engine::store::StoreError>>,
+{
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match op().await {
+            Err(e) if e.kind() == crate::engine::store::StoreErrorKind::Unavailable && started.elapsed() < RECONNECT_FOR => {
+                tracing::warn!("stask: database unavailable, retrying in {pause:?}: {e}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 /// A running task's progress, and whether it ever reached the disk.
 struct Tracked {
     tracker: ProgressTracker,
@@ -233,7 +259,7 @@ impl Engine {
             owner: self.owner.clone(),
             lease_expires_at: now + chrono::Duration::from_std(self.settings.lease_for).unwrap_or_default(),
         };
-        let tasks = self.store.task_claim(&p).await?;
+        let tasks = while_unavailable(|| self.store.task_claim(&p)).await?;
         for t in &tasks {
             self.held.add(t.id);
         }
@@ -343,7 +369,7 @@ impl Engine {
         if outcomes.is_empty() {
             return Ok(Vec::new());
         }
-        let finished = self.store.task_finish_many(outcomes, time::now()).await?;
+        let finished = while_unavailable(|| self.store.task_finish_many(outcomes, time::now())).await?;
         for o in outcomes {
             self.held.remove(o.id());
         }

@@ -5,9 +5,9 @@ SHELL := /bin/bash
 PHP ?= php
 DEBUG_LIB := $(CURDIR)/target/debug/libstask.so
 RELEASE_LIB := $(CURDIR)/target/release/libstask.so
-APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon sqlite3
+APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mysql php8.2-pgsql php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon sqlite3 postgresql-client mariadb-client
 
-.PHONY: deps build release demo test test-rust test-php stubs stubs-check bench clean
+.PHONY: deps services build release demo test test-rust test-php stubs stubs-check bench clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -27,13 +27,23 @@ release: deps
 demo: release
 	$(PHP) -d extension=$(RELEASE_LIB) demo/demo.php
 
-test: deps test-rust build stubs-check test-php
+test: deps services test-rust build stubs-check test-php
 
-test-rust:
+test-rust: services
 	cargo test --locked
 
-test-php: build
-	STASK_LIB=$(DEBUG_LIB) tests/php/run.sh
+# The PHPUnit suite runs unchanged on every backend.
+BACKENDS ?= sqlite pgsql mariadb
+test-php: build services
+	@for b in $(BACKENDS); do \
+	  echo "== PHPUnit on $$b"; \
+	  STASK_TEST_BACKEND=$$b STASK_LIB=$(DEBUG_LIB) tests/php/run.sh || exit 1; \
+	done
+
+# The server backends must be up: tests fail, never skip, without them.
+services:
+	@pg_isready -h 127.0.0.1 -p 5432 >/dev/null || { echo "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1; }
+	@mariadb -h 127.0.0.1 -u root -e 'select 1' test >/dev/null || { echo "MariaDB is not reachable on 127.0.0.1:3306"; exit 1; }
 
 stubs: build
 	$(PHP) -d extension=$(DEBUG_LIB) tools/gen-stubs.php > stubs/stask.stub.php

@@ -1,0 +1,55 @@
+-- stask schema for PostgreSQL 10+. `{prefix}` is replaced with the table prefix.
+-- Idempotent: a database created by the PHP package keeps its tables; the
+-- store adds the engine's columns to them and converts the status codes.
+-- Every timestamp is `timestamp(6) without time zone` holding UTC: the
+-- engine binds and reads UTC values, so the session time zone never matters.
+-- JSON documents (meta, result, settings) are TEXT so they round-trip byte
+-- for byte, as on SQLite and MySQL.
+
+CREATE TABLE IF NOT EXISTS {prefix}s_workers (
+    id BIGSERIAL PRIMARY KEY,
+    uuid VARCHAR(36) NULL,
+    identifier VARCHAR(255) NOT NULL,
+    scope VARCHAR(255) NOT NULL DEFAULT '',
+    class VARCHAR(255) NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT false,
+    position INTEGER NOT NULL DEFAULT 0,
+    settings TEXT NOT NULL DEFAULT '{}',
+    hidden INTEGER NOT NULL DEFAULT 0,
+    title VARCHAR(255) NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    icon TEXT NOT NULL DEFAULT '',
+    created_at TIMESTAMP(6) WITHOUT TIME ZONE NULL,
+    updated_at TIMESTAMP(6) WITHOUT TIME ZONE NULL
+);
+
+CREATE TABLE IF NOT EXISTS {prefix}s_tasks (
+    id BIGSERIAL PRIMARY KEY,
+    identifier VARCHAR(255) NOT NULL,
+    action VARCHAR(255) NOT NULL,
+    status SMALLINT NOT NULL DEFAULT 10,
+    message TEXT NULL,
+    started_by BIGINT NULL,
+    meta TEXT NULL,
+    result TEXT NULL,
+    start_at TIMESTAMP(6) WITHOUT TIME ZONE NULL,
+    finished_at TIMESTAMP(6) WITHOUT TIME ZONE NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL DEFAULT 3,
+    priority VARCHAR(255) NOT NULL DEFAULT 'normal',
+    progress INTEGER NOT NULL DEFAULT 0,
+    created_at TIMESTAMP(6) WITHOUT TIME ZONE NULL,
+    updated_at TIMESTAMP(6) WITHOUT TIME ZONE NULL,
+    -- engine columns
+    priority_rank INTEGER NOT NULL DEFAULT 5,
+    available_at TIMESTAMP(6) WITHOUT TIME ZONE NULL,
+    started_at TIMESTAMP(6) WITHOUT TIME ZONE NULL,
+    duration DOUBLE PRECISION NULL,
+    peak_memory BIGINT NULL,
+    last_error TEXT NULL,
+    cancel_requested BOOLEAN NOT NULL DEFAULT false,
+    lease_owner VARCHAR(255) NULL,
+    lease_expires_at TIMESTAMP(6) WITHOUT TIME ZONE NULL,
+    snapshot TEXT NULL,
+    unique_key VARCHAR(255) NULL
+);

@@ -47,7 +47,7 @@ impl WorkOptions {
         let mut o = WorkOptions {
             max_tasks: 0,
             max_seconds: 0.0,
-            sleep: 1.0,
+            sleep: -1.0,
             batch: 64,
             stop_when_empty: false,
             concurrency: 1,
@@ -324,6 +324,9 @@ impl Facade {
         let started = Instant::now();
         let mut tally = Tally::default();
         let mut idle = Duration::from_millis(5);
+        // Idle waits grow to `sleep`. Without LISTEN/NOTIFY a worker polls,
+        // and the cap is what a new task waits at most to be picked up.
+        let sleep_cap = if o.sleep >= 0.0 { o.sleep } else if e.store().supports_listen() { 1.0 } else { 0.03 };
         let rescue_every = e.settings().lease_for / 2;
         let mut size = 1;
         let mut rescued_at: Option<Instant> = None;
@@ -366,7 +369,7 @@ impl Facade {
                         }
                     }
                 });
-                idle = (idle * 2).min(Duration::from_secs_f64(o.sleep.max(0.005)));
+                idle = (idle * 2).min(Duration::from_secs_f64(sleep_cap.max(0.005)));
                 continue;
             }
             idle = Duration::from_millis(5);

@@ -161,6 +161,8 @@ conformance!(
     an_expired_lease_is_rescued_and_a_live_one_is_not,
     the_heartbeat_keeps_a_long_task_from_being_rescued,
     a_unique_key_returns_the_active_task_instead_of_a_duplicate,
+    claim_returns_at_most_the_limit,
+    a_new_task_wakes_a_waiting_worker,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -512,4 +514,30 @@ async fn a_unique_key_returns_the_active_task_instead_of_a_duplicate(h: &Harness
     let mut bad = unique("");
     bad.unique_key = Some(" ".into());
     assert!(h.engine.create_task(bad).await.is_err());
+}
+
+async fn claim_returns_at_most_the_limit(h: &Harness) {
+    for _ in 0..3 {
+        h.task("w", |_| {}).await;
+    }
+    assert_eq!(h.engine.claim(2).await.unwrap().len(), 2);
+    assert_eq!(h.engine.claim(5).await.unwrap().len(), 1);
+    assert!(h.engine.claim(5).await.unwrap().is_empty());
+}
+
+async fn a_new_task_wakes_a_waiting_worker(h: &Harness) {
+    let store = h.engine.store().clone();
+    let listens = store.supports_listen();
+    let started = std::time::Instant::now();
+    let waiter = tokio::spawn(async move { store.task_wait(Duration::from_secs(5)).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Another process enqueues.
+    h.twin().await.create_task(NewTask::new("w", "run")).await.unwrap();
+    let woke = waiter.await.unwrap().unwrap();
+    if listens {
+        assert!(woke, "a listening store wakes on a new task");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    } else {
+        assert!(!woke, "a polling store just sleeps");
+    }
 }

@@ -74,8 +74,19 @@ pub fn engine(settings: &Settings) -> Result<Arc<Engine>> {
         return Ok(e);
     }
     let engine = Arc::new(block_on(Engine::open(settings.clone()))?);
-    with_state(|s| s.engines.entry(key).or_insert(engine).clone());
-    Ok(with_state(|s| s.engines.get(&format!("{settings:?}")).cloned()).expect("engine just inserted"))
+    // One engine per process: a new configuration (configure() at boot, or a
+    // test per case) replaces the previous one, whose connections close once
+    // nothing uses it any more.
+    let old: Vec<Arc<Engine>> = with_state(|s| {
+        let old = s.engines.drain().map(|(_, e)| e).collect();
+        s.engines.insert(key, engine.clone());
+        old
+    });
+    {
+        let _rt = handle().enter();
+        drop(old);
+    }
+    Ok(engine)
 }
 
 /// MSHUTDOWN: stop the runtime threads before PHP unloads the library, but

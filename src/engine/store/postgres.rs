@@ -647,6 +647,8 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // Idle workers give their connections back to the server.
+            .idle_timeout(std::time::Duration::from_secs(60))
             .connect_with(options.clone())
             .await
             .map_err(classify)?;

@@ -87,6 +87,7 @@ struct Statements {
     claim: Arc<str>,
     claim_id: Arc<str>,
     finish_completed: Arc<str>,
+    finish_completed_many: Arc<str>,
     finish_retry: Arc<str>,
     finish_failed: Arc<str>,
     finish_cancelled: Arc<str>,
@@ -173,6 +174,21 @@ impl Statements {
                  message = CASE WHEN status IN (15, 20) THEN $1 ELSE message END, \
                  finished_at = COALESCE(finished_at, $2), duration = $3, peak_memory = $4, \
                  lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 WHERE id = $5"
+            )),
+            // Edge Finished for a whole batch in one round trip: the same
+            // assignments as finish_completed, the per-task values arriving
+            // as parallel arrays. It has no status guard (the CASEs are the
+            // guard), so RETURNING reports every row: the batch's final
+            // states without another query. Rows of one batch belong to one
+            // worker, so two batches never lock the same rows.
+            finish_completed_many: s(format!(
+                "UPDATE {t} AS t SET status = CASE WHEN t.status IN (15, 20) THEN 30 ELSE t.status END, \
+                 progress = CASE WHEN t.status IN (15, 20, 30) THEN 100 ELSE t.progress END, \
+                 message = CASE WHEN t.status IN (15, 20) THEN v.message ELSE t.message END, \
+                 finished_at = COALESCE(t.finished_at, $1), duration = v.duration, peak_memory = v.peak, \
+                 lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+                 FROM unnest($2::bigint[], $3::text[], $4::float8[], $5::bigint[]) AS v(id, message, duration, peak) \
+                 WHERE t.id = v.id RETURNING t.id, t.status, t.message"
             )),
             // Edge FailedWithAttemptsLeft.
             finish_retry: s(format!(
@@ -698,7 +714,34 @@ impl PostgresStore {
         self.rows(q, task_from_row).await
     }
 
+    /// The common case, a batch where every task returned: one statement.
+    async fn finish_all_completed(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>> {
+        let (mut ids, mut messages, mut durations, mut peaks) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for o in outcomes {
+            if let Outcome::Completed { id, message, duration, peak_memory } = o {
+                ids.push(*id);
+                messages.push(message.clone());
+                durations.push(*duration);
+                peaks.push(*peak_memory);
+            }
+        }
+        let q = Self::stmt(&self.st.finish_completed_many)
+            .bind(ts(&now))
+            .bind(ids.as_slice())
+            .bind(messages.as_slice())
+            .bind(durations.as_slice())
+            .bind(peaks.as_slice());
+        let rows = q.fetch_all(&self.pool).await.map_err(classify)?;
+        let states = decode_all(rows, |r| {
+            Ok(Finished { id: get_int(r, "id")?, status: get_int(r, "status")?, message: r.try_get("message")? })
+        })?;
+        Ok(outcomes.iter().filter_map(|o| states.iter().find(|f| f.id == o.id()).cloned()).collect())
+    }
+
     async fn finish_once(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>> {
+        if outcomes.iter().all(|o| matches!(o, Outcome::Completed { .. })) {
+            return self.finish_all_completed(outcomes, now).await;
+        }
         let now = ts(&now);
         // Rows are locked in id order, the order every batch here uses, so
         // two finishing batches cannot deadlock on each other.

@@ -91,6 +91,8 @@ pub struct Engine {
     owner: String,
     /// Wakes this process's idle worker loop when it enqueues itself.
     wake: tokio::sync::Notify,
+    /// (last claimed (priority rank, id), claims made): see `claim`.
+    cursor: Mutex<((i64, i64), u64)>,
 }
 
 impl Engine {
@@ -125,6 +127,7 @@ impl Engine {
             trackers: Mutex::new(HashMap::new()),
             owner,
             wake: tokio::sync::Notify::new(),
+            cursor: Mutex::new(((0, 0), 0)),
         })
     }
 
@@ -251,15 +254,39 @@ impl Engine {
     }
 
     /// Edge Claimed: up to `limit` due tasks for this process.
+    ///
+    /// Claims continue after the last task this process took (its cursor),
+    /// so they stay cheap while a long queue drains. Tasks behind the cursor
+    /// (retried, released, or a higher priority queued later) are found by
+    /// a claim from the start: whenever the cursor comes up short, and every
+    /// `FULL_CLAIM_EVERY` claims.
     pub async fn claim(&self, limit: i64) -> Result<Vec<TaskRow>> {
+        const FULL_CLAIM_EVERY: u64 = 8;
         let now = time::now();
-        let p = TaskClaimParams {
+        let limit = limit.clamp(1, 1000);
+        let (cursor, n) = {
+            let mut c = self.cursor.lock();
+            c.1 += 1;
+            *c
+        };
+        let from_cursor = cursor != (0, 0) && n % FULL_CLAIM_EVERY != 0;
+        let mut p = TaskClaimParams {
             now,
-            limit: limit.clamp(1, 1000),
+            limit,
             owner: self.owner.clone(),
             lease_expires_at: now + chrono::Duration::from_std(self.settings.lease_for).unwrap_or_default(),
+            after: if from_cursor { cursor } else { (0, 0) },
         };
-        let tasks = while_unavailable(|| self.store.task_claim(&p)).await?;
+        let mut tasks = while_unavailable(|| self.store.task_claim(&p)).await?;
+        if from_cursor && (tasks.len() as i64) < limit {
+            p.after = (0, 0);
+            p.limit = limit - tasks.len() as i64;
+            tasks.extend(while_unavailable(|| self.store.task_claim(&p)).await?);
+            tasks.sort_by_key(|t| (crate::engine::task::Priority::rank_of_name(&t.priority), t.id));
+        }
+        if let Some(last) = tasks.last() {
+            self.cursor.lock().0 = (crate::engine::task::Priority::rank_of_name(&last.priority), last.id);
+        }
         for t in &tasks {
             self.held.add(t.id);
         }
@@ -274,6 +301,7 @@ impl Engine {
             limit: 1,
             owner: self.owner.clone(),
             lease_expires_at: now + chrono::Duration::from_std(self.settings.lease_for).unwrap_or_default(),
+            after: (0, 0),
         };
         let task = self.store.task_claim_id(id, &p).await?;
         if let Some(t) = &task {

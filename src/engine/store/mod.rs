@@ -57,6 +57,11 @@ pub struct TaskClaimParams {
     /// host:pid:worker, recorded on each claimed row.
     pub owner: String,
     pub lease_expires_at: Timestamp,
+    /// Only tasks after this (priority rank, id): the claiming process's
+    /// cursor, so a claim does not wade through the index entries of tasks
+    /// it already took (PostgreSQL and InnoDB keep them until vacuum or
+    /// purge). (0, 0) means from the start.
+    pub after: (i64, i64),
 }
 
 /// How one attempt ended; applied by `task_finish_many` in one transaction.

@@ -143,8 +143,12 @@ impl Statements {
             // Edge Claimed. SKIP LOCKED: candidates another claimer holds are
             // passed over instead of waited for, so no row is claimed twice and
             // claimers do not queue behind each other. A row that changed
-            // since the subquery's snapshot is re-checked when it is locked,
-            // and `status = 10` is repeated outside as a guard.
+            // since the subquery's snapshot is re-checked when it is locked;
+            // the locked rows stay ours until commit, so the outer UPDATE
+            // finds them by primary key alone (a `status = 10` there made the
+            // planner scan every pending and dead index entry per claim).
+            // The cursor `(priority_rank, id) > ($5, $6)` starts the index
+            // scan after what this process already took.
             // `= ANY(ARRAY(…))`, not `IN (…)`: the planner may run an IN
             // subquery as the inner side of a semi-join, once per outer row,
             // and each run skips the rows this very statement has already
@@ -154,7 +158,7 @@ impl Statements {
             claim: s(format!(
                 "UPDATE {t} SET status = 20, attempts = attempts + 1, started_at = $1, updated_at = $1, \
                  lease_owner = $2, lease_expires_at = $3, cancel_requested = false \
-                 WHERE status = 10 AND id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 10 AND \
+                 WHERE id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 10 AND (priority_rank, id) > ($5, $6) AND \
                  (available_at IS NULL OR available_at <= $1) ORDER BY priority_rank, id LIMIT $4 FOR UPDATE SKIP LOCKED)) \
                  RETURNING {tc}"
             )),
@@ -710,7 +714,9 @@ impl PostgresStore {
             .bind(ts(&p.now))
             .bind(p.owner.as_str())
             .bind(ts(&p.lease_expires_at))
-            .bind(p.limit);
+            .bind(p.limit)
+            .bind(p.after.0 as i32)
+            .bind(p.after.1);
         self.rows(q, task_from_row).await
     }
 

@@ -100,7 +100,7 @@ impl Statements {
             claim: s(format!(
                 "UPDATE {t} SET status = 20, attempts = attempts + 1, started_at = ?1, updated_at = ?1, \
                  lease_owner = ?2, lease_expires_at = ?3, cancel_requested = 0 \
-                 WHERE status = 10 AND id IN (SELECT id FROM {t} WHERE status = 10 AND \
+                 WHERE status = 10 AND id IN (SELECT id FROM {t} WHERE status = 10 AND (priority_rank, id) > (?5, ?6) AND \
                  (available_at IS NULL OR available_at <= ?1) ORDER BY priority_rank, id LIMIT ?4) RETURNING *"
             )),
             claim_id: s(format!(
@@ -426,7 +426,14 @@ impl Store for SqliteStore {
     }
 
     async fn task_claim(&self, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> {
-        let args = [Value::Text(ts(&p.now)), Value::Text(p.owner.clone()), Value::Text(ts(&p.lease_expires_at)), Value::Int(p.limit)];
+        let args = [
+            Value::Text(ts(&p.now)),
+            Value::Text(p.owner.clone()),
+            Value::Text(ts(&p.lease_expires_at)),
+            Value::Int(p.limit),
+            Value::Int(p.after.0),
+            Value::Int(p.after.1),
+        ];
         let mut tasks = self.rows(&self.st.claim, &args, task_from_row)?;
         tasks.sort_by_key(|t| (Priority::rank_of_name(&t.priority), t.id));
         Ok(tasks)

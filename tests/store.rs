@@ -163,6 +163,7 @@ conformance!(
     a_unique_key_returns_the_active_task_instead_of_a_duplicate,
     claim_returns_at_most_the_limit,
     a_new_task_wakes_a_waiting_worker,
+    maintenance_has_one_leader_per_database,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -540,4 +541,15 @@ async fn a_new_task_wakes_a_waiting_worker(h: &Harness) {
     } else {
         assert!(!woke, "a polling store just sleeps");
     }
+}
+
+async fn maintenance_has_one_leader_per_database(h: &Harness) {
+    let other = h.with_lease(Duration::from_secs(1)).await;
+    assert!(other.lead_maintenance().await.unwrap(), "the first asker leads");
+    assert!(other.lead_maintenance().await.unwrap(), "and renews");
+    assert!(!h.engine.lead_maintenance().await.unwrap(), "a second host does not lead meanwhile");
+    assert_eq!(h.engine.rescue_expired().await.unwrap(), Default::default(), "nor rescue");
+    drop(other);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(h.engine.lead_maintenance().await.unwrap(), "an expired leadership passes on");
 }

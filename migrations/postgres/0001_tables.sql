@@ -53,3 +53,11 @@ CREATE TABLE IF NOT EXISTS {prefix}s_tasks (
     snapshot TEXT NULL,
     unique_key VARCHAR(255) NULL
 );
+
+-- Named leases between hosts: the maintenance leader (one rescuer per
+-- database, not one per host).
+CREATE TABLE IF NOT EXISTS {prefix}s_task_leaders (
+    name VARCHAR(64) PRIMARY KEY,
+    owner VARCHAR(255) NOT NULL,
+    expires_at TIMESTAMP(6) WITHOUT TIME ZONE NOT NULL
+);

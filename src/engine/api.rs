@@ -644,8 +644,21 @@ impl Engine {
         time::now()
     }
 
-    /// Edge LeaseExpired for every task whose owner stopped heartbeating.
+    /// Whether this process is the maintenance leader of its database now:
+    /// one rescuer per database, whatever the number of hosts and workers.
+    /// The leadership is a lease renewed by each maintenance pass.
+    pub async fn lead_maintenance(&self) -> Result<bool> {
+        let now = time::now();
+        let until = now + chrono::Duration::from_std(self.settings.lease_for).unwrap_or_default();
+        Ok(self.store.leader_acquire("maintenance", &self.owner, until, now).await?)
+    }
+
+    /// Edge LeaseExpired for every task whose owner stopped heartbeating
+    /// (only on the maintenance leader; others return an empty report).
     pub async fn rescue_expired(&self) -> Result<crate::engine::maintenance::rescuer::RescueReport> {
+        if !self.lead_maintenance().await? {
+            return Ok(Default::default());
+        }
         let config = crate::engine::maintenance::rescuer::RescuerConfig {
             retry_base_delay: self.settings.retry_base_delay,
             ..Default::default()

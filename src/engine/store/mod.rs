@@ -250,6 +250,11 @@ pub trait Store: Send + Sync {
     async fn worker_update_info(&self, id: i64, info: &WorkerInfo, now: Timestamp) -> StoreResult<bool>;
     async fn worker_counts(&self) -> StoreResult<(i64, i64)>;
 
+    /// Takes or renews the named lease `name` for `owner` until `until`;
+    /// true when `owner` holds it now. A lease whose holder stopped renewing
+    /// passes to the next asker once it expired.
+    async fn leader_acquire(&self, name: &str, owner: &str, until: Timestamp, now: Timestamp) -> StoreResult<bool>;
+
     /// Drops both tables (tests of the server dialects clean up with it).
     async fn drop_tables(&self) -> StoreResult<()>;
 
@@ -297,6 +302,7 @@ macro_rules! unavailable_store {
             async fn worker_update_info(&self, _: i64, _: &WorkerInfo, _: Timestamp) -> StoreResult<bool> { Err(unavailable($what)) }
             async fn worker_counts(&self) -> StoreResult<(i64, i64)> { Err(unavailable($what)) }
             async fn drop_tables(&self) -> StoreResult<()> { Err(unavailable($what)) }
+            async fn leader_acquire(&self, _: &str, _: &str, _: Timestamp, _: Timestamp) -> StoreResult<bool> { Err(unavailable($what)) }
             async fn create_legacy_tables_for_tests(&self) -> StoreResult<()> { Err(unavailable($what)) }
             async fn count(&self, _: &Query) -> StoreResult<i64> { Err(unavailable($what)) }
             async fn delete(&self, _: &Query) -> StoreResult<u64> { Err(unavailable($what)) }

@@ -113,6 +113,7 @@ struct Statements {
     worker_update_info: Arc<str>,
     worker_counts: Arc<str>,
     drop_tables: Arc<str>,
+    leader_acquire: Arc<str>,
 }
 
 impl Statements {
@@ -291,7 +292,14 @@ impl Statements {
             worker_counts: s(format!(
                 "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN active THEN 1 ELSE 0 END), 0) AS active FROM {w}"
             )),
-            drop_tables: s(format!("DROP TABLE IF EXISTS {t}, {w}")),
+            drop_tables: s(format!("DROP TABLE IF EXISTS {t}, {w}, {prefix}s_task_leaders")),
+            // Take the named lease when it is free, ours, or expired; the
+            // row comes back only when we hold it.
+            leader_acquire: s(format!(
+                "INSERT INTO {prefix}s_task_leaders AS l (name, owner, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at \
+                 WHERE l.owner = EXCLUDED.owner OR l.expires_at < $4 RETURNING owner"
+            )),
             channel: format!("{prefix}stask_tasks"),
             prefix: prefix.to_string(),
             task_columns: tc,
@@ -1212,6 +1220,15 @@ impl Store for PostgresStore {
     async fn drop_tables(&self) -> StoreResult<()> {
         sqlx::raw_sql(AssertSqlSafe(self.st.drop_tables.clone())).execute(&self.pool).await.map_err(classify)?;
         Ok(())
+    }
+
+    async fn leader_acquire(&self, name: &str, owner: &str, until: Timestamp, now: Timestamp) -> StoreResult<bool> {
+        let rows = retry_busy(|| async {
+            let q = Self::stmt(&self.st.leader_acquire).bind(name).bind(owner).bind(ts(&until)).bind(ts(&now));
+            q.fetch_all(&self.pool).await.map_err(classify)
+        })
+        .await?;
+        Ok(!rows.is_empty())
     }
 
     async fn create_legacy_tables_for_tests(&self) -> StoreResult<()> {

@@ -68,6 +68,7 @@ struct Statements {
     status_of: Arc<str>,
     state_of: Arc<str>,
     select_expired: Arc<str>,
+    leader_acquire: Arc<str>,
     rescue_retry: Arc<str>,
     rescue_fail: Arc<str>,
     retry: Arc<str>,
@@ -153,6 +154,13 @@ impl Statements {
                 "UPDATE {t} SET cancel_requested = 1, updated_at = ?1 WHERE id = ?2 AND status IN (15, 20)"
             )),
             status_of: s(format!("SELECT status FROM {t} WHERE id = ?")),
+            // Take the named lease when it is free, ours, or expired; the
+            // row comes back only when we hold it.
+            leader_acquire: s(format!(
+                "INSERT INTO {prefix}s_task_leaders (name, owner, expires_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+                 WHERE {prefix}s_task_leaders.owner = excluded.owner OR {prefix}s_task_leaders.expires_at < ?4 RETURNING owner"
+            )),
             // The rescuer's batch: running rows past their lease, by id cursor.
             select_expired: s(format!(
                 "SELECT * FROM {t} WHERE status IN (15, 20) AND lease_expires_at < ?1 AND id > ?2 ORDER BY id LIMIT ?3"
@@ -634,8 +642,16 @@ impl Store for SqliteStore {
 
     async fn drop_tables(&self) -> StoreResult<()> {
         let conn = self.conn.lock();
-        conn.execute_batch(&format!("DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};", self.st.tasks, self.st.workers))
-            .map_err(classify)
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}s_task_leaders;",
+            self.st.tasks, self.st.workers, self.st.prefix
+        ))
+        .map_err(classify)
+    }
+
+    async fn leader_acquire(&self, name: &str, owner: &str, until: Timestamp, now: Timestamp) -> StoreResult<bool> {
+        let args = [Value::Text(name.into()), Value::Text(owner.into()), Value::Text(ts(&until)), Value::Text(ts(&now))];
+        Ok(!self.rows(&self.st.leader_acquire, &args, |r| r.get::<_, String>(0))?.is_empty())
     }
 
     async fn create_legacy_tables_for_tests(&self) -> StoreResult<()> {

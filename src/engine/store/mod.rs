@@ -255,7 +255,7 @@ pub trait Store: Send + Sync {
     /// passes to the next asker once it expired.
     async fn leader_acquire(&self, name: &str, owner: &str, until: Timestamp, now: Timestamp) -> StoreResult<bool>;
 
-    /// Drops both tables (tests of the server dialects clean up with it).
+    /// Drops the tables (tests of the server dialects clean up with it).
     async fn drop_tables(&self) -> StoreResult<()>;
 
     /// Creates `s_workers`/`s_tasks` as the PHP package's migration made

@@ -676,6 +676,53 @@ impl MySqlStore {
 
     /// One autocommit statement. Retried when busy: a deadlock or lock wait
     /// timeout rolled back only this statement, so running it again is safe.
+    /// The common case, a batch where every task returned (one message for
+    /// all): one UPDATE joined with the per-task values, one read of the
+    /// final states, instead of two statements per task. The assignments are
+    /// finish_completed's, in the same left-to-right order. None when the
+    /// batch is mixed.
+    async fn finish_all_completed(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Option<Vec<Finished>>> {
+        let mut message = None;
+        let mut rows = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            match o {
+                Outcome::Completed { id, message: m, duration, peak_memory } if message.is_none() || message == Some(m) => {
+                    message = Some(m);
+                    rows.push((*id, *duration, *peak_memory));
+                }
+                _ => return Ok(None),
+            }
+        }
+        let Some(message) = message else { return Ok(None) };
+        let values = (0..rows.len()).map(|i| if i == 0 { "SELECT ? AS id, ? AS duration, ? AS peak" } else { "SELECT ?, ?, ?" }).collect::<Vec<_>>().join(" UNION ALL ");
+        let sql: Arc<str> = Arc::from(format!(
+            "UPDATE {t} t JOIN ({values}) v ON t.id = v.id \
+             SET t.message = CASE WHEN t.status IN (15, 20) THEN ? ELSE t.message END, \
+             t.progress = CASE WHEN t.status IN (15, 20, 30) THEN 100 ELSE t.progress END, \
+             t.status = CASE WHEN t.status IN (15, 20) THEN 30 ELSE t.status END, \
+             t.finished_at = COALESCE(t.finished_at, ?), t.duration = v.duration, t.peak_memory = v.peak, \
+             t.lease_owner = NULL, t.lease_expires_at = NULL, t.updated_at = ?",
+            t = self.st.tasks
+        ));
+        let mut args = Vec::with_capacity(rows.len() * 3 + 3);
+        for (id, duration, peak) in &rows {
+            args.extend([Arg::Int(*id), Arg::Float(*duration), Arg::Int(*peak)]);
+        }
+        args.extend([text(message), at(&now), at(&now)]);
+        self.exec(&sql, &args).await?;
+        let read: Arc<str> = Arc::from(format!("SELECT id, status, message FROM {} WHERE id IN ({})", self.st.tasks, marks(rows.len())));
+        let states = self.fetch(&read, &rows.iter().map(|r| Arg::Int(r.0)).collect::<Vec<_>>()).await?;
+        let mut finished = Vec::with_capacity(states.len());
+        for r in &states {
+            finished.push(Finished {
+                id: int(r, "id").map_err(classify)?,
+                status: int(r, "status").map_err(classify)?,
+                message: opt_string(r, "message").map_err(classify)?,
+            });
+        }
+        Ok(Some(outcomes.iter().filter_map(|o| finished.iter().find(|f| f.id == o.id()).cloned()).collect()))
+    }
+
     async fn fetch(&self, sql: &Arc<str>, args: &[Arg]) -> StoreResult<Vec<MySqlRow>> {
         retry_busy(|| async move { query(sql, args).fetch_all(&self.pool).await.map_err(classify) }).await
     }
@@ -854,6 +901,9 @@ impl Store for MySqlStore {
     async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>> {
         if outcomes.is_empty() {
             return Ok(Vec::new());
+        }
+        if let Some(done) = self.finish_all_completed(outcomes, now).await? {
+            return Ok(done);
         }
         let now = &now;
         retry_busy(|| async move {

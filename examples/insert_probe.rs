@@ -5,11 +5,14 @@ fn main() {
     let path = std::path::PathBuf::from("/tmp/s1/probe.sqlite");
     let _ = std::fs::remove_file(&path);
     let store = rt.block_on(stask::engine::store::sqlite::SqliteStore::connect(&path, "")).unwrap();
-    use stask::engine::store::Store; let _ = 0;
+    use stask::engine::store::Store;
+    let _ = 0;
     let h = rt.handle().clone();
     let n = 20000;
     let t = Instant::now();
-    for _ in 0..n { h.block_on(async {}); }
+    for _ in 0..n {
+        h.block_on(async {});
+    }
     println!("noop block_on: {:.1} us", t.elapsed().as_secs_f64() * 1e6 / n as f64);
     let t = Instant::now();
     for i in 0..n {
@@ -19,6 +22,8 @@ fn main() {
     }
     println!("insert: {:.1} us", t.elapsed().as_secs_f64() * 1e6 / n as f64);
     let t = Instant::now();
-    for i in 0..n { h.block_on(store.task_get(1 + (i % 100))).unwrap(); }
+    for i in 0..n {
+        h.block_on(store.task_get(1 + (i % 100))).unwrap();
+    }
     println!("get: {:.1} us", t.elapsed().as_secs_f64() * 1e6 / n as f64);
 }

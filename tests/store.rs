@@ -297,10 +297,7 @@ async fn finishing_never_overwrites_what_the_worker_decided(h: &Harness) {
     let task = h.engine.claim(1).await.unwrap().remove(0);
     // The worker failed the task itself (markFailed), then threw.
     let q = Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
-    h.engine
-        .update(&q, &[("status", Value::Int(40)), ("message", Value::Text("CSV header missing".into()))])
-        .await
-        .unwrap();
+    h.engine.update(&q, &[("status", Value::Int(40)), ("message", Value::Text("CSV header missing".into()))]).await.unwrap();
     let o = h.engine.outcome(&task, Attempt::Threw { class: "E".into(), message: "x".into() }, 0.1, 0, 0.5);
     h.engine.finish(&[o]).await.unwrap();
     let row = h.engine.require_task(id).await.unwrap();
@@ -331,7 +328,12 @@ async fn progress_reaches_the_file_and_the_row_and_reports_cancel(h: &Harness) {
     let id = h.task("w", |_| {}).await;
     let task = h.engine.claim(1).await.unwrap().remove(0);
     h.engine.progress_begin(&task);
-    let delta = ProgressDelta { processed: Some(45), total: Some(100), message: Some("Processing items...".into()), ..Default::default() };
+    let delta = ProgressDelta {
+        processed: Some(45),
+        total: Some(100),
+        message: Some("Processing items...".into()),
+        ..Default::default()
+    };
     assert!(!h.engine.progress_push(id, &delta).await.unwrap());
     let file = h.engine.files().read(id).unwrap().expect("snapshot file");
     assert_eq!(file.progress, 45);
@@ -358,7 +360,13 @@ async fn clean_old_tasks_removes_only_old_completed_tasks(h: &Harness) {
     let q = |id| Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
     let long_ago = Value::Text("2020-01-01 00:00:00.000000".into());
     h.engine.update(&q(old), &[("status", Value::Int(30)), ("finished_at", long_ago.clone())]).await.unwrap();
-    h.engine.update(&q(recent), &[("status", Value::Int(30)), ("finished_at", Value::Text(stask::engine::time::to_db(&chrono::Utc::now())))]).await.unwrap();
+    h.engine
+        .update(
+            &q(recent),
+            &[("status", Value::Int(30)), ("finished_at", Value::Text(stask::engine::time::to_db(&chrono::Utc::now())))],
+        )
+        .await
+        .unwrap();
     h.engine.update(&q(failed), &[("status", Value::Int(40)), ("finished_at", long_ago)]).await.unwrap();
     let cleaner = Cleaner::new(&h.engine, CleanerConfig { older_than_days: 30, ..Default::default() }).unwrap();
     assert_eq!(cleaner.clean_tasks().await.unwrap(), 1);
@@ -377,7 +385,10 @@ async fn stats_count_every_status(h: &Harness) {
     let running = h.engine.claim(1).await.unwrap();
     assert_eq!(running.len(), 1);
     let s = stask::engine::metrics::stats(&h.engine).await.unwrap();
-    assert_eq!((s["pending"].as_i64(), s["running"].as_i64(), s["completed"].as_i64(), s["total"].as_i64()), (Some(1), Some(1), Some(1), Some(3)));
+    assert_eq!(
+        (s["pending"].as_i64(), s["running"].as_i64(), s["completed"].as_i64(), s["total"].as_i64()),
+        (Some(1), Some(1), Some(1), Some(3))
+    );
     let m = stask::engine::metrics::summary(&h.engine, 24).await.unwrap();
     assert_eq!(m["performance"]["average_duration"], 2.0);
     assert_eq!(m["performance"]["average_memory"], 4096);

@@ -42,11 +42,16 @@ pub enum WorkerLookup {
 pub enum Attempt {
     Returned,
     /// A PHP Throwable (class and message) or an engine-side failure.
-    Threw { class: String, message: String },
+    Threw {
+        class: String,
+        message: String,
+    },
     /// The worker saw a cancel request and stopped.
     Cancelled,
     /// A fatal error, `exit()` or a limit: this attempt only.
-    Aborted { reason: String },
+    Aborted {
+        reason: String,
+    },
 }
 
 /// How long the worker loop keeps trying while the database is away
@@ -160,7 +165,11 @@ impl Engine {
                     let key = task.unique_key.clone().unwrap_or_default();
                     let q = Query::new(Table::Tasks)
                         .where_eq("unique_key", Value::Text(key))?
-                        .where_in("status", [Status::Pending, Status::Preparing, Status::Running].iter().map(|s| Value::Int(s.code())).collect(), false)?
+                        .where_in(
+                            "status",
+                            [Status::Pending, Status::Preparing, Status::Running].iter().map(|s| Value::Int(s.code())).collect(),
+                            false,
+                        )?
                         .limit(1)?;
                     if let Some(existing) = self.store.task_select(&q).await?.into_iter().next() {
                         return Ok(existing);
@@ -242,9 +251,11 @@ impl Engine {
             return Err(Error::invalid("limit", format!("must not be negative, got {limit}")));
         }
         let now = Value::Text(time::to_db(&time::now()));
-        let q = Query::new(Table::Tasks)
-            .where_eq("status", Value::Int(Status::Pending.code()))?
-            .where_op("available_at", crate::engine::query::Op::Le, now)?;
+        let q = Query::new(Table::Tasks).where_eq("status", Value::Int(Status::Pending.code()))?.where_op(
+            "available_at",
+            crate::engine::query::Op::Le,
+            now,
+        )?;
         let mut q = q;
         q.order = vec![];
         let mut rows = self.store.task_select(&q.limit(limit.saturating_mul(4).max(limit))?).await?;
@@ -684,12 +695,16 @@ fn validate_column_value(table: Table, col: &str, v: &Value) -> Result<()> {
     match (table, col, v) {
         (Table::Tasks, "status", Value::Int(code)) if Status::from_code(*code).is_none() => Err(Error::invalid(
             "status",
-            format!("{code} is not a task status; use 10 pending, 15 preparing, 20 running, 30 completed, 40 failed or 50 cancelled"),
+            format!(
+                "{code} is not a task status; use 10 pending, 15 preparing, 20 running, 30 completed, 40 failed or 50 cancelled"
+            ),
         )),
         (Table::Tasks, "status", Value::Int(_)) => Ok(()),
         (Table::Tasks, "status", other) => Err(Error::invalid("status", format!("must be an integer, got {other:?}"))),
         (Table::Tasks, "priority", Value::Text(p)) if crate::engine::task::Priority::parse(p).is_some() => Ok(()),
-        (Table::Tasks, "priority", other) => Err(Error::invalid("priority", format!("must be 'low', 'normal' or 'high', got {other:?}"))),
+        (Table::Tasks, "priority", other) => {
+            Err(Error::invalid("priority", format!("must be 'low', 'normal' or 'high', got {other:?}")))
+        }
         (Table::Tasks, "progress", Value::Int(p)) if !(0..=100).contains(p) => {
             Err(Error::invalid("progress", format!("must be between 0 and 100, got {p}")))
         }

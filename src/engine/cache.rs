@@ -76,16 +76,7 @@ impl<V: Clone> Default for WorkerCache<V> {
 
 impl<V: Clone> WorkerCache<V> {
     pub fn new(max_entries: usize, ttl: Duration) -> Self {
-        WorkerCache {
-            entries: HashMap::new(),
-            max_entries,
-            ttl,
-            next_seq: 0,
-            hits: 0,
-            misses: 0,
-            evictions: 0,
-            generation: 0,
-        }
+        WorkerCache { entries: HashMap::new(), max_entries, ttl, next_seq: 0, hits: 0, misses: 0, evictions: 0, generation: 0 }
     }
 
     /// The value for `key` if it was inserted less than `ttl` before `now`.
@@ -169,18 +160,8 @@ impl<V: Clone> WorkerCache<V> {
 
     pub fn stats(&self) -> CacheStats {
         let lookups = self.hits + self.misses;
-        let hit_rate = if lookups == 0 {
-            0.0
-        } else {
-            (self.hits as f64 * 100.0 / lookups as f64 * 100.0).round() / 100.0
-        };
-        CacheStats {
-            hits: self.hits,
-            misses: self.misses,
-            evictions: self.evictions,
-            hit_rate,
-            cache_size: self.entries.len(),
-        }
+        let hit_rate = if lookups == 0 { 0.0 } else { (self.hits as f64 * 100.0 / lookups as f64 * 100.0).round() / 100.0 };
+        CacheStats { hits: self.hits, misses: self.misses, evictions: self.evictions, hit_rate, cache_size: self.entries.len() }
     }
 
     fn is_expired(&self, entry: &Entry<V>, now: Instant) -> bool {
@@ -228,10 +209,7 @@ mod tests {
         let c: WorkerCache<String> = WorkerCache::default();
         assert!(c.is_empty());
         assert_eq!(c.len(), 0);
-        assert_eq!(
-            c.stats(),
-            CacheStats { hits: 0, misses: 0, evictions: 0, hit_rate: 0.0, cache_size: 0 }
-        );
+        assert_eq!(c.stats(), CacheStats { hits: 0, misses: 0, evictions: 0, hit_rate: 0.0, cache_size: 0 });
     }
 
     #[test]
@@ -419,9 +397,6 @@ mod tests {
         let mut c = filled(2, 10, now);
         c.get("w0", now);
         let json = serde_json::to_value(c.stats()).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"hits": 1, "misses": 0, "evictions": 0, "hit_rate": 100.0, "cache_size": 2})
-        );
+        assert_eq!(json, serde_json::json!({"hits": 1, "misses": 0, "evictions": 0, "hit_rate": 100.0, "cache_size": 2}));
     }
 }

@@ -38,7 +38,9 @@ impl Dsn {
             }
             return Ok(Dsn::Sqlite { path });
         }
-        for (scheme, is_pg) in [("mysql://", false), ("mariadb://", false), ("postgres://", true), ("postgresql://", true), ("pgsql://", true)] {
+        for (scheme, is_pg) in
+            [("mysql://", false), ("mariadb://", false), ("postgres://", true), ("postgresql://", true), ("pgsql://", true)]
+        {
             if let Some(rest) = s.strip_prefix(scheme) {
                 return Ok(if is_pg {
                     Dsn::Postgres { url: format!("postgres://{rest}") }
@@ -163,13 +165,15 @@ impl Sources {
             }
         }
 
-        let base_path = conf_get("base_path").or_else(|| self.layered("base_path")).map(PathBuf::from).unwrap_or_else(|| self.cwd.clone());
+        let base_path =
+            conf_get("base_path").or_else(|| self.layered("base_path")).map(PathBuf::from).unwrap_or_else(|| self.cwd.clone());
         let base_path = absolutize(&self.cwd, &base_path);
         let storage_path = conf_get("storage_path")
             .or_else(|| self.layered("storage_path"))
             .map(|p| absolutize(&self.cwd, Path::new(&p)))
             .unwrap_or_else(|| base_path.join("storage").join("stask"));
-        let table_prefix = conf.and_then(|c| c.get("prefix")).cloned().or_else(|| self.layered("table_prefix")).unwrap_or_default();
+        let table_prefix =
+            conf.and_then(|c| c.get("prefix")).cloned().or_else(|| self.layered("table_prefix")).unwrap_or_default();
         validate_prefix(&table_prefix)?;
 
         let dsn = match conf {
@@ -266,9 +270,7 @@ fn dsn_from_connection(c: &ConfigureArgs, base_path: &Path) -> Result<Option<Dsn
             let scheme = if driver == "pgsql" || driver == "postgres" { "postgres" } else { "mysql" };
             Dsn::parse(&format!("{scheme}://{auth}{host}{port}/{}", percent_encode(&db))).map(Some)
         }
-        other => Err(Error::Configuration(format!(
-            "unsupported database driver '{other}'; use sqlite, mysql, mariadb or pgsql"
-        ))),
+        other => Err(Error::Configuration(format!("unsupported database driver '{other}'; use sqlite, mysql, mariadb or pgsql"))),
     }
 }
 

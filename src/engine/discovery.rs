@@ -130,9 +130,9 @@ pub fn candidates(base_path: &Path, excluded: &[&str]) -> io::Result<Vec<Candida
     }
     let worker_like = worker_like_names(decls.values().flatten());
     let qualifies = |file: &Path| {
-        decls.get(file).is_some_and(|ds| {
-            ds.iter().any(|d| !d.is_abstract && d.parents.iter().any(|p| is_worker_like(p, &worker_like)))
-        })
+        decls
+            .get(file)
+            .is_some_and(|ds| ds.iter().any(|d| !d.is_abstract && d.parents.iter().any(|p| is_worker_like(p, &worker_like))))
     };
     found.retain(|c| qualifies(&c.file));
     found.sort();
@@ -156,9 +156,7 @@ pub fn is_excluded(class: &str, excluded: &[&str]) -> bool {
 /// `Foo::class` are not mistaken for declarations; anonymous classes are
 /// ignored (they cannot be registered).
 pub fn may_declare_worker(source: &str) -> bool {
-    declarations(source)
-        .iter()
-        .any(|d| !d.is_abstract && d.parents.iter().any(|p| has_worker_suffix(p)))
+    declarations(source).iter().any(|d| !d.is_abstract && d.parents.iter().any(|p| has_worker_suffix(p)))
 }
 
 /// The `prefix => [directories]` pairs of Composer's `autoload_psr4.php`.
@@ -236,14 +234,7 @@ fn walk_psr4(prefix: &str, root: &Path, excluded: &[&str], out: &mut Vec<Candida
     walk_dir(root, &ns, 0, excluded, &mut visited, out);
 }
 
-fn walk_dir(
-    dir: &Path,
-    ns: &str,
-    depth: usize,
-    excluded: &[&str],
-    visited: &mut HashSet<PathBuf>,
-    out: &mut Vec<Candidate>,
-) {
+fn walk_dir(dir: &Path, ns: &str, depth: usize, excluded: &[&str], visited: &mut HashSet<PathBuf>, out: &mut Vec<Candidate>) {
     let Ok(canonical) = fs::canonicalize(dir) else { return };
     if !visited.insert(canonical) {
         return;
@@ -306,9 +297,7 @@ fn last_segment(name: &str) -> &str {
 }
 
 fn has_worker_suffix(name: &str) -> bool {
-    let ends_with = |suffix: &str| {
-        name.len() >= suffix.len() && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-    };
+    let ends_with = |suffix: &str| name.len() >= suffix.len() && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix);
     ends_with("Worker") || ends_with("TaskInterface")
 }
 
@@ -919,7 +908,11 @@ mod php {
             None => ".".into(),
             Some(idx) => {
                 let parent = trimmed[..idx].trim_end_matches('/');
-                if parent.is_empty() { "/".into() } else { parent.into() }
+                if parent.is_empty() {
+                    "/".into()
+                } else {
+                    parent.into()
+                }
             }
         }
     }
@@ -976,7 +969,10 @@ return array(
         let composer = base.join("vendor/composer");
         write(&composer.join("autoload_psr4.php"), PSR4);
         write(&composer.join("autoload_classmap.php"), CLASSMAP);
-        write(&composer.join("InstalledVersions.php"), "<?php\nnamespace Composer;\nclass InstalledVersions extends BaseWorker {}\n");
+        write(
+            &composer.join("InstalledVersions.php"),
+            "<?php\nnamespace Composer;\nclass InstalledVersions extends BaseWorker {}\n",
+        );
 
         // The package's own workers, PSR-4 only (no optimised classmap).
         let stask = base.join("vendor/seiger/stask/src");
@@ -984,15 +980,15 @@ return array(
             &stask.join("Workers/BaseWorker.php"),
             "<?php\nnamespace Seiger\\sTask\\Workers;\n\nuse Seiger\\sTask\\Contracts\\TaskInterface;\n\nabstract class BaseWorker implements TaskInterface\n{\n}\n",
         );
-        write(
-            &stask.join("Workers/ArtisanWorker.php"),
-            &worker("Seiger\\sTask\\Workers", "ArtisanWorker", "BaseWorker"),
-        );
+        write(&stask.join("Workers/ArtisanWorker.php"), &worker("Seiger\\sTask\\Workers", "ArtisanWorker", "BaseWorker"));
         write(
             &stask.join("Contracts/TaskInterface.php"),
             "<?php\nnamespace Seiger\\sTask\\Contracts;\n\ninterface TaskInterface\n{\n    public function identifier(): string;\n}\n",
         );
-        write(&stask.join("Models/sTaskModel.php"), "<?php\nnamespace Seiger\\sTask\\Models;\n\nclass sTaskModel extends Model {}\n");
+        write(
+            &stask.join("Models/sTaskModel.php"),
+            "<?php\nnamespace Seiger\\sTask\\Models;\n\nclass sTaskModel extends Model {}\n",
+        );
         write(&stask.join("Tests/FakeWorker.php"), &worker("Seiger\\sTask\\Tests", "FakeWorker", "BaseWorker"));
 
         // Two PSR-4 directories for one prefix.
@@ -1201,10 +1197,7 @@ return array(
             parsed[3],
             (
                 "Acme\\Shop\\".to_string(),
-                vec![
-                    PathBuf::from("/srv/site/core/vendor/acme/shop/src"),
-                    PathBuf::from("/srv/site/core/vendor/acme/shop/lib"),
-                ]
+                vec![PathBuf::from("/srv/site/core/vendor/acme/shop/src"), PathBuf::from("/srv/site/core/vendor/acme/shop/lib"),]
             )
         );
         assert_eq!(parsed[4], ("App\\".to_string(), vec![PathBuf::from("/srv/site/core/app")]));
@@ -1274,10 +1267,7 @@ return array(
         let parsed = parse_psr4(src, Path::new("/v/composer"));
         assert_eq!(
             parsed,
-            vec![
-                ("C\\".to_string(), vec![PathBuf::from("/v/c")]),
-                ("D\\".to_string(), vec![PathBuf::from("/v/d")]),
-            ]
+            vec![("C\\".to_string(), vec![PathBuf::from("/v/c")]), ("D\\".to_string(), vec![PathBuf::from("/v/d")]),]
         );
     }
 

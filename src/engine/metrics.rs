@@ -52,7 +52,8 @@ fn check_hours(hours: i64) -> Result<i64> {
 /// `getStats()`: counts per status plus workers.
 pub async fn stats(engine: &Engine) -> Result<Value> {
     let by_status = engine.store().task_count_by_status().await?;
-    let count = |s: &[Status]| -> i64 { by_status.iter().filter(|(c, _)| s.iter().any(|x| x.code() == *c)).map(|(_, n)| n).sum() };
+    let count =
+        |s: &[Status]| -> i64 { by_status.iter().filter(|(c, _)| s.iter().any(|x| x.code() == *c)).map(|(_, n)| n).sum() };
     let (total_workers, active_workers) = engine.store().worker_counts().await?;
     Ok(json!({
         "pending": count(&[Status::Pending]),

@@ -86,12 +86,7 @@ fn utc_now_rfc3339() -> String {
 impl ProgressSnapshot {
     /// A fresh snapshot: progress 0, no counts, unknown ETA, no message and
     /// an empty log, stamped now.
-    pub fn new(
-        id: i64,
-        identifier: impl Into<String>,
-        action: impl Into<String>,
-        status: impl Into<String>,
-    ) -> Self {
+    pub fn new(id: i64, identifier: impl Into<String>, action: impl Into<String>, status: impl Into<String>) -> Self {
         ProgressSnapshot {
             id,
             identifier: identifier.into(),
@@ -155,12 +150,7 @@ impl ProgressFiles {
         // The temp file sits in the same directory so the rename never
         // crosses a filesystem; pid + random suffix keep two processes (a web
         // request and the cron worker) from writing into the same temp file.
-        let tmp = self.dir.join(format!(
-            ".~{}.{}.{}.json",
-            snap.id,
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let tmp = self.dir.join(format!(".~{}.{}.{}.json", snap.id, std::process::id(), rand::random::<u32>()));
         let written = write_new_file(&tmp, &json).and_then(|()| fs::rename(&tmp, self.path(snap.id)));
         if written.is_err() {
             let _ = fs::remove_file(&tmp);
@@ -176,9 +166,7 @@ impl ProgressFiles {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
     /// Deletes the snapshot of task `id`; false when there was none.
@@ -366,18 +354,12 @@ impl ProgressTracker {
             }
             snap.message = message;
         }
-        let given_eta = delta
-            .eta
-            .as_deref()
-            .map(|e| sanitize(e, ETA_MAX_CHARS))
-            .filter(|e| !e.is_empty() && e != ETA_UNKNOWN);
+        let given_eta = delta.eta.as_deref().map(|e| sanitize(e, ETA_MAX_CHARS)).filter(|e| !e.is_empty() && e != ETA_UNKNOWN);
         snap.eta = match given_eta {
             Some(eta) => eta,
-            None if is_moving(&snap.status) => {
-                estimate_eta(snap.progress, now.saturating_duration_since(self.started))
-                    .map(format_eta)
-                    .unwrap_or_else(eta_unknown)
-            }
+            None if is_moving(&snap.status) => estimate_eta(snap.progress, now.saturating_duration_since(self.started))
+                .map(format_eta)
+                .unwrap_or_else(eta_unknown),
             None => eta_unknown(),
         };
         snap.updated_at = utc_now_rfc3339();
@@ -391,9 +373,7 @@ impl ProgressTracker {
     pub fn should_flush(&self, now: Instant, min_interval: Duration) -> bool {
         match self.last_flush {
             None => true,
-            Some(last) => {
-                self.flushed_status != self.snap.status || now.saturating_duration_since(last) >= min_interval
-            }
+            Some(last) => self.flushed_status != self.snap.status || now.saturating_duration_since(last) >= min_interval,
         }
     }
 
@@ -498,8 +478,7 @@ mod tests {
     }
 
     fn names_in(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> =
-            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut names: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         names
     }
@@ -520,8 +499,17 @@ mod tests {
     fn snapshot_serialises_fields_in_contract_order() {
         let json = serde_json::to_string(&snap(1)).unwrap();
         let keys = [
-            "\"id\"", "\"identifier\"", "\"action\"", "\"status\"", "\"progress\"", "\"processed\"",
-            "\"total\"", "\"eta\"", "\"message\"", "\"log_lines\"", "\"updated_at\"",
+            "\"id\"",
+            "\"identifier\"",
+            "\"action\"",
+            "\"status\"",
+            "\"progress\"",
+            "\"processed\"",
+            "\"total\"",
+            "\"eta\"",
+            "\"message\"",
+            "\"log_lines\"",
+            "\"updated_at\"",
         ];
         let positions: Vec<usize> = keys.iter().map(|k| json.find(k).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{json}");
@@ -857,7 +845,8 @@ mod tests {
     #[test]
     fn eta_is_unknown_before_any_progress() {
         let (mut t, start) = tracker();
-        let s = t.apply(&ProgressDelta { message: Some("starting".into()), ..Default::default() }, start + Duration::from_secs(30));
+        let s =
+            t.apply(&ProgressDelta { message: Some("starting".into()), ..Default::default() }, start + Duration::from_secs(30));
         assert_eq!(s.eta, "—");
     }
 

@@ -61,7 +61,10 @@ impl Table {
     pub fn column(self, name: &str) -> Result<&'static str> {
         let wanted = name.trim();
         self.columns().iter().copied().find(|c| *c == wanted).ok_or_else(|| {
-            Error::invalid("column", format!("'{name}' is not a column of {}; known columns: {}", self.noun(), self.columns().join(", ")))
+            Error::invalid(
+                "column",
+                format!("'{name}' is not a column of {}; known columns: {}", self.noun(), self.columns().join(", ")),
+            )
         })
     }
 }
@@ -114,10 +117,21 @@ impl Op {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cond {
-    Compare { column: &'static str, op: Op, value: Value },
+    Compare {
+        column: &'static str,
+        op: Op,
+        value: Value,
+    },
     /// `= NULL` becomes `IS NULL` (as Eloquent does).
-    IsNull { column: &'static str, negate: bool },
-    In { column: &'static str, values: Vec<Value>, negate: bool },
+    IsNull {
+        column: &'static str,
+        negate: bool,
+    },
+    In {
+        column: &'static str,
+        values: Vec<Value>,
+        negate: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

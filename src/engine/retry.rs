@@ -59,9 +59,6 @@ mod tests {
     fn a_task_is_failed_when_attempts_are_exhausted() {
         let now = chrono::Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
         assert_eq!(decide(3, 3, now, Duration::from_secs(5), 0.5), Decision::Fail);
-        assert_eq!(
-            decide(1, 3, now, Duration::from_secs(5), 0.5),
-            Decision::RetryAt(now + chrono::Duration::seconds(5))
-        );
+        assert_eq!(decide(1, 3, now, Duration::from_secs(5), 0.5), Decision::RetryAt(now + chrono::Duration::seconds(5)));
     }
 }

@@ -159,7 +159,13 @@ pub async fn run(engine: &Engine, config: SupervisorConfig, stop: impl Fn() -> b
                 let ran = slot.started.elapsed().as_secs_f64();
                 let why = describe_exit(status);
                 let n = settle(engine, pid, |t| {
-                    engine.outcome(t, Attempt::Aborted { reason: format!("the worker process ended ({why})") }, ran, 0, rand::random())
+                    engine.outcome(
+                        t,
+                        Attempt::Aborted { reason: format!("the worker process ended ({why})") },
+                        ran,
+                        0,
+                        rand::random(),
+                    )
                 })
                 .await?;
                 report.attempts_recorded += n;
@@ -183,7 +189,8 @@ pub async fn run(engine: &Engine, config: SupervisorConfig, stop: impl Fn() -> b
                 let ran_for = task.started_at.map(|s| (chrono::Utc::now() - s).to_std().unwrap_or_default()).unwrap_or_default();
                 let limit = timeout_of(engine, &task, config.default_timeout).await;
                 let timed_out = !limit.is_zero() && ran_for > limit;
-                let cancel_overdue = task.cancel_requested && cancel_seen.entry(task.id).or_insert_with(Instant::now).elapsed() > config.cancel_grace;
+                let cancel_overdue = task.cancel_requested
+                    && cancel_seen.entry(task.id).or_insert_with(Instant::now).elapsed() > config.cancel_grace;
                 if !(timed_out || cancel_overdue) {
                     continue;
                 }
@@ -194,13 +201,23 @@ pub async fn run(engine: &Engine, config: SupervisorConfig, stop: impl Fn() -> b
                     Attempt::Cancelled
                 } else {
                     report.killed_for_timeout += 1;
-                    Attempt::Aborted { reason: format!("timed out after {:.0}s (limit {:.0}s); the worker process was killed", ran_for.as_secs_f64(), limit.as_secs_f64()) }
+                    Attempt::Aborted {
+                        reason: format!(
+                            "timed out after {:.0}s (limit {:.0}s); the worker process was killed",
+                            ran_for.as_secs_f64(),
+                            limit.as_secs_f64()
+                        ),
+                    }
                 };
                 let n = settle(engine, pid, |t| {
                     if t.id == task.id {
                         engine.outcome(t, attempt.clone(), ran_for.as_secs_f64(), 0, rand::random())
                     } else {
-                        Outcome::Released { id: t.id, message: "Released: its worker process was killed".into(), available_at: engine.now() }
+                        Outcome::Released {
+                            id: t.id,
+                            message: "Released: its worker process was killed".into(),
+                            available_at: engine.now(),
+                        }
                     }
                 })
                 .await?;

@@ -21,19 +21,8 @@ pub const COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
-pub const WRITABLE: &[&str] = &[
-    "uuid",
-    "identifier",
-    "scope",
-    "class",
-    "active",
-    "position",
-    "settings",
-    "hidden",
-    "title",
-    "description",
-    "icon",
-];
+pub const WRITABLE: &[&str] =
+    &["uuid", "identifier", "scope", "class", "active", "position", "settings", "hidden", "title", "description", "icon"];
 
 pub const TIMESTAMPS: &[&str] = &["created_at", "updated_at"];
 pub const JSON: &[&str] = &["settings"];

@@ -41,7 +41,9 @@ pub fn column_value(table: Table, column: &'static str, z: &Zval) -> PhpResult<V
         }
         (Table::Tasks, "priority") => Ok(Value::Text(priority_arg(z)?.name().to_string())),
         (Table::Tasks, "started_by" | "peak_memory") if z.is_null() => Ok(Value::Null),
-        (Table::Tasks, "progress" | "attempts" | "max_attempts" | "started_by" | "peak_memory") => Ok(Value::Int(int_arg(z, column)?)),
+        (Table::Tasks, "progress" | "attempts" | "max_attempts" | "started_by" | "peak_memory") => {
+            Ok(Value::Int(int_arg(z, column)?))
+        }
         (Table::Tasks, "duration") => match z.double().or_else(|| z.long().map(|i| i as f64)) {
             Some(f) => Ok(Value::Float(f)),
             None if z.is_null() => Ok(Value::Null),
@@ -89,8 +91,5 @@ pub fn priority_arg(z: &Zval) -> PhpResult<Priority> {
 }
 
 fn bad_priority(z: &Zval) -> ext_php_rs::exception::PhpException {
-    invalid(
-        "priority",
-        format!("{} is not a priority; use 'low', 'normal' or 'high' (or 1 low, 2 normal, 3 high)", describe(z)),
-    )
+    invalid("priority", format!("{} is not a priority; use 'low', 'normal' or 'high' (or 1 low, 2 normal, 3 high)", describe(z)))
 }

@@ -33,10 +33,7 @@ static CONTEXT: Mutex<Context> = Mutex::new(Context { configured: None, resolved
 
 fn sources(configured: Option<ConfigureArgs>) -> Sources {
     let all = ExecutorGlobals::get().ini_values();
-    let ini = INI_NAMES
-        .iter()
-        .filter_map(|n| all.get(*n).cloned().flatten().map(|v| (n.to_string(), v)))
-        .collect();
+    let ini = INI_NAMES.iter().filter_map(|n| all.get(*n).cloned().flatten().map(|v| (n.to_string(), v))).collect();
     let env = std::env::vars().filter(|(k, _)| k.starts_with("STASK_")).collect();
     Sources { ini, env, configured, cwd: std::env::current_dir().unwrap_or_else(|_| "/".into()) }
 }

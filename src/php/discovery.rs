@@ -37,7 +37,12 @@ fn declared_workers() -> Vec<String> {
 pub fn register(engine: &Engine, class: &str) -> PhpResult<Option<WorkerRow>> {
     let class = class.trim_start_matches('\\');
     check_worker_class(class).map_err(|(k, m)| throw(k, m))?;
-    let obj = instantiate(class)?.ok_or_else(|| throw(crate::php::exceptions::Kind::WorkerClassNotFound, format!("Worker class not found or cannot be instantiated: {class}")))?;
+    let obj = instantiate(class)?.ok_or_else(|| {
+        throw(
+            crate::php::exceptions::Kind::WorkerClassNotFound,
+            format!("Worker class not found or cannot be instantiated: {class}"),
+        )
+    })?;
     let info = worker_info(class, &obj)?;
     Ok(block_on(engine.register_worker(&info))?)
 }
@@ -85,7 +90,10 @@ pub fn rescan(engine: &Engine) -> PhpResult<Vec<WorkerRow>> {
             continue;
         }
         if block_on(engine.update_worker_info(row.id, &info)).unwrap_or(false) {
-            if let Some(fresh) = block_on(engine.select_workers(&Query::new(Table::Workers).where_eq("id", Value::Int(row.id))?))?.into_iter().next() {
+            if let Some(fresh) = block_on(engine.select_workers(&Query::new(Table::Workers).where_eq("id", Value::Int(row.id))?))?
+                .into_iter()
+                .next()
+            {
                 updated.push(fresh);
             }
         }
@@ -95,7 +103,8 @@ pub fn rescan(engine: &Engine) -> PhpResult<Vec<WorkerRow>> {
 
 /// Deletes rows whose class no longer loads (their tasks are kept).
 pub fn clean_orphans(engine: &Engine) -> PhpResult<i64> {
-    let orphans: Vec<Value> = all_workers(engine)?.into_iter().filter(|w| !class_exists(&w.class)).map(|w| Value::Int(w.id)).collect();
+    let orphans: Vec<Value> =
+        all_workers(engine)?.into_iter().filter(|w| !class_exists(&w.class)).map(|w| Value::Int(w.id)).collect();
     if orphans.is_empty() {
         return Ok(0);
     }

@@ -135,12 +135,20 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
     let meta = match task.meta.as_deref() {
         Some(m) => {
             let z = json_text_to_zval(m)?;
-            if z.is_array() { z } else { Zval::new_array() }
+            if z.is_array() {
+                z
+            } else {
+                Zval::new_array()
+            }
         }
         None => Zval::new_array(),
     };
     let action = value_to_zval(&Value::Text(task.action.clone()));
-    let has_invoke = worker.object().map(|o| o.get_class_entry()).map(|ce| method_exists(ce.name().unwrap_or_default(), "invokeAction")).unwrap_or(false);
+    let has_invoke = worker
+        .object()
+        .map(|o| o.get_class_entry())
+        .map(|ce| method_exists(ce.name().unwrap_or_default(), "invokeAction"))
+        .unwrap_or(false);
     let direct = action_method(&task.action);
 
     let _ = php_call("memory_reset_peak_usage", vec![]);

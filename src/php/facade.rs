@@ -264,7 +264,9 @@ impl Facade {
     /// Runs one pending task now, in this process. True when it completed.
     pub fn execute(task: &Zval) -> PhpResult<bool> {
         let id = match task.object() {
-            Some(o) => o.try_call_method("getKey", vec![])?.long().ok_or_else(|| invalid("task", "expected an sTaskModel or an id"))?,
+            Some(o) => {
+                o.try_call_method("getKey", vec![])?.long().ok_or_else(|| invalid("task", "expected an sTaskModel or an id"))?
+            }
             None => id_arg(task, "task")?,
         };
         let e = engine()?;
@@ -326,7 +328,13 @@ impl Facade {
         let mut idle = Duration::from_millis(5);
         // Idle waits grow to `sleep`. Without LISTEN/NOTIFY a worker polls,
         // and the cap is what a new task waits at most to be picked up.
-        let sleep_cap = if o.sleep >= 0.0 { o.sleep } else if e.store().supports_listen() { 1.0 } else { 0.03 };
+        let sleep_cap = if o.sleep >= 0.0 {
+            o.sleep
+        } else if e.store().supports_listen() {
+            1.0
+        } else {
+            0.03
+        };
         let rescue_every = e.settings().lease_for / 2;
         let mut size = 1;
         let mut rescued_at: Option<Instant> = None;

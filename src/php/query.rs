@@ -60,7 +60,12 @@ impl Query {
         Ok(())
     }
 
-    pub fn scope(&mut self, table: Table, name: &str, f: impl FnOnce(EngineQuery) -> crate::engine::Result<EngineQuery>) -> PhpResult<()> {
+    pub fn scope(
+        &mut self,
+        table: Table,
+        name: &str,
+        f: impl FnOnce(EngineQuery) -> crate::engine::Result<EngineQuery>,
+    ) -> PhpResult<()> {
         if self.q.table != table {
             let owner = if table == Table::Tasks { "sTaskModel" } else { "sWorker" };
             return Err(invalid("scope", format!("{name}() is a scope of {owner}")));
@@ -202,7 +207,8 @@ impl Query {
 
     /// Pending, preparing or running.
     pub fn incomplete(self_: This<'_>) -> PhpResult<This<'_>> {
-        self_.scope(Table::Tasks, "incomplete", |q| Self::status_in(q, &[Status::Pending, Status::Preparing, Status::Running]))?;
+        self_
+            .scope(Table::Tasks, "incomplete", |q| Self::status_in(q, &[Status::Pending, Status::Preparing, Status::Running]))?;
         Ok(self_)
     }
 

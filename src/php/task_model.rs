@@ -111,7 +111,9 @@ impl TaskModel {
             }
             let v = if dates_as_strings && task::TIMESTAMPS.contains(col) {
                 match self.row.get(col) {
-                    Some(Value::Text(t)) => time::from_db(&t).map(|ts| value_to_zval(&Value::Text(time::iso8601(&ts)))).unwrap_or_else(Zval::null),
+                    Some(Value::Text(t)) => {
+                        time::from_db(&t).map(|ts| value_to_zval(&Value::Text(time::iso8601(&ts)))).unwrap_or_else(Zval::null)
+                    }
                     _ => Zval::null(),
                 }
             } else {
@@ -140,7 +142,8 @@ impl TaskModel {
                         Value::Int(c) => c,
                         _ => 10,
                     };
-                    t.status = Status::from_code(code).ok_or_else(|| invalid("status", format!("{code} is not a task status")))?;
+                    t.status =
+                        Status::from_code(code).ok_or_else(|| invalid("status", format!("{code} is not a task status")))?;
                 }
                 "message" => t.message = if v.is_null() { None } else { Some(string_arg(v, "message")?) },
                 "started_by" => t.started_by = if v.is_null() { None } else { Some(int_arg(v, "started_by")?) },
@@ -215,7 +218,11 @@ impl TaskModel {
 
     pub fn where_in(column: String, values: &ZendHashTable) -> PhpResult<Query> {
         let mut query = q();
-        query.q = query.q.clone().where_in(&column, values.iter().map(|(_, v)| crate::php::convert::zval_to_value(v, "values")).collect::<PhpResult<_>>()?, false)?;
+        query.q = query.q.clone().where_in(
+            &column,
+            values.iter().map(|(_, v)| crate::php::convert::zval_to_value(v, "values")).collect::<PhpResult<_>>()?,
+            false,
+        )?;
         Ok(query)
     }
 
@@ -226,7 +233,11 @@ impl TaskModel {
     #[php(defaults(column = "created_at".to_string()))]
     pub fn latest(column: String) -> PhpResult<Query> {
         let mut query = q();
-        query.q = query.q.clone().order_by(&column, crate::engine::query::Dir::Desc)?.order_by("id", crate::engine::query::Dir::Desc)?;
+        query.q = query
+            .q
+            .clone()
+            .order_by(&column, crate::engine::query::Dir::Desc)?
+            .order_by("id", crate::engine::query::Dir::Desc)?;
         Ok(query)
     }
 
@@ -451,7 +462,13 @@ impl TaskModel {
         if let Some(delta) = delta {
             for (k, v) in delta.iter() {
                 let key = key_string(&k);
-                let text = |v: &Zval| -> Option<String> { if v.is_null() { None } else { v.coerce_to_string() } };
+                let text = |v: &Zval| -> Option<String> {
+                    if v.is_null() {
+                        None
+                    } else {
+                        v.coerce_to_string()
+                    }
+                };
                 match key.as_str() {
                     "status" => d.status = text(v),
                     "progress" => d.progress = Some(int_arg(v, "progress")?),
@@ -462,7 +479,12 @@ impl TaskModel {
                     // The PHP package's payload also carries these; they are
                     // the task's own and not taken from the worker.
                     "id" | "identifier" | "action" | "result" | "code" => {}
-                    other => return Err(invalid("progress", format!("unknown key '{other}'; use status, progress, processed, total, eta or message"))),
+                    other => {
+                        return Err(invalid(
+                            "progress",
+                            format!("unknown key '{other}'; use status, progress, processed, total, eta or message"),
+                        ))
+                    }
                 }
             }
         }

@@ -3,12 +3,14 @@
 //! listing workers never instantiates them.
 
 use crate::engine::query::{Table, Value};
-use crate::engine::worker::{self, WorkerRow};
 use crate::engine::time;
+use crate::engine::worker::{self, WorkerRow};
 use crate::php::collection::{json_serializable, Collection};
 use crate::php::columns::column_value;
 use crate::php::context::{block_on, engine};
-use crate::php::convert::{hashtable_to_json, id_arg, json_text_to_zval, key_string, string_arg, timestamp_to_zval, value_to_zval};
+use crate::php::convert::{
+    hashtable_to_json, id_arg, json_text_to_zval, key_string, string_arg, timestamp_to_zval, value_to_zval,
+};
 use crate::php::exceptions::{invalid, throw, Kind};
 use crate::php::query::Query;
 use crate::php::workers::{class_exists, instantiate};
@@ -75,7 +77,11 @@ impl WorkerModel {
             return Ok(Some(match &v {
                 Value::Text(t) => {
                     let z = json_text_to_zval(t)?;
-                    if z.is_array() { z } else { Zval::new_array() }
+                    if z.is_array() {
+                        z
+                    } else {
+                        Zval::new_array()
+                    }
                 }
                 _ => Zval::new_array(),
             }));
@@ -224,7 +230,9 @@ impl WorkerModel {
         for col in worker::COLUMNS {
             let v = if worker::TIMESTAMPS.contains(col) {
                 match self.row.get(col) {
-                    Some(Value::Text(t)) => time::from_db(&t).map(|ts| value_to_zval(&Value::Text(time::iso8601(&ts)))).unwrap_or_else(Zval::null),
+                    Some(Value::Text(t)) => {
+                        time::from_db(&t).map(|ts| value_to_zval(&Value::Text(time::iso8601(&ts)))).unwrap_or_else(Zval::null)
+                    }
                     _ => Zval::null(),
                 }
             } else {

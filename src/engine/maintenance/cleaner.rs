@@ -63,10 +63,7 @@ impl<'a> Cleaner<'a> {
     /// Progress files untouched for `progress_max_age`.
     pub fn clean_progress_files(&self) -> Result<u64> {
         let files = self.engine.files();
-        files
-            .cleanup(self.config.progress_max_age, SystemTime::now())
-            .map(|n| n as u64)
-            .map_err(|e| Error::io(files.dir(), e))
+        files.cleanup(self.config.progress_max_age, SystemTime::now()).map(|n| n as u64).map_err(|e| Error::io(files.dir(), e))
     }
 
     pub async fn run_once(&self) -> Result<CleanReport> {

@@ -278,35 +278,93 @@ macro_rules! unavailable_store {
     ($t:ty, $what:literal) => {
         #[async_trait::async_trait]
         impl $crate::engine::store::Store for $t {
-            async fn migrate(&self) -> StoreResult<()> { Err(unavailable($what)) }
-            async fn task_insert(&self, _: &NewTask, _: Timestamp) -> StoreResult<TaskRow> { Err(unavailable($what)) }
-            async fn task_get(&self, _: i64) -> StoreResult<Option<TaskRow>> { Err(unavailable($what)) }
-            async fn task_select(&self, _: &Query) -> StoreResult<Vec<TaskRow>> { Err(unavailable($what)) }
-            async fn task_claim(&self, _: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> { Err(unavailable($what)) }
-            async fn task_claim_id(&self, _: i64, _: &TaskClaimParams) -> StoreResult<Option<TaskRow>> { Err(unavailable($what)) }
-            async fn task_finish_many(&self, _: &[Outcome], _: Timestamp) -> StoreResult<Vec<Finished>> { Err(unavailable($what)) }
-            async fn task_extend_leases(&self, _: &LeaseExtendParams) -> StoreResult<u64> { Err(unavailable($what)) }
-            async fn task_select_expired(&self, _: Timestamp, _: i64, _: i64) -> StoreResult<Vec<TaskRow>> { Err(unavailable($what)) }
-            async fn task_rescue(&self, _: &RescueParams) -> StoreResult<bool> { Err(unavailable($what)) }
-            async fn task_progress(&self, _: &TaskProgressParams) -> StoreResult<Option<ProgressAck>> { Err(unavailable($what)) }
-            async fn task_cancel(&self, _: i64, _: Timestamp) -> StoreResult<CancelOutcome> { Err(unavailable($what)) }
-            async fn task_retry(&self, _: i64, _: Timestamp) -> StoreResult<bool> { Err(unavailable($what)) }
-            async fn task_delete_completed_before(&self, _: Timestamp) -> StoreResult<Vec<i64>> { Err(unavailable($what)) }
-            async fn task_count_by_status(&self) -> StoreResult<Vec<(i64, i64)>> { Err(unavailable($what)) }
-            async fn task_summary(&self, _: Timestamp) -> StoreResult<TaskSummaryRow> { Err(unavailable($what)) }
-            async fn task_worker_stats(&self, _: Timestamp, _: Option<&str>) -> StoreResult<Vec<WorkerStatsRow>> { Err(unavailable($what)) }
-            async fn task_common_errors(&self, _: Timestamp, _: i64) -> StoreResult<Vec<(String, i64)>> { Err(unavailable($what)) }
-            async fn worker_select(&self, _: &Query) -> StoreResult<Vec<WorkerRow>> { Err(unavailable($what)) }
-            async fn worker_get(&self, _: &str) -> StoreResult<Option<WorkerRow>> { Err(unavailable($what)) }
-            async fn worker_insert(&self, _: &WorkerInfo, _: Timestamp) -> StoreResult<Option<WorkerRow>> { Err(unavailable($what)) }
-            async fn worker_update_info(&self, _: i64, _: &WorkerInfo, _: Timestamp) -> StoreResult<bool> { Err(unavailable($what)) }
-            async fn worker_counts(&self) -> StoreResult<(i64, i64)> { Err(unavailable($what)) }
-            async fn drop_tables(&self) -> StoreResult<()> { Err(unavailable($what)) }
-            async fn leader_acquire(&self, _: &str, _: &str, _: Timestamp, _: Timestamp) -> StoreResult<bool> { Err(unavailable($what)) }
-            async fn create_legacy_tables_for_tests(&self) -> StoreResult<()> { Err(unavailable($what)) }
-            async fn count(&self, _: &Query) -> StoreResult<i64> { Err(unavailable($what)) }
-            async fn delete(&self, _: &Query) -> StoreResult<u64> { Err(unavailable($what)) }
-            async fn update(&self, _: &Query, _: &[(&'static str, Value)], _: Timestamp) -> StoreResult<u64> { Err(unavailable($what)) }
+            async fn migrate(&self) -> StoreResult<()> {
+                Err(unavailable($what))
+            }
+            async fn task_insert(&self, _: &NewTask, _: Timestamp) -> StoreResult<TaskRow> {
+                Err(unavailable($what))
+            }
+            async fn task_get(&self, _: i64) -> StoreResult<Option<TaskRow>> {
+                Err(unavailable($what))
+            }
+            async fn task_select(&self, _: &Query) -> StoreResult<Vec<TaskRow>> {
+                Err(unavailable($what))
+            }
+            async fn task_claim(&self, _: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> {
+                Err(unavailable($what))
+            }
+            async fn task_claim_id(&self, _: i64, _: &TaskClaimParams) -> StoreResult<Option<TaskRow>> {
+                Err(unavailable($what))
+            }
+            async fn task_finish_many(&self, _: &[Outcome], _: Timestamp) -> StoreResult<Vec<Finished>> {
+                Err(unavailable($what))
+            }
+            async fn task_extend_leases(&self, _: &LeaseExtendParams) -> StoreResult<u64> {
+                Err(unavailable($what))
+            }
+            async fn task_select_expired(&self, _: Timestamp, _: i64, _: i64) -> StoreResult<Vec<TaskRow>> {
+                Err(unavailable($what))
+            }
+            async fn task_rescue(&self, _: &RescueParams) -> StoreResult<bool> {
+                Err(unavailable($what))
+            }
+            async fn task_progress(&self, _: &TaskProgressParams) -> StoreResult<Option<ProgressAck>> {
+                Err(unavailable($what))
+            }
+            async fn task_cancel(&self, _: i64, _: Timestamp) -> StoreResult<CancelOutcome> {
+                Err(unavailable($what))
+            }
+            async fn task_retry(&self, _: i64, _: Timestamp) -> StoreResult<bool> {
+                Err(unavailable($what))
+            }
+            async fn task_delete_completed_before(&self, _: Timestamp) -> StoreResult<Vec<i64>> {
+                Err(unavailable($what))
+            }
+            async fn task_count_by_status(&self) -> StoreResult<Vec<(i64, i64)>> {
+                Err(unavailable($what))
+            }
+            async fn task_summary(&self, _: Timestamp) -> StoreResult<TaskSummaryRow> {
+                Err(unavailable($what))
+            }
+            async fn task_worker_stats(&self, _: Timestamp, _: Option<&str>) -> StoreResult<Vec<WorkerStatsRow>> {
+                Err(unavailable($what))
+            }
+            async fn task_common_errors(&self, _: Timestamp, _: i64) -> StoreResult<Vec<(String, i64)>> {
+                Err(unavailable($what))
+            }
+            async fn worker_select(&self, _: &Query) -> StoreResult<Vec<WorkerRow>> {
+                Err(unavailable($what))
+            }
+            async fn worker_get(&self, _: &str) -> StoreResult<Option<WorkerRow>> {
+                Err(unavailable($what))
+            }
+            async fn worker_insert(&self, _: &WorkerInfo, _: Timestamp) -> StoreResult<Option<WorkerRow>> {
+                Err(unavailable($what))
+            }
+            async fn worker_update_info(&self, _: i64, _: &WorkerInfo, _: Timestamp) -> StoreResult<bool> {
+                Err(unavailable($what))
+            }
+            async fn worker_counts(&self) -> StoreResult<(i64, i64)> {
+                Err(unavailable($what))
+            }
+            async fn drop_tables(&self) -> StoreResult<()> {
+                Err(unavailable($what))
+            }
+            async fn leader_acquire(&self, _: &str, _: &str, _: Timestamp, _: Timestamp) -> StoreResult<bool> {
+                Err(unavailable($what))
+            }
+            async fn create_legacy_tables_for_tests(&self) -> StoreResult<()> {
+                Err(unavailable($what))
+            }
+            async fn count(&self, _: &Query) -> StoreResult<i64> {
+                Err(unavailable($what))
+            }
+            async fn delete(&self, _: &Query) -> StoreResult<u64> {
+                Err(unavailable($what))
+            }
+            async fn update(&self, _: &Query, _: &[(&'static str, Value)], _: Timestamp) -> StoreResult<u64> {
+                Err(unavailable($what))
+            }
         }
     };
 }

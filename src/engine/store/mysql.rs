@@ -50,10 +50,8 @@ const ENGINE_TASK_COLUMNS: &[(&str, &str)] = &[
     ("snapshot", "LONGTEXT NULL"),
     ("unique_key", "VARCHAR(255) COLLATE utf8mb4_bin NULL"),
 ];
-const UNIQUE_ACTIVE_COLUMN: (&str, &str) = (
-    "unique_active",
-    "VARCHAR(255) COLLATE utf8mb4_bin AS (CASE WHEN status IN (10, 15, 20) THEN unique_key END) STORED",
-);
+const UNIQUE_ACTIVE_COLUMN: (&str, &str) =
+    ("unique_active", "VARCHAR(255) COLLATE utf8mb4_bin AS (CASE WHEN status IN (10, 15, 20) THEN unique_key END) STORED");
 const ENGINE_WORKER_COLUMNS: &[(&str, &str)] = &[
     ("title", "VARCHAR(255) NOT NULL DEFAULT ''"),
     ("description", "TEXT NOT NULL DEFAULT ('')"),
@@ -202,13 +200,8 @@ impl Built {
     }
 
     fn finish(self) -> (Arc<str>, Vec<Arg>) {
-        let args = self
-            .b
-            .values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| Arg::of(v, self.timestamps.get(i).copied().unwrap_or(false)))
-            .collect();
+        let args =
+            self.b.values.iter().enumerate().map(|(i, v)| Arg::of(v, self.timestamps.get(i).copied().unwrap_or(false))).collect();
         (Arc::from(self.b.sql), args)
     }
 }
@@ -374,9 +367,7 @@ impl Statements {
                 "UPDATE {t} SET status = 50, message = 'Cancelled', finished_at = ?, updated_at = ? \
                  WHERE id = ? AND status = 10"
             )),
-            cancel_running: s(format!(
-                "UPDATE {t} SET cancel_requested = 1, updated_at = ? WHERE id = ? AND status IN (15, 20)"
-            )),
+            cancel_running: s(format!("UPDATE {t} SET cancel_requested = 1, updated_at = ? WHERE id = ? AND status IN (15, 20)")),
             status_of: s(format!("SELECT status FROM {t} WHERE id = ?")),
             // Read inside the finishing transaction: cheap, and exact.
             state_of: s(format!("SELECT status, message FROM {t} WHERE id = ?")),
@@ -433,9 +424,7 @@ impl Statements {
                 "UPDATE {w} SET identifier = ?, scope = ?, class = ?, title = ?, description = ?, icon = ?, \
                  updated_at = ? WHERE id = ?"
             )),
-            worker_counts: s(format!(
-                "SELECT COUNT(*) AS total, COUNT(CASE WHEN active <> 0 THEN 1 END) AS active FROM {w}"
-            )),
+            worker_counts: s(format!("SELECT COUNT(*) AS total, COUNT(CASE WHEN active <> 0 THEN 1 END) AS active FROM {w}")),
             // The named lease, step 1: renew it, or take it over once expired.
             // One statement, so two askers cannot both pass the condition;
             // rows matched (CLIENT_FOUND_ROWS) = 1 means we hold it. Not
@@ -496,9 +485,11 @@ fn kind_of(e: &sqlx::Error) -> StoreErrorKind {
             Some(m) => kind_of_number(m.number()),
             None => StoreErrorKind::Other,
         },
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
-            StoreErrorKind::Unavailable
-        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreErrorKind::Unavailable,
         _ => StoreErrorKind::Other,
     }
 }
@@ -642,9 +633,9 @@ impl MySqlStore {
         // the reader; the time zone is set by `after_connect` below.
         let opts = MySqlConnectOptions::from_str(url).map_err(classify)?.charset("utf8mb4").timezone(None::<String>);
         let version: String = {
-            let first = tokio::time::timeout(Duration::from_secs(30), opts.connect())
-                .await
-                .map_err(|_| StoreError::new(StoreErrorKind::Unavailable, "timed out connecting to the MySQL server after 30 s"))?;
+            let first = tokio::time::timeout(Duration::from_secs(30), opts.connect()).await.map_err(|_| {
+                StoreError::new(StoreErrorKind::Unavailable, "timed out connecting to the MySQL server after 30 s")
+            })?;
             let mut conn = first.map_err(classify)?;
             let row = sqlx::query("SELECT VERSION()").fetch_one(&mut conn).await.map_err(classify)?;
             let v = row.try_get_unchecked::<String, _>(0).map_err(classify)?;
@@ -694,7 +685,10 @@ impl MySqlStore {
             }
         }
         let Some(message) = message else { return Ok(None) };
-        let values = (0..rows.len()).map(|i| if i == 0 { "SELECT ? AS id, ? AS duration, ? AS peak" } else { "SELECT ?, ?, ?" }).collect::<Vec<_>>().join(" UNION ALL ");
+        let values = (0..rows.len())
+            .map(|i| if i == 0 { "SELECT ? AS id, ? AS duration, ? AS peak" } else { "SELECT ?, ?, ?" })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
         let sql: Arc<str> = Arc::from(format!(
             "UPDATE {t} t JOIN ({values}) v ON t.id = v.id \
              SET t.message = CASE WHEN t.status IN (15, 20) THEN ? ELSE t.message END, \
@@ -710,7 +704,8 @@ impl MySqlStore {
         }
         args.extend([text(message), at(&now), at(&now)]);
         self.exec(&sql, &args).await?;
-        let read: Arc<str> = Arc::from(format!("SELECT id, status, message FROM {} WHERE id IN ({})", self.st.tasks, marks(rows.len())));
+        let read: Arc<str> =
+            Arc::from(format!("SELECT id, status, message FROM {} WHERE id IN ({})", self.st.tasks, marks(rows.len())));
         let states = self.fetch(&read, &rows.iter().map(|r| Arg::Int(r.0)).collect::<Vec<_>>()).await?;
         let mut finished = Vec::with_capacity(states.len());
         for r in &states {
@@ -1022,7 +1017,11 @@ impl Store for MySqlStore {
             args.push(text(i));
         }
         decode_all(&self.fetch(&sql, &args).await?, |r| {
-            Ok(WorkerStatsRow { identifier: string(r, "identifier")?, summary: summary_from_row(r)?, last_execution: ts(r, "last_execution")? })
+            Ok(WorkerStatsRow {
+                identifier: string(r, "identifier")?,
+                summary: summary_from_row(r)?,
+                last_execution: ts(r, "last_execution")?,
+            })
         })
     }
 
@@ -1331,13 +1330,17 @@ async fn migrate_on(c: &mut MySqlConnection, st: &Statements) -> StoreResult<()>
     let mut existing: Vec<(String, Vec<String>)> = Vec::new();
     for stmt in statements(MIGRATION_INDEXES, &st.prefix) {
         let Some((index, table)) = index_target(&stmt) else {
-            return Err(StoreError::new(StoreErrorKind::Other, format!("0002_indexes.sql: cannot read the index name of '{stmt}'")));
+            return Err(StoreError::new(
+                StoreErrorKind::Other,
+                format!("0002_indexes.sql: cannot read the index name of '{stmt}'"),
+            ));
         };
         if !existing.iter().any(|(t, _)| *t == table) {
             let names = indexes_of(c, &table).await?;
             existing.push((table.clone(), names));
         }
-        let known = existing.iter().find(|(t, _)| *t == table).map(|(_, n)| n.contains(&index.to_ascii_lowercase())).unwrap_or(false);
+        let known =
+            existing.iter().find(|(t, _)| *t == table).map(|(_, n)| n.contains(&index.to_ascii_lowercase())).unwrap_or(false);
         if !known {
             raw_on(c, stmt).await?;
         }
@@ -1449,7 +1452,10 @@ mod tests {
         }
         assert_eq!(kind_of_number(1064), StoreErrorKind::Other);
         assert_eq!(kind_of(&sqlx::Error::PoolTimedOut), StoreErrorKind::Unavailable);
-        assert_eq!(kind_of(&sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))), StoreErrorKind::Unavailable);
+        assert_eq!(
+            kind_of(&sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))),
+            StoreErrorKind::Unavailable
+        );
         assert_eq!(kind_of(&sqlx::Error::RowNotFound), StoreErrorKind::Other);
     }
 

@@ -367,9 +367,10 @@ fn kind_of(table: Table, column: &str) -> Kind {
         return Kind::Time;
     }
     match (table, column) {
-        (Table::Tasks, "id" | "status" | "started_by" | "attempts" | "max_attempts" | "progress" | "peak_memory" | "priority_rank") => {
-            Kind::Int
-        }
+        (
+            Table::Tasks,
+            "id" | "status" | "started_by" | "attempts" | "max_attempts" | "progress" | "peak_memory" | "priority_rank",
+        ) => Kind::Int,
         (Table::Tasks, "duration") => Kind::Float,
         (Table::Tasks, "cancel_requested") => Kind::Bool,
         (Table::Workers, "id" | "position" | "hidden") => Kind::Int,
@@ -770,16 +771,14 @@ impl PostgresStore {
                     .bind(*duration)
                     .bind(*peak_memory)
                     .bind(*id),
-                Outcome::Retry { id, message, error, available_at, duration, peak_memory } => {
-                    Self::stmt(&self.st.finish_retry)
-                        .bind(message.as_str())
-                        .bind(error.as_str())
-                        .bind(ts(available_at))
-                        .bind(*duration)
-                        .bind(*peak_memory)
-                        .bind(now)
-                        .bind(*id)
-                }
+                Outcome::Retry { id, message, error, available_at, duration, peak_memory } => Self::stmt(&self.st.finish_retry)
+                    .bind(message.as_str())
+                    .bind(error.as_str())
+                    .bind(ts(available_at))
+                    .bind(*duration)
+                    .bind(*peak_memory)
+                    .bind(now)
+                    .bind(*id),
                 Outcome::Failed { id, message, error, duration, peak_memory } => Self::stmt(&self.st.finish_failed)
                     .bind(message.as_str())
                     .bind(error.as_str())
@@ -793,11 +792,9 @@ impl PostgresStore {
                     .bind(*duration)
                     .bind(*peak_memory)
                     .bind(*id),
-                Outcome::Released { id, message, available_at } => Self::stmt(&self.st.finish_released)
-                    .bind(message.as_str())
-                    .bind(ts(available_at))
-                    .bind(now)
-                    .bind(*id),
+                Outcome::Released { id, message, available_at } => {
+                    Self::stmt(&self.st.finish_released).bind(message.as_str()).bind(ts(available_at)).bind(now).bind(*id)
+                }
             };
             q.execute(&mut *tx).await.map_err(classify)?;
         }
@@ -1070,11 +1067,7 @@ impl Store for PostgresStore {
     }
 
     async fn task_claim_id(&self, id: i64, p: &TaskClaimParams) -> StoreResult<Option<TaskRow>> {
-        let q = Self::stmt(&self.st.claim_id)
-            .bind(ts(&p.now))
-            .bind(p.owner.as_str())
-            .bind(ts(&p.lease_expires_at))
-            .bind(id);
+        let q = Self::stmt(&self.st.claim_id).bind(ts(&p.now)).bind(p.owner.as_str()).bind(ts(&p.lease_expires_at)).bind(id);
         Ok(self.rows(q, task_from_row).await?.into_iter().next())
     }
 
@@ -1100,11 +1093,9 @@ impl Store for PostgresStore {
     async fn task_rescue(&self, p: &RescueParams) -> StoreResult<bool> {
         let now = ts(&p.now);
         let q = match &p.to {
-            Rescue::Retry { available_at } => Self::stmt(&self.st.rescue_retry)
-                .bind(ts(available_at))
-                .bind(p.message.as_str())
-                .bind(now)
-                .bind(p.id),
+            Rescue::Retry { available_at } => {
+                Self::stmt(&self.st.rescue_retry).bind(ts(available_at)).bind(p.message.as_str()).bind(now).bind(p.id)
+            }
             Rescue::Fail => Self::stmt(&self.st.rescue_fail).bind(p.message.as_str()).bind(now).bind(p.id),
         };
         Ok(self.execute(q).await? == 1)
@@ -1285,7 +1276,12 @@ impl Store for PostgresStore {
         self.execute(s.query()).await
     }
 
-    async fn update(&self, query: &crate::engine::query::Query, set: &[(&'static str, Value)], now: Timestamp) -> StoreResult<u64> {
+    async fn update(
+        &self,
+        query: &crate::engine::query::Query,
+        set: &[(&'static str, Value)],
+        now: Timestamp,
+    ) -> StoreResult<u64> {
         let s = update_sql(self.st.table(query.table), query, set, now);
         self.execute(s.query()).await
     }
@@ -1432,7 +1428,10 @@ mod tests {
             .unwrap();
         let mut s = PgSql::new();
         s.push("SELECT id FROM t").where_clause(&q).order_limit(&q, "id");
-        assert_eq!(s.b.sql, "SELECT id FROM t WHERE created_at >= $1 AND start_at IS NOT NULL AND status IN ($2, $3) ORDER BY id LIMIT $4");
+        assert_eq!(
+            s.b.sql,
+            "SELECT id FROM t WHERE created_at >= $1 AND start_at IS NOT NULL AND status IN ($2, $3) ORDER BY id LIMIT $4"
+        );
         assert!(matches!(s.args[0], Arg::Time(Some(_))));
         assert_eq!(&s.args[1..], &[Arg::Int(Some(10)), Arg::Int(Some(15)), Arg::Int(Some(5))]);
     }
@@ -1471,7 +1470,10 @@ mod tests {
         assert!(changes[0].contains("uuid TYPE VARCHAR(36)"));
         assert!(changes[1].contains("settings TYPE TEXT"));
         assert!(changes[2].contains("created_at TYPE TIMESTAMP(6)"));
-        let none = type_changes("t", &cols(&[("message", "text"), ("start_at", "timestamp(6) without time zone"), ("status", "smallint")]));
+        let none = type_changes(
+            "t",
+            &cols(&[("message", "text"), ("start_at", "timestamp(6) without time zone"), ("status", "smallint")]),
+        );
         assert!(none.is_empty(), "{none:?}");
         assert_eq!(timestamp_precision("timestamp(3) with time zone"), None);
     }

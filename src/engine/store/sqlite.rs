@@ -396,28 +396,29 @@ impl Store for SqliteStore {
         let now_s = ts(&now);
         let conn = self.conn.lock();
         let mut stmt = conn.prepare_cached(&self.st.insert_task).map_err(classify)?;
-        let id: i64 = stmt.query_row(
-            params![
-                t.identifier,
-                t.action,
-                t.status.code(),
-                t.message,
-                t.started_by,
-                t.meta,
-                t.result,
-                t.start_at.as_ref().map(ts),
-                t.max_attempts,
-                t.priority.name(),
-                t.priority.rank(),
-                t.progress,
-                now_s,
-                now_s,
-                ts(&available),
-                t.unique_key,
-            ],
-            |r| r.get(0),
-        )
-        .map_err(classify)?;
+        let id: i64 = stmt
+            .query_row(
+                params![
+                    t.identifier,
+                    t.action,
+                    t.status.code(),
+                    t.message,
+                    t.started_by,
+                    t.meta,
+                    t.result,
+                    t.start_at.as_ref().map(ts),
+                    t.max_attempts,
+                    t.priority.name(),
+                    t.priority.rank(),
+                    t.progress,
+                    now_s,
+                    now_s,
+                    ts(&available),
+                    t.unique_key,
+                ],
+                |r| r.get(0),
+            )
+            .map_err(classify)?;
         Ok(t.row(id, now, available))
     }
 
@@ -585,7 +586,11 @@ impl Store for SqliteStore {
             args.push(Value::Text(i.to_string()));
         }
         self.rows(&sql, &args, |r| {
-            Ok(WorkerStatsRow { identifier: r.get("identifier")?, summary: summary_from_row(r)?, last_execution: get_ts(r, "last_execution")? })
+            Ok(WorkerStatsRow {
+                identifier: r.get("identifier")?,
+                summary: summary_from_row(r)?,
+                last_execution: get_ts(r, "last_execution")?,
+            })
         })
     }
 
@@ -595,7 +600,9 @@ impl Store for SqliteStore {
              GROUP BY last_error ORDER BY n DESC, last_error LIMIT ?",
             self.st.tasks
         );
-        self.rows(&sql, &[Value::Text(ts(&since)), Value::Int(limit)], |r| Ok((r.get::<_, String>("last_error")?, r.get::<_, i64>("n")?)))
+        self.rows(&sql, &[Value::Text(ts(&since)), Value::Int(limit)], |r| {
+            Ok((r.get::<_, String>("last_error")?, r.get::<_, i64>("n")?))
+        })
     }
 
     async fn worker_select(&self, query: &crate::engine::query::Query) -> StoreResult<Vec<WorkerRow>> {
@@ -680,7 +687,12 @@ impl Store for SqliteStore {
         Ok(self.execute(&b.sql, &b.values)? as u64)
     }
 
-    async fn update(&self, query: &crate::engine::query::Query, set: &[(&'static str, Value)], now: Timestamp) -> StoreResult<u64> {
+    async fn update(
+        &self,
+        query: &crate::engine::query::Query,
+        set: &[(&'static str, Value)],
+        now: Timestamp,
+    ) -> StoreResult<u64> {
         let b = update_sql(self.st.table(query.table), query, set, now);
         Ok(self.execute(&b.sql, &b.values)? as u64)
     }

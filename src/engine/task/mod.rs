@@ -63,15 +63,8 @@ pub const WRITABLE: &[&str] = &[
 ];
 
 /// Timestamp columns (converted to date objects on the PHP side).
-pub const TIMESTAMPS: &[&str] = &[
-    "start_at",
-    "finished_at",
-    "created_at",
-    "updated_at",
-    "available_at",
-    "started_at",
-    "lease_expires_at",
-];
+pub const TIMESTAMPS: &[&str] =
+    &["start_at", "finished_at", "created_at", "updated_at", "available_at", "started_at", "lease_expires_at"];
 
 /// Columns holding JSON documents (decoded on the PHP side).
 pub const JSON: &[&str] = &["meta", "result"];

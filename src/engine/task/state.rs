@@ -30,14 +30,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Pending,
-        Status::Preparing,
-        Status::Running,
-        Status::Completed,
-        Status::Failed,
-        Status::Cancelled,
-    ];
+    pub const ALL: [Status; 6] =
+        [Status::Pending, Status::Preparing, Status::Running, Status::Completed, Status::Failed, Status::Cancelled];
 
     pub fn code(self) -> i64 {
         self as i64

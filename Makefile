@@ -30,6 +30,7 @@ demo: release
 test: deps services test-rust build stubs-check test-php
 
 test-rust: services
+	cargo fmt --all -- --check
 	cargo test --locked
 
 # The PHPUnit suite runs unchanged on every backend.

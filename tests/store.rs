@@ -164,6 +164,7 @@ conformance!(
     claim_returns_at_most_the_limit,
     a_new_task_wakes_a_waiting_worker,
     maintenance_has_one_leader_per_database,
+    like_matches_the_same_rows_everywhere,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -563,4 +564,17 @@ async fn maintenance_has_one_leader_per_database(h: &Harness) {
     drop(other);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert!(h.engine.lead_maintenance().await.unwrap(), "an expired leadership passes on");
+}
+
+async fn like_matches_the_same_rows_everywhere(h: &Harness) {
+    use stask::engine::query::Op;
+    h.task("Product_Sync", |t| t.message = Some("Imported 5 of 10".into())).await;
+    h.task("mailer", |_| {}).await;
+    let count = |col: &str, pattern: &str| {
+        let q = Query::new(Table::Tasks).where_op(col, Op::Like, Value::Text(pattern.into())).unwrap();
+        async move { h.engine.count(&q).await.unwrap() }
+    };
+    assert_eq!(count("identifier", "product%").await, 1, "case-insensitive");
+    assert_eq!(count("message", "%5 of%").await, 1);
+    assert_eq!(count("status", "1%").await, 2, "any column type");
 }

@@ -472,14 +472,17 @@ fn ts(t: &Timestamp) -> NaiveDateTime {
 }
 
 /// The column each value bound by `SqlBuilder::where_clause` was compared
-/// with, in binding order.
-fn where_columns(q: &crate::engine::query::Query) -> Vec<&'static str> {
+/// with, in binding order; None for a LIKE pattern, which is text whatever
+/// the column (the builder compares `CAST(column AS TEXT)` there).
+fn where_columns(q: &crate::engine::query::Query) -> Vec<Option<&'static str>> {
+    use crate::engine::query::Op;
     let mut cols = Vec::new();
     for c in &q.conds {
         match c {
-            Cond::Compare { column, .. } => cols.push(*column),
+            Cond::Compare { op: Op::Like | Op::NotLike, .. } => cols.push(None),
+            Cond::Compare { column, .. } => cols.push(Some(*column)),
             Cond::IsNull { .. } => {}
-            Cond::In { column, values, .. } => cols.extend(values.iter().map(|_| *column)),
+            Cond::In { column, values, .. } => cols.extend(values.iter().map(|_| Some(*column))),
         }
     }
     cols
@@ -514,7 +517,7 @@ impl PgSql {
         self.b.where_clause(q);
         let start = self.args.len();
         for (i, v) in self.b.values[start..].iter().enumerate() {
-            self.args.push(match cols.get(i) {
+            self.args.push(match cols.get(i).copied().flatten() {
                 Some(c) => Arg::for_column(kind_of(q.table, c), v),
                 None => Arg::of(v),
             });

@@ -2,7 +2,7 @@
 //! `Query`. Columns come from the whitelist in `Query`, values become
 //! placeholders, so nothing the caller typed reaches the SQL text.
 
-use crate::engine::query::{Cond, Dir, Query, Value};
+use crate::engine::query::{Cond, Dir, Op, Query, Value};
 
 /// How a dialect writes its n-th placeholder (1-based).
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +51,15 @@ impl SqlBuilder {
         for (i, c) in q.conds.iter().enumerate() {
             self.push(if i == 0 { " WHERE " } else { " AND " });
             match c {
+                Cond::Compare { column, op: op @ (Op::Like | Op::NotLike), value }
+                    if matches!(self.style, Placeholders::Dollar) =>
+                {
+                    // PostgreSQL: LIKE is case-sensitive and needs text; match
+                    // SQLite and MySQL (case-insensitive, any column).
+                    let op = if *op == Op::Like { " ILIKE " } else { " NOT ILIKE " };
+                    self.push("CAST(").push(column).push(" AS TEXT)").push(op);
+                    self.bind(value.clone());
+                }
                 Cond::Compare { column, op, value } => {
                     self.push(column).push(" ").push(op.sql()).push(" ");
                     self.bind(value.clone());

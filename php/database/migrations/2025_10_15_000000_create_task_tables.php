@@ -1,0 +1,26 @@
+<?php
+
+declare(strict_types=1);
+
+use Illuminate\Database\Migrations\Migration;
+use Illuminate\Support\Facades\Schema;
+
+/*
+ * The extension owns the schema: it creates (or upgrades) s_workers, s_tasks
+ * and s_task_leaders on the connection and prefix the provider configured.
+ */
+return new class extends Migration
+{
+    public function up(): void
+    {
+        \Seiger\sTask\Facades\sTask::migrate();
+    }
+
+    public function down(): void
+    {
+        // Schema applies the connection's table prefix itself.
+        Schema::dropIfExists('s_task_leaders');
+        Schema::dropIfExists('s_tasks');
+        Schema::dropIfExists('s_workers');
+    }
+};

@@ -1,0 +1,95 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Seiger\sTask\Console;
+
+use Seiger\sTask\Exceptions\sTaskException;
+use Seiger\sTask\Models\sTaskModel;
+
+/** Lists recent tasks as a table. */
+class TasksCommand extends StaskCommand
+{
+    protected $signature = 'stask:tasks
+        {--status= : pending, preparing, running, completed, failed or cancelled (or the status code)}
+        {--worker= : Only tasks of this worker identifier}
+        {--limit=20 : How many tasks to show}';
+
+    protected $description = 'List sTask tasks, newest first.';
+
+    /** Status names (and the package's aliases) to codes. */
+    public const STATUSES = [
+        'pending' => sTaskModel::TASK_STATUS_PENDING,
+        'queued' => sTaskModel::TASK_STATUS_QUEUED,
+        'preparing' => sTaskModel::TASK_STATUS_PREPARING,
+        'running' => sTaskModel::TASK_STATUS_RUNNING,
+        'completed' => sTaskModel::TASK_STATUS_COMPLETED,
+        'finished' => sTaskModel::TASK_STATUS_FINISHED,
+        'failed' => sTaskModel::TASK_STATUS_FAILED,
+        'cancelled' => sTaskModel::TASK_STATUS_CANCELLED,
+    ];
+
+    public function handle(): int
+    {
+        try {
+            $limit = $this->positiveInt($this->option('limit'), '--limit') ?? 20;
+            $status = $this->statusCode($this->option('status'));
+        } catch (\InvalidArgumentException $e) {
+            return $this->failWith($e->getMessage());
+        }
+        $worker = $this->option('worker');
+
+        try {
+            $query = sTaskModel::query();
+            if ($status !== null) {
+                $query = $query->where('status', $status);
+            }
+            if ($worker !== null && $worker !== '') {
+                $query = $query->byIdentifier((string) $worker);
+            }
+            $tasks = $query->latest('id')->limit($limit)->get();
+        } catch (sTaskException $e) {
+            return $this->failWith('stask:tasks: ' . $e->getMessage());
+        }
+
+        if ($tasks->isEmpty()) {
+            $this->line('No tasks.');
+
+            return 0;
+        }
+        $rows = [];
+        foreach ($tasks as $task) {
+            $rows[] = [
+                $task->id,
+                $task->identifier,
+                $task->action,
+                $task->status_text,
+                $task->priority,
+                $task->attempts . '/' . $task->max_attempts,
+                $task->progress . '%',
+                $task->created_at,
+            ];
+        }
+        $this->table(['ID', 'Worker', 'Action', 'Status', 'Priority', 'Attempts', 'Progress', 'Created'], $rows);
+
+        return 0;
+    }
+
+    private function statusCode(mixed $value): ?int
+    {
+        if ($value === null || $value === '') {
+            return null;
+        }
+        $text = strtolower(trim((string) $value));
+        if (isset(self::STATUSES[$text])) {
+            return self::STATUSES[$text];
+        }
+        if (ctype_digit($text) && in_array((int) $text, self::STATUSES, true)) {
+            return (int) $text;
+        }
+
+        throw new \InvalidArgumentException(
+            "Unknown status '{$value}': use pending, preparing, running, completed, failed or cancelled."
+        );
+    }
+}

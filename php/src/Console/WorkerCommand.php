@@ -1,0 +1,125 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Seiger\sTask\Console;
+
+use Seiger\sTask\Exceptions\sTaskException;
+use Seiger\sTask\Facades\sTask;
+use Seiger\sTask\sTaskServiceProvider;
+
+/**
+ * The cron entry: works tasks until about five seconds before the next
+ * minute, so one run per minute keeps the queue moving without gaps.
+ *
+ * Each worker loop holds a slot lock (flock on storage/stask/worker-slot-N.lock),
+ * so a run started while the previous one still works only takes the slots
+ * that are free, and at most --concurrency loops run on this host.
+ */
+class WorkerCommand extends StaskCommand
+{
+    protected $signature = 'stask:worker
+        {--concurrency=1 : Worker loops on this host (child processes when more than 1)}
+        {--max-time= : Stop after this many seconds (default: about 5 s before the next minute)}
+        {--once : Stop as soon as no task is due}';
+
+    protected $description = 'Process sTask tasks until the next minute (the cron entry).';
+
+    /** @var resource[] slot locks held while the loops run */
+    private array $slots = [];
+
+    public function handle(): int
+    {
+        try {
+            $concurrency = $this->positiveInt($this->option('concurrency'), '--concurrency') ?? 1;
+            $maxTime = $this->positiveSeconds($this->option('max-time'), '--max-time');
+        } catch (\InvalidArgumentException $e) {
+            return $this->failWith($e->getMessage());
+        }
+        $seconds = $maxTime ?? self::secondsUntilNextMinute();
+        $options = ['max_seconds' => $seconds];
+        if ($this->option('once')) {
+            $options['stop_when_empty'] = true;
+        }
+
+        if (!$this->isWorkerChild()) {
+            $free = $this->acquireSlots($concurrency);
+            if ($free === 0) {
+                if ($this->output->isVerbose()) {
+                    $this->line("all {$concurrency} worker slot(s) are busy; nothing to do");
+                }
+
+                return 0;
+            }
+            if ($free > 1) {
+                $options['concurrency'] = $free;
+                $options['command'] = [
+                    PHP_BINARY,
+                    $this->artisanPath(),
+                    'stask:worker',
+                    '--concurrency=1',
+                    '--max-time=' . $seconds,
+                ];
+            }
+        }
+
+        try {
+            $counters = sTask::work($options);
+        } catch (sTaskException $e) {
+            return $this->failWith('stask:worker: ' . $e->getMessage());
+        } finally {
+            $this->releaseSlots();
+        }
+
+        if (!$this->isWorkerChild() || $this->output->isVerbose()) {
+            $this->line($this->countersLine($counters));
+        }
+        if ($this->output->isVerbose() && is_array($counters)) {
+            $this->line(sprintf(
+                'cancelled %d, waiting %d%s',
+                (int) ($counters['cancelled'] ?? 0),
+                (int) ($counters['waiting'] ?? 0),
+                !empty($counters['stopped_by_signal']) ? ', stopped by signal' : ''
+            ));
+        }
+
+        return 0;
+    }
+
+    /** Seconds left until 5 s before the next minute; a late start runs into the next one. */
+    public static function secondsUntilNextMinute(?int $now = null): int
+    {
+        $seconds = 55 - (($now ?? time()) % 60);
+
+        return $seconds < 5 ? $seconds + 60 : $seconds;
+    }
+
+    /** Takes up to $wanted free slot locks; returns how many were taken. */
+    private function acquireSlots(int $wanted): int
+    {
+        $dir = storage_path('stask');
+        sTaskServiceProvider::ensureStorageDirectory($dir);
+        for ($i = 0; $i < $wanted; $i++) {
+            $handle = @fopen($dir . "/worker-slot-{$i}.lock", 'c+e');
+            if ($handle === false) {
+                continue;
+            }
+            if (flock($handle, LOCK_EX | LOCK_NB)) {
+                $this->slots[] = $handle;
+            } else {
+                fclose($handle);
+            }
+        }
+
+        return count($this->slots);
+    }
+
+    private function releaseSlots(): void
+    {
+        foreach ($this->slots as $handle) {
+            flock($handle, LOCK_UN);
+            fclose($handle);
+        }
+        $this->slots = [];
+    }
+}

@@ -1,0 +1,67 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Seiger\sTask\Workers;
+
+use Illuminate\Container\Container;
+use Seiger\sTask\Models\sTaskModel;
+use Seiger\sTask\Queue\StaskJob;
+
+/**
+ * Runs Laravel queue jobs pushed on the `stask` connection. The job is
+ * rebuilt from its payload and fired as queue:work would (for dispatched jobs
+ * that is CallQueuedHandler::call); an exception propagates so the engine
+ * records the attempt and retries.
+ */
+class LaravelQueueWorker extends BaseWorker
+{
+    public const IDENTIFIER = 'laravel_queue';
+
+    public function identifier(): string
+    {
+        return self::IDENTIFIER;
+    }
+
+    public function scope(): string
+    {
+        return 'laravel';
+    }
+
+    public function icon(): string
+    {
+        return '<i class="fa fa-layer-group"></i>';
+    }
+
+    public function title(): string
+    {
+        return 'Laravel Queue';
+    }
+
+    public function description(): string
+    {
+        return 'Runs jobs dispatched to the Laravel queue connection "stask".';
+    }
+
+    public function taskHandle(sTaskModel $task, array $options = []): void
+    {
+        $payload = $options['payload'] ?? null;
+        if (!is_string($payload) || !is_array($decoded = json_decode($payload, true)) || !isset($decoded['job'])) {
+            $this->markFailed($task, 'Invalid Laravel queue payload.');
+
+            return;
+        }
+        $queue = is_string($options['queue'] ?? null) ? $options['queue'] : 'default';
+        $name = is_string($decoded['displayName'] ?? null) ? $decoded['displayName'] : (string) $decoded['job'];
+
+        $job = new StaskJob(Container::getInstance(), $payload, $task, 'stask', $queue);
+        $job->fire();
+
+        if ($job->hasFailed()) {
+            $this->markFailed($task, "{$name} failed.");
+
+            return;
+        }
+        $this->markFinished($task, null, $job->isReleased() ? "{$name} released back to the queue." : "{$name} done.");
+    }
+}

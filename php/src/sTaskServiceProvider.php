@@ -1,0 +1,270 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Seiger\sTask;
+
+use Seiger\sTask\Console\CancelCommand;
+use Seiger\sTask\Console\DiscoverCommand;
+use Seiger\sTask\Console\PruneCommand;
+use Seiger\sTask\Console\PublishCommand;
+use Seiger\sTask\Console\RetryCommand;
+use Seiger\sTask\Console\TasksCommand;
+use Seiger\sTask\Console\WorkCommand;
+use Seiger\sTask\Console\WorkerCommand;
+use Seiger\sTask\Exceptions\sTaskException;
+use Seiger\sTask\Facades\sTask;
+use Seiger\sTask\Queue\StaskConnector;
+use Seiger\sTask\Support\BaseProvider;
+use Seiger\sTask\Support\sTaskAlias;
+
+/**
+ * Hosts sTask in Evolution CMS 3.x (or any Laravel 8+ application).
+ *
+ * The engine is the stask extension; this provider only tells it where the
+ * host's database and storage are, and wires commands, schedule, migrations,
+ * translations, views, the manager menu and the `stask` queue connector.
+ */
+class sTaskServiceProvider extends BaseProvider
+{
+    /** Root of the Composer package (the folder holding src/). */
+    public const PACKAGE_PATH = __DIR__ . '/..';
+
+    /** Connection keys handed to sTask::configure() when the host sets them. */
+    private const CONNECTION_KEYS = [
+        'driver', 'url', 'host', 'port', 'database', 'username', 'password', 'prefix',
+        'unix_socket', 'charset', 'collation', 'schema', 'search_path', 'sslmode',
+    ];
+
+    public const COMMANDS = [
+        WorkerCommand::class,
+        WorkCommand::class,
+        TasksCommand::class,
+        RetryCommand::class,
+        CancelCommand::class,
+        PruneCommand::class,
+        DiscoverCommand::class,
+        PublishCommand::class,
+    ];
+
+    public function register()
+    {
+        if (!extension_loaded('stask')) {
+            throw new \RuntimeException(
+                'sTask needs the stask PHP extension, which is not loaded: add "extension=stask" '
+                . '(or the full path to libstask.so) to php.ini for both the CLI and PHP-FPM.'
+            );
+        }
+
+        if ($this->app->runningInConsole()) {
+            $this->commands(self::COMMANDS);
+        }
+
+        // The queue manager is created lazily; hook it whenever it is.
+        $this->callAfterResolving('queue', static function ($manager): void {
+            $manager->addConnector('stask', static fn () => new StaskConnector());
+        });
+    }
+
+    public function boot()
+    {
+        $this->configureEngine();
+        self::ensureStorageDirectory($this->storagePath());
+
+        $this->mergeConfigFrom(self::PACKAGE_PATH . '/config/sTaskCheck.php', 'cms.settings');
+        $this->registerAlias();
+
+        $this->loadTranslationsFrom(self::PACKAGE_PATH . '/lang', 'sTask');
+        $this->loadViewsFrom(self::PACKAGE_PATH . '/views', 'sTask');
+        $this->loadMigrationsFrom(self::PACKAGE_PATH . '/database/migrations');
+
+        $this->publishes([
+            self::PACKAGE_PATH . '/config/sTaskAlias.php' => self::aliasFilePath(),
+            self::PACKAGE_PATH . '/assets' => public_path('assets/site'),
+        ], 'stask');
+
+        $this->registerSchedule();
+        $this->registerRoutes();
+        $this->registerMenu();
+    }
+
+    /**
+     * Points the engine at the host's default connection. configure() only
+     * validates; the first query opens the connection.
+     */
+    protected function configureEngine(): void
+    {
+        $config = $this->app->make('config');
+        $name = (string) $config->get('database.default', '');
+        $connection = $name === '' ? null : $config->get('database.connections.' . $name);
+        if (!is_array($connection)) {
+            throw new \RuntimeException(
+                "sTask: the default database connection '{$name}' is not defined in config('database.connections')."
+            );
+        }
+
+        $options = [];
+        foreach (self::CONNECTION_KEYS as $key) {
+            if (array_key_exists($key, $connection) && $connection[$key] !== null && $connection[$key] !== '') {
+                $options[$key] = $connection[$key];
+            }
+        }
+        $options['driver'] = (string) ($options['driver'] ?? '');
+        if ($options['driver'] === 'mariadb') {
+            $options['driver'] = 'mysql';
+        }
+        // An in-memory SQLite host (a test suite) cannot be shared with the
+        // engine's own connection: the engine then keeps its tables in its
+        // default file, <storage>/stask/stask.sqlite.
+        if ($options['driver'] === 'sqlite' && in_array($options['database'] ?? ':memory:', [':memory:', ''], true)) {
+            unset($options['database'], $options['url']);
+        }
+        if (isset($options['port']) && is_string($options['port']) && ctype_digit($options['port'])) {
+            $options['port'] = (int) $options['port'];
+        }
+        $options['storage_path'] = $this->storagePath();
+        $options['base_path'] = base_path();
+
+        try {
+            sTask::configure($options);
+        } catch (sTaskException $e) {
+            throw new \RuntimeException(
+                "sTask cannot use the database connection '{$name}': " . $e->getMessage(),
+                0,
+                $e
+            );
+        }
+    }
+
+    protected function storagePath(): string
+    {
+        return storage_path('stask');
+    }
+
+    /** Evolution's config_path() takes a second "custom" flag; Laravel's ignores it. */
+    public static function aliasFilePath(): string
+    {
+        return config_path('app/aliases/sTask.php', true);
+    }
+
+    /** mkdir that tolerates another process creating the folder at the same time. */
+    public static function ensureStorageDirectory(string $dir): void
+    {
+        if (is_dir($dir)) {
+            return;
+        }
+        if (!@mkdir($dir, 0755, true) && !is_dir($dir)) {
+            throw new \RuntimeException("sTask cannot create its storage folder {$dir}: check permissions.");
+        }
+    }
+
+    protected function registerAlias(): void
+    {
+        foreach (['Illuminate\Foundation\AliasLoader', 'EvolutionCMS\AliasLoader'] as $loader) {
+            if (class_exists($loader)) {
+                $loader::getInstance()->alias('sTask', sTaskAlias::class);
+
+                return;
+            }
+        }
+        spl_autoload_register(static function (string $class): void {
+            if ($class === 'sTask') {
+                class_alias(sTaskAlias::class, 'sTask');
+            }
+        });
+    }
+
+    /**
+     * Adds `stask:worker` to the host's schedule, every minute and in the
+     * background (it runs most of the minute). Overlap is handled by the
+     * command's slot locks, not by withoutOverlapping(); the host's
+     * Schedule singleton is left as it is.
+     */
+    protected function registerSchedule(): void
+    {
+        $this->callAfterResolving('Illuminate\Console\Scheduling\Schedule', static function ($schedule): void {
+            $schedule->command('stask:worker')->everyMinute()->runInBackground();
+        });
+    }
+
+    /** The placeholder manager page, named sTask.index, unless the host already has one. */
+    protected function registerRoutes(): void
+    {
+        if (!$this->app->bound('router')) {
+            return;
+        }
+        $router = $this->app->make('router');
+        if ($router->has('sTask.index')) {
+            return;
+        }
+        if (!array_key_exists('mgr', $router->getMiddlewareGroups())) {
+            $router->middlewareGroup('mgr', (array) $this->app->make('config')->get('app.middleware.mgr', ['web']));
+        }
+        $router->middleware('mgr')->group(self::PACKAGE_PATH . '/src/Http/routes.php');
+    }
+
+    protected function registerMenu(): void
+    {
+        if (!$this->app->bound('events')) {
+            return;
+        }
+        $this->app->make('events')->listen('evolution.OnManagerMenuPrerender', static function ($params) {
+            if (!function_exists('evo') || !evo()->hasPermission('stask')) {
+                return null;
+            }
+            $menu = is_array($params['menu'] ?? null) ? $params['menu'] : [];
+            $title = self::translate('sTask::global.title', 'Task Manager');
+
+            return serialize(array_merge($menu, [
+                'stask' => [
+                    'stask',
+                    'tools',
+                    '<i class="fa fa-tasks"></i> ' . $title,
+                    self::moduleUrl(),
+                    $title,
+                    '',
+                    '',
+                    'main',
+                    0,
+                    10,
+                    '',
+                ],
+            ]));
+        });
+    }
+
+    public static function moduleUrl(): string
+    {
+        try {
+            if (function_exists('route') && app()->bound('router')) {
+                $routes = app('router')->getRoutes();
+                if (method_exists($routes, 'refreshNameLookups')) {
+                    $routes->refreshNameLookups();
+                }
+            }
+            if (function_exists('route') && app()->bound('router') && app('router')->has('sTask.index')) {
+                return route('sTask.index');
+            }
+        } catch (\Throwable) {
+            // No URL generator in this context: fall through.
+        }
+
+        return (defined('MODX_MANAGER_URL') ? rtrim((string) MODX_MANAGER_URL, '/') : '') . '/stask';
+    }
+
+    private static function translate(string $key, string $fallback): string
+    {
+        if (function_exists('__')) {
+            try {
+                $text = __($key);
+                if (is_string($text) && $text !== $key) {
+                    return $text;
+                }
+            } catch (\Throwable) {
+                // No translator bound.
+            }
+        }
+
+        return $fallback;
+    }
+}

@@ -5,9 +5,9 @@ SHELL := /bin/bash
 PHP ?= php
 DEBUG_LIB := $(CURDIR)/target/debug/libstask.so
 RELEASE_LIB := $(CURDIR)/target/release/libstask.so
-APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mysql php8.2-pgsql php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon sqlite3 postgresql-client mariadb-client
+APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mysql php8.2-pgsql php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon php-laravel-framework php-mockery sqlite3 postgresql-client mariadb-client
 
-.PHONY: deps services build release demo test test-rust test-php stubs stubs-check bench clean
+.PHONY: deps services build release demo test test-rust test-php test-laravel stubs stubs-check bench clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -27,7 +27,7 @@ release: deps
 demo: release
 	$(PHP) -d extension=$(RELEASE_LIB) demo/demo.php
 
-test: deps services test-rust build stubs-check test-php
+test: deps services test-rust build stubs-check test-php test-laravel
 
 test-rust: services
 	cargo fmt --all -- --check
@@ -39,6 +39,14 @@ test-php: build services
 	@for b in $(BACKENDS); do \
 	  echo "== PHPUnit on $$b"; \
 	  STASK_TEST_BACKEND=$$b STASK_LIB=$(DEBUG_LIB) tests/php/run.sh || exit 1; \
+	done
+
+# The CMS package inside a real Laravel 8 app (Debian's packages), on every backend.
+LARAVEL_CONNECTIONS ?= sqlite pgsql mysql
+test-laravel: build services
+	@for c in $(LARAVEL_CONNECTIONS); do \
+	  echo "== Laravel app on $$c"; \
+	  DB_CONNECTION=$$c STASK_EXTENSION=$(DEBUG_LIB) tests/laravel/run.sh || exit 1; \
 	done
 
 # The server backends must be up: tests fail, never skip, without them.

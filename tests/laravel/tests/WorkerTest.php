@@ -1,0 +1,210 @@
+<?php
+
+namespace Tests;
+
+/** Tasks, workers, the schedule, the queue connector and the commands. */
+class WorkerTest extends HarnessTestCase
+{
+    private const COMPLETED = 30;
+    private const FAILED = 40;
+    private const CANCELLED = 50;
+
+    private function enqueue(int $n, array $options = []): array
+    {
+        $output = $this->artisanOk(array_merge(['demo:enqueue', (string) $n], $options));
+        $this->assertMatchesRegularExpression('/queued ([\d,]+)/', $output);
+        preg_match('/queued ([\d,]+)/', $output, $m);
+
+        return array_map('intval', explode(',', $m[1]));
+    }
+
+    private function statuses(): array
+    {
+        $statuses = [];
+        foreach ($this->rows('s_tasks') as $row) {
+            $statuses[(int) $row['id']] = (int) $row['status'];
+        }
+
+        return $statuses;
+    }
+
+    public function testWorkerOnceFinishesTasks(): void
+    {
+        $this->migrate();
+        $ids = $this->enqueue(3);
+        $this->assertSame(array_fill_keys($ids, 10), $this->statuses());
+
+        $output = $this->artisanOk(['stask:worker', '--once'], [], 30);
+        $this->assertStringContainsString('processed 3 tasks (completed 3', $output);
+        $this->assertSame(array_fill_keys($ids, self::COMPLETED), $this->statuses());
+        $this->assertCount(3, $this->ledger());
+        $worker = $this->rows('s_workers', 'identifier = ?', ['demo']);
+        $this->assertCount(1, $worker);
+        $this->assertSame('App\\Workers\\DemoWorker', $worker[0]['class']);
+    }
+
+    public function testScheduleRunStartsTheWorker(): void
+    {
+        $this->migrate();
+        $ids = $this->enqueue(2);
+
+        $this->artisanOk(['schedule:run'], [], 30);
+        $done = $this->waitFor(
+            fn () => $this->statuses() === array_fill_keys($ids, self::COMPLETED),
+            20
+        );
+        $this->assertTrue((bool) $done, 'tasks completed by the scheduled worker: ' . json_encode($this->statuses()));
+        // The worker ran as its own process, not inside schedule:run.
+        $this->assertCount(2, $this->ledger());
+    }
+
+    public function testOverlappingWorkersRunEachTaskOnce(): void
+    {
+        $this->migrate();
+        $ids = $this->enqueue(20, ['--sleep=100']);
+
+        $a = $this->start(['stask:worker', '--once'], [], 60);
+        $b = $this->start(['stask:worker', '--once'], [], 60);
+        $a->wait();
+        $b->wait();
+        $this->assertSame(0, $a->getExitCode(), $this->describe($a));
+        $this->assertSame(0, $b->getExitCode(), $this->describe($b));
+
+        $ran = array_map(static fn ($line) => (int) $line[0], $this->ledger());
+        sort($ran);
+        $this->assertSame($ids, $ran, 'every task ran exactly once');
+        $this->assertSame(array_fill_keys($ids, self::COMPLETED), $this->statuses());
+    }
+
+    public function testOverlappingDaemonsRunEachTaskOnce(): void
+    {
+        $this->migrate();
+        $ids = $this->enqueue(20, ['--sleep=100']);
+
+        $a = $this->start(['stask:work', '--sleep=0.1'], [], 60);
+        $b = $this->start(['stask:work', '--sleep=0.1'], [], 60);
+        $done = $this->waitFor(fn () => $this->statuses() === array_fill_keys($ids, self::COMPLETED), 30);
+        $this->assertTrue((bool) $done, 'all completed: ' . json_encode($this->statuses()));
+        $a->signal(SIGTERM);
+        $b->signal(SIGTERM);
+        $a->wait();
+        $b->wait();
+        $this->assertSame(0, $a->getExitCode(), $this->describe($a));
+        $this->assertSame(0, $b->getExitCode(), $this->describe($b));
+
+        $ledger = $this->ledger();
+        $ran = array_map(static fn ($line) => (int) $line[0], $ledger);
+        sort($ran);
+        $this->assertSame($ids, $ran, 'every task ran exactly once');
+        $pids = array_unique(array_map(static fn ($line) => $line[1], $ledger));
+        $this->assertCount(2, $pids, 'both daemons took tasks');
+    }
+
+    public function testSigtermDrainsTheDaemon(): void
+    {
+        $this->migrate();
+        [$id] = $this->enqueue(1, ['--sleep=1000']);
+
+        $work = $this->start(['stask:work', '--sleep=0.2'], [], 60);
+        $started = $this->waitFor(fn () => count($this->ledger()) === 1, 15);
+        $this->assertTrue((bool) $started, 'task started: ' . $this->describe($work));
+        $work->signal(SIGTERM);
+        $work->wait();
+
+        $this->assertSame(0, $work->getExitCode(), $this->describe($work));
+        $this->assertSame([$id => self::COMPLETED], $this->statuses());
+    }
+
+    public function testLaravelQueueJobRunsThroughTheEngine(): void
+    {
+        $this->migrate();
+        $env = ['QUEUE_CONNECTION' => 'stask'];
+        $this->artisanOk(['demo:dispatch', 'hello'], $env);
+        $this->assertFileDoesNotExist($this->dir . '/storage/demo-job.txt', 'not run synchronously');
+
+        $tasks = $this->rows('s_tasks', 'identifier = ?', ['laravel_queue']);
+        $this->assertCount(1, $tasks);
+        $this->assertEquals(10, $tasks[0]['status']);
+
+        $this->artisanOk(['stask:worker', '--once'], $env, 30);
+        $this->assertStringEqualsFile($this->dir . '/storage/demo-job.txt', "hello\n");
+        $tasks = $this->rows('s_tasks', 'identifier = ?', ['laravel_queue']);
+        $this->assertEquals(self::COMPLETED, $tasks[0]['status']);
+        $this->assertSame('handle', $tasks[0]['action']);
+    }
+
+    public function testCommandsOutput(): void
+    {
+        $this->migrate();
+        $this->assertStringContainsString('No tasks.', $this->artisanOk(['stask:tasks']));
+
+        [$ok] = $this->enqueue(1);
+        [$failing] = $this->enqueue(1, ['--fail']);
+        [$pending] = $this->enqueue(1);
+
+        // Cancel one while pending, then run the rest.
+        $this->assertStringContainsString("Task #{$pending} cancelled.", $this->artisanOk(['stask:cancel', (string) $pending]));
+        $this->artisanOk(['stask:worker', '--once'], [], 60);
+        $statuses = $this->statuses();
+        $this->assertSame(self::COMPLETED, $statuses[$ok]);
+        $this->assertSame(self::CANCELLED, $statuses[$pending]);
+
+        $list = $this->artisanOk(['stask:tasks']);
+        $this->assertMatchesRegularExpression("/\\|\\s*{$ok}\\s*\\|\\s*demo\\s*\\|\\s*run\\s*\\|\\s*completed/", $list);
+        $this->assertStringContainsString('cancelled', $list);
+        $this->assertStringContainsString('cancelled', $this->artisanOk(['stask:tasks', '--status=cancelled']));
+        $this->assertStringNotContainsString('completed', $this->artisanOk(['stask:tasks', '--status=cancelled']));
+
+        // Cancelling a finished task fails with a message and exit 1.
+        $bad = $this->artisan(['stask:cancel', (string) $ok]);
+        $this->assertSame(1, $bad->getExitCode(), $this->describe($bad));
+        $this->assertStringContainsString("Task #{$ok} cannot be cancelled", $bad->getOutput() . $bad->getErrorOutput());
+        $missing = $this->artisan(['stask:retry', '999']);
+        $this->assertSame(1, $missing->getExitCode());
+        $this->assertStringContainsString('Task #999 not found.', $missing->getOutput() . $missing->getErrorOutput());
+
+        // Retry the cancelled one: it is pending again and then completes.
+        $this->assertStringContainsString("Task #{$pending} queued for retry.", $this->artisanOk(['stask:retry', (string) $pending]));
+        $this->assertSame(10, $this->statuses()[$pending]);
+        $this->artisanOk(['stask:worker', '--once'], [], 60);
+        $this->assertSame(self::COMPLETED, $this->statuses()[$pending]);
+
+        // The failing task went back to pending with its attempt recorded.
+        [$row] = $this->rows('s_tasks', 'id = ?', [$failing]);
+        $this->assertEquals(10, $row['status']);
+        $this->assertGreaterThanOrEqual(1, (int) $row['attempts']);
+        $this->assertStringContainsString('demo failure', (string) $row['message']);
+        $notRetryable = $this->artisan(['stask:retry', (string) $failing]);
+        $this->assertSame(1, $notRetryable->getExitCode(), $this->describe($notRetryable));
+        $this->assertStringContainsString('cannot be retried (it is pending)', $notRetryable->getOutput() . $notRetryable->getErrorOutput());
+
+        $invalid = $this->artisan(['stask:prune', '--days=abc']);
+        $this->assertSame(1, $invalid->getExitCode());
+
+        $prune = $this->artisanOk(['stask:prune', '--days=0']);
+        $this->assertMatchesRegularExpression('/Deleted \d+ task\(s\) older than 0 day\(s\)\./', $prune);
+        $this->assertArrayNotHasKey($ok, $this->statuses(), 'completed task pruned: ' . $prune);
+
+        $discover = $this->artisanOk(['stask:discover']);
+        $this->assertMatchesRegularExpression('/Discovered \d+ worker\(s\)/', $discover);
+        $this->assertMatchesRegularExpression('/Rescanned \d+ worker\(s\)/', $discover);
+        $this->assertMatchesRegularExpression('/Removed \d+ orphaned worker\(s\)\./', $discover);
+        $this->assertCount(1, $this->rows('s_workers', 'identifier = ?', ['demo']), 'demo worker kept');
+    }
+
+    public function testOtherPrefix(): void
+    {
+        $this->prefix = 'alt' . substr(bin2hex(random_bytes(2)), 0, 3) . '_';
+        $this->migrate();
+        $tables = $this->tables();
+        $this->assertContains($this->prefix . 's_tasks', $tables);
+        $this->assertContains($this->prefix . 's_workers', $tables);
+        if ($this->connection === 'sqlite') {
+            $this->assertNotContains('evo_s_tasks', $tables);
+        }
+        $ids = $this->enqueue(2);
+        $this->artisanOk(['stask:worker', '--once'], [], 30);
+        $this->assertSame(array_fill_keys($ids, self::COMPLETED), $this->statuses());
+        $this->assertCount(1, $this->rows('role_permissions', 'permission = ?', ['stask']));
+    }
+}

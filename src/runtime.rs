@@ -6,7 +6,7 @@
 //! the child, and forgets it (dropping it would join threads that are not
 //! there and close sockets the parent still uses) before building its own.
 
-use crate::engine::api::Engine;
+use crate::engine::service::Engine;
 use crate::engine::config::Settings;
 use crate::engine::Result;
 use parking_lot::Mutex;

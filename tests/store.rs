@@ -6,7 +6,7 @@
 //! from `STASK_TEST_PG_URL` and `STASK_TEST_MYSQL_URL` (defaults: this
 //! machine's servers); an unreachable server fails the test, never skips it.
 
-use stask::engine::api::{Attempt, Engine, WorkerLookup};
+use stask::engine::service::{Attempt, Engine, WorkerLookup};
 use stask::engine::config::{Dsn, Settings};
 use stask::engine::progress::ProgressDelta;
 use stask::engine::query::{Query, Table, Value};

@@ -1,7 +1,7 @@
 //! Statistics, the performance summary, per-worker statistics and alerts.
 //! Every figure comes from one aggregate query (no row loops in Rust).
 
-use crate::engine::api::Engine;
+use crate::engine::service::Engine;
 use crate::engine::store::TaskSummaryRow;
 use crate::engine::task::Status;
 use crate::engine::time;

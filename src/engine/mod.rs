@@ -1,7 +1,6 @@
 //! The engine: plain Rust, no PHP types. The PHP face (`crate::php`) converts
-//! arguments, calls into `api`, and converts results back.
+//! arguments, calls into `service` (the `Engine`), and converts results back.
 
-pub mod api;
 pub mod cache;
 pub mod config;
 pub mod discovery;
@@ -12,6 +11,7 @@ pub mod metrics;
 pub mod progress;
 pub mod query;
 pub mod retry;
+pub mod service;
 pub mod store;
 pub mod supervisor;
 pub mod task;

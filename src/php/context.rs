@@ -1,6 +1,6 @@
 //! The configuration the PHP process is running with, and its engine.
 
-use crate::engine::api::Engine;
+use crate::engine::service::Engine;
 use crate::engine::config::{ConfigureArgs, Settings, Sources, INI_NAMES};
 use crate::runtime;
 use ext_php_rs::exception::PhpResult;

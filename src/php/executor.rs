@@ -5,7 +5,7 @@
 //! between PHP calls, never around one (a worker re-enters the extension
 //! through `pushProgress`).
 
-use crate::engine::api::{Attempt, Engine, WorkerLookup};
+use crate::engine::service::{Attempt, Engine, WorkerLookup};
 use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
 use crate::engine::query::{Query, Table, Value};
 use crate::engine::store::{Finished, Outcome};

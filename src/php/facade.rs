@@ -201,7 +201,7 @@ fn own_command_line() -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn supervise(e: &crate::engine::api::Engine, o: &WorkOptions) -> PhpResult<Zval> {
+fn supervise(e: &crate::engine::service::Engine, o: &WorkOptions) -> PhpResult<Zval> {
     use crate::engine::supervisor::{run, SupervisorConfig};
     let command = if o.command.is_empty() { own_command_line() } else { o.command.clone() };
     let config = SupervisorConfig {

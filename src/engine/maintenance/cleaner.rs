@@ -1,7 +1,7 @@
 //! The cleaner: removes old completed tasks and stale progress files.
 //! Also what the native `system` worker's `cleanup` action runs.
 
-use crate::engine::api::Engine;
+use crate::engine::service::Engine;
 use crate::engine::{Error, Result};
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
@@ -18,7 +18,7 @@ pub struct CleanerConfig {
 
 impl Default for CleanerConfig {
     fn default() -> Self {
-        CleanerConfig { older_than_days: 30, progress_max_age: crate::engine::api::PROGRESS_FILE_MAX_AGE, clean_cache: false }
+        CleanerConfig { older_than_days: 30, progress_max_age: crate::engine::service::PROGRESS_FILE_MAX_AGE, clean_cache: false }
     }
 }
 

@@ -6,7 +6,7 @@
 //! (`lease.rs`), so only dead owners are rescued. The update re-checks the
 //! expiry, so a heartbeat that lands between select and update wins.
 
-use crate::engine::api::Engine;
+use crate::engine::service::Engine;
 use crate::engine::retry::{self, Decision};
 use crate::engine::store::{Rescue, RescueParams};
 use crate::engine::task::TaskRow;

@@ -6,8 +6,8 @@
 //! the child, and forgets it (dropping it would join threads that are not
 //! there and close sockets the parent still uses) before building its own.
 
-use crate::engine::service::Engine;
 use crate::engine::config::Settings;
+use crate::engine::service::Engine;
 use crate::engine::Result;
 use parking_lot::Mutex;
 use std::collections::HashMap;

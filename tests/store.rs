@@ -6,10 +6,10 @@
 //! from `STASK_TEST_PG_URL` and `STASK_TEST_MYSQL_URL` (defaults: this
 //! machine's servers); an unreachable server fails the test, never skips it.
 
-use stask::engine::service::{Attempt, Engine, WorkerLookup};
 use stask::engine::config::{Dsn, Settings};
 use stask::engine::progress::ProgressDelta;
 use stask::engine::query::{Query, Table, Value};
+use stask::engine::service::{Attempt, Engine, WorkerLookup};
 use stask::engine::store::Outcome;
 use stask::engine::task::{NewTask, Priority, Status};
 use stask::engine::worker::WorkerInfo;

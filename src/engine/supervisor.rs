@@ -8,8 +8,8 @@
 //! finish their task within the grace period, and are killed after it;
 //! what they still hold is released for another worker.
 
-use crate::engine::service::{Attempt, Engine};
 use crate::engine::query::{Op, Query, Table, Value};
+use crate::engine::service::{Attempt, Engine};
 use crate::engine::store::Outcome;
 use crate::engine::task::{Status, TaskRow};
 use crate::engine::{Error, Result};

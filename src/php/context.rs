@@ -1,7 +1,7 @@
 //! The configuration the PHP process is running with, and its engine.
 
-use crate::engine::service::Engine;
 use crate::engine::config::{ConfigureArgs, Settings, Sources, INI_NAMES};
+use crate::engine::service::Engine;
 use crate::runtime;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::IniEntryPermission;

@@ -1,9 +1,9 @@
 //! Worker discovery, rescan and orphan cleanup: the engine finds candidate
 //! classes in Composer's metadata; here PHP loads and asks them.
 
-use crate::engine::service::Engine;
 use crate::engine::discovery::{candidates, DEFAULT_EXCLUDED_NAMESPACES};
 use crate::engine::query::{Query, Table, Value};
+use crate::engine::service::Engine;
 use crate::engine::worker::WorkerRow;
 use crate::php::context::block_on;
 use crate::php::exceptions::throw;

@@ -5,9 +5,9 @@
 //! between PHP calls, never around one (a worker re-enters the extension
 //! through `pushProgress`).
 
-use crate::engine::service::{Attempt, Engine, WorkerLookup};
 use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
 use crate::engine::query::{Query, Table, Value};
+use crate::engine::service::{Attempt, Engine, WorkerLookup};
 use crate::engine::store::{Finished, Outcome};
 use crate::engine::task::Status;
 use crate::engine::task::TaskRow;

@@ -6,8 +6,8 @@
 //! (`lease.rs`), so only dead owners are rescued. The update re-checks the
 //! expiry, so a heartbeat that lands between select and update wins.
 
-use crate::engine::service::Engine;
 use crate::engine::retry::{self, Decision};
+use crate::engine::service::Engine;
 use crate::engine::store::{Rescue, RescueParams};
 use crate::engine::task::TaskRow;
 use crate::engine::time::Timestamp;

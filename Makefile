@@ -7,7 +7,7 @@ DEBUG_LIB := $(CURDIR)/target/debug/libstask.so
 RELEASE_LIB := $(CURDIR)/target/release/libstask.so
 APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mysql php8.2-pgsql php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon php-laravel-framework php-mockery sqlite3 postgresql-client mariadb-client
 
-.PHONY: deps services build release demo test test-rust test-php test-laravel stubs stubs-check bench clean
+.PHONY: deps services build release demo test test-rust test-php test-laravel stubs stubs-check bench bench-laravel clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -67,6 +67,10 @@ stubs-check: build
 
 bench: release
 	$(PHP) -d extension=$(RELEASE_LIB) bench/sqlite.php
+
+# Laravel 8's database queue (queue:work) beside stask, SQLite and PostgreSQL (by hand).
+bench-laravel: release services
+	STASK_EXTENSION=$(RELEASE_LIB) bench/laravel_queue.sh
 
 clean:
 	cargo clean

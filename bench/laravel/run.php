@@ -1,0 +1,296 @@
+<?php
+
+// Laravel 8's own `database` queue (queue:work) beside stask (sTask::create,
+// sTask::work in artisan processes), in one run, on the same database and box.
+// Started by bench/laravel_queue.sh, which makes every php process load the
+// release extension through PHP_INI_SCAN_DIR. Options:
+//   --backends=sqlite,pgsql   --runs=3   --n-sqlite=20000   --n-pgsql=10000
+// Every phase (enqueue N, then work them with 1 or 2 processes) starts on an
+// empty database: a new SQLite file, or a new table prefix in PostgreSQL
+// database `test` (dropped afterwards).
+
+declare(strict_types=1);
+
+require_once 'Illuminate/autoload.php';
+
+use Symfony\Component\Process\Process;
+
+const ROOT = __DIR__ . '/../..';
+const APP = ROOT . '/tests/laravel';
+
+$opts = getopt('', ['backends::', 'runs::', 'n-sqlite::', 'n-pgsql::', 'json::']);
+$backends = explode(',', (string) ($opts['backends'] ?? 'sqlite,pgsql'));
+$runs = (int) ($opts['runs'] ?? 3);
+$sizes = ['sqlite' => (int) ($opts['n-sqlite'] ?? 20000), 'pgsql' => (int) ($opts['n-pgsql'] ?? 10000)];
+$jsonOut = $opts['json'] ?? null;
+
+if (!extension_loaded('stask')) {
+    fwrite(STDERR, "the stask extension is not loaded (run bench/laravel_queue.sh)\n");
+    exit(2);
+}
+
+final class BenchApp
+{
+    public string $dir;
+    public string $prefix;
+
+    public function __construct(public string $backend)
+    {
+        $this->dir = sys_get_temp_dir() . '/stask-bench-laravel-' . bin2hex(random_bytes(4));
+        $this->prefix = $backend === 'sqlite' ? 'evo_' : 'lqb' . bin2hex(random_bytes(3)) . '_';
+        mkdir($this->dir, 0755, true);
+        foreach (['app', 'bootstrap', 'database', 'public', 'resources', 'routes', 'shims', 'config', 'artisan'] as $item) {
+            must(['cp', '-R', APP . '/' . $item, $this->dir . '/' . $item]);
+        }
+        must(['rm', '-rf', $this->dir . '/public/assets', $this->dir . '/bootstrap/cache', $this->dir . '/config/app']);
+        foreach (glob($this->dir . '/database/*.sqlite*') as $file) {
+            unlink($file);
+        }
+        must(['sh', APP . '/setup.sh', $this->dir]);
+        copy(__DIR__ . '/NoopJob.php', $this->dir . '/app/Jobs/NoopJob.php');
+        copy(__DIR__ . '/NoopWorker.php', $this->dir . '/app/Workers/NoopWorker.php');
+        copy(__DIR__ . '/queue.php', $this->dir . '/config/queue.php');
+        copy(__DIR__ . '/console.php', $this->dir . '/routes/bench.php');
+        file_put_contents($this->dir . '/routes/console.php', "\nrequire __DIR__ . '/bench.php';\n", FILE_APPEND);
+        if ($backend === 'sqlite') {
+            $pdo = new PDO('sqlite:' . $this->dir . '/database/database.sqlite');
+            $pdo->exec('PRAGMA journal_mode=WAL');
+        }
+        // Laravel's jobs table through its own generator, then every migration.
+        $this->artisan(['queue:table']);
+        $this->artisan(['migrate', '--force']);
+    }
+
+    public function env(array $extra = []): array
+    {
+        $env = [
+            'STASK_PHP_DIR' => realpath(ROOT . '/php'),
+            'DB_CONNECTION' => $this->backend,
+            'DB_PREFIX' => $this->prefix,
+            'APP_ENV' => 'production',
+            'APP_DEBUG' => 'false',
+            'LOG_CHANNEL' => 'single',
+            'QUEUE_CONNECTION' => 'database',
+        ];
+        if ($this->backend === 'sqlite') {
+            $env['DB_DATABASE'] = $this->dir . '/database/database.sqlite';
+        }
+
+        return array_merge($env, $extra);
+    }
+
+    public function process(array $args, array $env = []): Process
+    {
+        return new Process(array_merge([PHP_BINARY, 'artisan'], $args), $this->dir, $this->env($env), null, 3600);
+    }
+
+    public function artisan(array $args, array $env = []): string
+    {
+        $p = $this->process($args, $env);
+        $p->run();
+        if (!$p->isSuccessful()) {
+            throw new RuntimeException("artisan " . implode(' ', $args) . " failed:\n" . $p->getOutput() . $p->getErrorOutput());
+        }
+
+        return $p->getOutput();
+    }
+
+    /** Runs $count copies of `artisan $args` at once; returns [loop rate, wall rate, processed, errors, stderr]. */
+    public function workers(int $count, array $args, int $n): array
+    {
+        $window = $this->dir . '/storage/window-' . bin2hex(random_bytes(3)) . '.txt';
+        $procs = [];
+        $t = microtime(true);
+        for ($i = 0; $i < $count; $i++) {
+            $p = $this->process($args, ['BENCH_WINDOW_FILE' => $window]);
+            $p->start();
+            $procs[] = $p;
+        }
+        $stderr = '';
+        $exits = [];
+        foreach ($procs as $p) {
+            $p->wait();
+            $exits[] = $p->getExitCode();
+            $stderr .= $p->getErrorOutput();
+        }
+        $wall = microtime(true) - $t;
+        $start = INF;
+        $end = 0.0;
+        $processed = 0;
+        $errors = 0;
+        foreach (file($window, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: [] as $line) {
+            [, $s, $e, $p, $x] = explode(' ', $line);
+            $start = min($start, (float) $s);
+            $end = max($end, (float) $e);
+            $processed += (int) $p;
+            $errors += (int) $x;
+        }
+        $loop = $end > $start ? $n / ($end - $start) : 0.0;
+
+        return [
+            'loop_per_s' => $loop,
+            'wall_per_s' => $n / $wall,
+            'processed' => $processed,
+            'errors' => $errors,
+            'reported' => count(file($window, FILE_SKIP_EMPTY_LINES) ?: []),
+            'exits' => $exits,
+            'stderr' => trim(substr($stderr, 0, 2000)),
+        ];
+    }
+
+    public function count(string $table, string $where = '1=1'): int
+    {
+        return (int) $this->pdo()->query("SELECT COUNT(*) FROM {$this->prefix}{$table} WHERE {$where}")->fetchColumn();
+    }
+
+    public function pdo(): PDO
+    {
+        $pdo = $this->backend === 'sqlite'
+            ? new PDO('sqlite:' . $this->dir . '/database/database.sqlite')
+            : new PDO('pgsql:host=127.0.0.1;port=5432;dbname=test', 'postgres', '');
+        $pdo->setAttribute(PDO::ATTR_ERRMODE, PDO::ERRMODE_EXCEPTION);
+
+        return $pdo;
+    }
+
+    public function destroy(): void
+    {
+        if ($this->backend === 'pgsql') {
+            $pdo = $this->pdo();
+            $tables = $pdo->query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE '{$this->prefix}%'")->fetchAll(PDO::FETCH_COLUMN);
+            foreach ($tables as $table) {
+                $pdo->exec("DROP TABLE IF EXISTS \"{$table}\" CASCADE");
+            }
+        }
+        must(['rm', '-rf', $this->dir]);
+    }
+}
+
+function must(array $command): void
+{
+    $p = new Process($command);
+    $p->run();
+    if (!$p->isSuccessful()) {
+        throw new RuntimeException(implode(' ', $command) . ': ' . $p->getErrorOutput());
+    }
+}
+
+function rate(string $output, string $verb, int $n): float
+{
+    if (!preg_match("/{$verb} (\\d+) in ([\\d.]+) s/", $output, $m) || (int) $m[1] !== $n) {
+        throw new RuntimeException("unexpected output: {$output}");
+    }
+
+    return $n / (float) $m[2];
+}
+
+function median(array $xs): float
+{
+    sort($xs);
+    $c = count($xs);
+
+    return $c % 2 ? $xs[intdiv($c, 2)] : ($xs[$c / 2 - 1] + $xs[$c / 2]) / 2;
+}
+
+/** One phase: fresh database, enqueue $n, work them with $workers processes. */
+function phase(string $backend, string $system, int $workers, int $n): array
+{
+    $app = new BenchApp($backend);
+    try {
+        if ($system === 'laravel') {
+            $enqueue = rate($app->artisan(['bench:dispatch', (string) $n]), 'dispatched', $n);
+            $work = $app->workers($workers, ['queue:work', 'database', '--queue=default', '--stop-when-empty', '--sleep=0', '--tries=1', '--quiet'], $n);
+            $left = $app->count('jobs');
+            $done = $n - $left;
+            $work['left'] = $left;
+        } else {
+            $enqueue = rate($app->artisan(['bench:create', (string) $n]), 'created', $n);
+            $work = $app->workers($workers, ['bench:stask-work'], $n);
+            $done = $app->count('s_tasks', 'status = 30');
+            $work['left'] = $n - $done;
+            $work['attempts_over_1'] = $app->count('s_tasks', 'attempts > 1');
+        }
+        $work['enqueue_per_s'] = $enqueue;
+        $work['done'] = $done;
+        // A phase counts only when every job/task is done (else its rate is n/a).
+        if ($done !== $n) {
+            $work['loop_per_s'] = null;
+            $work['wall_per_s'] = null;
+        }
+
+        return $work;
+    } finally {
+        $app->destroy();
+    }
+}
+
+$cores = (int) trim((string) shell_exec('nproc'));
+$model = trim((string) shell_exec("lscpu | grep 'Model name' | sed 's/.*: *//'"));
+printf("stask %s (release), PHP %s, Laravel %s, %d cores, %s\n", phpversion('stask'), PHP_VERSION, \Illuminate\Foundation\Application::VERSION, $cores, $model);
+printf("runs %d; n: %s\n", $runs, json_encode(array_intersect_key($sizes, array_flip($backends))));
+
+$results = [];
+for ($run = 1; $run <= $runs; $run++) {
+    foreach ($backends as $backend) {
+        $n = $sizes[$backend];
+        foreach (['laravel', 'stask'] as $system) {
+            foreach ([1, 2] as $workers) {
+                $r = phase($backend, $system, $workers, $n);
+                $results[$backend][$system][$workers][] = $r;
+                printf(
+                    "run %d %-6s %-7s %d proc: enqueue %8.0f/s  work %8s/s (loop) %8s/s (wall)  done %d/%d  errors %d%s\n",
+                    $run, $backend, $system, $workers, $r['enqueue_per_s'],
+                    $r['loop_per_s'] === null ? 'n/a' : sprintf('%.0f', $r['loop_per_s']),
+                    $r['wall_per_s'] === null ? 'n/a' : sprintf('%.0f', $r['wall_per_s']),
+                    $r['done'], $n, $r['errors'],
+                    $r['stderr'] !== '' ? '  stderr: ' . strtok($r['stderr'], "\n") : ''
+                );
+            }
+        }
+    }
+}
+
+echo "\nMedians of {$runs} run(s):\n";
+$summary = [];
+foreach ($backends as $backend) {
+    foreach (['laravel', 'stask'] as $system) {
+        foreach ([1, 2] as $workers) {
+            $rs = $results[$backend][$system][$workers];
+            $loops = array_filter(array_column($rs, 'loop_per_s'), static fn ($v) => $v !== null);
+            $walls = array_filter(array_column($rs, 'wall_per_s'), static fn ($v) => $v !== null);
+            $summary[$backend][$system][$workers] = [
+                'enqueue' => median(array_column($rs, 'enqueue_per_s')),
+                'loop' => $loops ? median($loops) : null,
+                'wall' => $walls ? median($walls) : null,
+                'complete_runs' => count($loops),
+            ];
+        }
+        $summary[$backend][$system]['enqueue'] = median(array_merge(
+            array_column($results[$backend][$system][1], 'enqueue_per_s'),
+            array_column($results[$backend][$system][2], 'enqueue_per_s')
+        ));
+    }
+    $l = $summary[$backend]['laravel'];
+    $s = $summary[$backend]['stask'];
+    printf("%s (n=%d)\n", $backend, $sizes[$backend]);
+    printf("  enqueue      Laravel %8.0f/s   stask %8.0f/s   ratio %5.1fx\n", $l['enqueue'], $s['enqueue'], $s['enqueue'] / $l['enqueue']);
+    foreach ([1, 2] as $w) {
+        foreach (['loop', 'wall'] as $k) {
+            $lv = $l[$w][$k];
+            $sv = $s[$w][$k];
+            printf(
+                "  work %d proc %-4s Laravel %8s/s   stask %8s/s   ratio %s  (complete runs: Laravel %d/%d, stask %d/%d)\n",
+                $w, $k, $lv === null ? 'n/a' : sprintf('%.0f', $lv), $sv === null ? 'n/a' : sprintf('%.0f', $sv),
+                ($lv && $sv) ? sprintf('%5.1fx', $sv / $lv) : '  n/a',
+                $l[$w]['complete_runs'], $runs, $s[$w]['complete_runs'], $runs
+            );
+        }
+    }
+    $best = static fn (array $x) => max(array_filter([$x[1]['loop'], $x[2]['loop']]) ?: [0]);
+    if ($best($l) > 0) {
+        printf("  best of 1/2 processes (loop)  Laravel %.0f/s  stask %.0f/s  ratio %.1fx\n", $best($l), $best($s), $best($s) / $best($l));
+    }
+}
+if ($jsonOut) {
+    file_put_contents($jsonOut, json_encode(['results' => $results, 'summary' => $summary], JSON_PRETTY_PRINT));
+}

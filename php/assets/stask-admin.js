@@ -1,0 +1,1675 @@
+/*
+ * sTask admin module: Dashboard, Tasks (list + detail) and Workers.
+ *
+ * Plain script, no build step and no dependencies. The page (php/views/module.php)
+ * puts its configuration in <script type="application/json" id="stask-config">:
+ *   { api, auth: "csrf"|"bearer", csrf, locale, strings }
+ *
+ * Text that comes from tasks or workers (messages, log lines, meta, errors,
+ * titles) is only ever inserted as text nodes. The one exception is the
+ * worker's widget HTML, which the worker's own PHP code renders.
+ *
+ * Live data comes from polling. Every poller waits for its previous request
+ * to finish before it schedules the next one, slows down when nothing runs,
+ * backs off exponentially on errors and pauses while the browser tab is
+ * hidden, so an open page never turns into a request storm.
+ */
+(function () {
+    'use strict';
+
+    var cfgNode = document.getElementById('stask-config');
+    if (!cfgNode) {
+        return;
+    }
+    var CFG = JSON.parse(cfgNode.textContent || '{}');
+    var API = String(CFG.api || '/stask').replace(/\/+$/, '');
+    var STR = CFG.strings || {};
+    var TOKEN_KEY = 'stask.api_token';
+    var TERMINAL = ['completed', 'failed', 'cancelled'];
+    var STATUS_BY_CODE = {10: 'pending', 15: 'preparing', 20: 'running', 30: 'completed', 40: 'failed', 50: 'cancelled'};
+    var STATUSES = ['pending', 'preparing', 'running', 'completed', 'failed', 'cancelled'];
+    var PRIORITIES = ['high', 'normal', 'low'];
+    var DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+
+    // ------------------------------------------------------------------ helpers
+
+    function t(key, params) {
+        var s = Object.prototype.hasOwnProperty.call(STR, key) ? String(STR[key]) : key;
+        if (params) {
+            Object.keys(params).forEach(function (k) {
+                s = s.split(':' + k).join(String(params[k]));
+            });
+        }
+        return s;
+    }
+
+    /** h('div', {class: 'x', onclick: fn}, 'text', node, [more]) - strings become text nodes. */
+    function h(tag, attrs) {
+        var el = document.createElement(tag);
+        if (attrs) {
+            Object.keys(attrs).forEach(function (k) {
+                var v = attrs[k];
+                if (v === null || v === undefined || v === false) {
+                    return;
+                }
+                if (k.slice(0, 2) === 'on' && typeof v === 'function') {
+                    el.addEventListener(k.slice(2), v);
+                } else if (k === 'class') {
+                    el.className = v;
+                } else if (k === 'dataset') {
+                    Object.keys(v).forEach(function (d) { el.dataset[d] = v[d]; });
+                } else if (k === 'value' || k === 'checked' || k === 'selected' || k === 'disabled') {
+                    el[k] = v;
+                } else {
+                    el.setAttribute(k, v === true ? '' : String(v));
+                }
+            });
+        }
+        for (var i = 2; i < arguments.length; i++) {
+            append(el, arguments[i]);
+        }
+        return el;
+    }
+
+    function append(el, child) {
+        if (child === null || child === undefined || child === false) {
+            return;
+        }
+        if (Array.isArray(child)) {
+            child.forEach(function (c) { append(el, c); });
+        } else if (child instanceof Node) {
+            el.appendChild(child);
+        } else {
+            el.appendChild(document.createTextNode(String(child)));
+        }
+    }
+
+    function clear(el) {
+        while (el.firstChild) {
+            el.removeChild(el.firstChild);
+        }
+        return el;
+    }
+
+    function $(sel, root) {
+        return (root || document).querySelector(sel);
+    }
+
+    function statusOf(task) {
+        if (!task) {
+            return 'unknown';
+        }
+        if (typeof task.status_text === 'string' && task.status_text) {
+            return task.status_text;
+        }
+        if (typeof task.status === 'string' && isNaN(Number(task.status))) {
+            return task.status;
+        }
+        return STATUS_BY_CODE[Number(task.status)] || 'unknown';
+    }
+
+    function isTerminal(status) {
+        return TERMINAL.indexOf(status) !== -1;
+    }
+
+    function pct(v) {
+        var n = Math.round(Number(v) || 0);
+        return Math.max(0, Math.min(100, n));
+    }
+
+    function fmtDate(v) {
+        if (!v) {
+            return '—';
+        }
+        var d = new Date(typeof v === 'number' ? v * 1000 : String(v).replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? '' : 'Z'));
+        if (isNaN(d.getTime())) {
+            return String(v);
+        }
+        var p = function (n) { return (n < 10 ? '0' : '') + n; };
+        return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
+    }
+
+    function fmtDuration(sec) {
+        if (sec === null || sec === undefined || sec === '') {
+            return '—';
+        }
+        var s = Number(sec);
+        if (isNaN(s)) {
+            return String(sec);
+        }
+        if (s < 1) {
+            return Math.round(s * 1000) + ' ms';
+        }
+        if (s < 60) {
+            return (Math.round(s * 10) / 10) + ' s';
+        }
+        var m = Math.floor(s / 60);
+        if (m < 60) {
+            return m + 'm ' + Math.round(s % 60) + 's';
+        }
+        return Math.floor(m / 60) + 'h ' + (m % 60) + 'm';
+    }
+
+    function fmtBytes(b) {
+        if (b === null || b === undefined || b === '') {
+            return '—';
+        }
+        var n = Number(b);
+        var units = ['B', 'KB', 'MB', 'GB'];
+        var i = 0;
+        while (n >= 1024 && i < units.length - 1) {
+            n /= 1024;
+            i++;
+        }
+        return (Math.round(n * 10) / 10) + ' ' + units[i];
+    }
+
+    function prettyJson(v) {
+        if (v === null || v === undefined || v === '' || (typeof v === 'object' && Object.keys(v).length === 0)) {
+            return t('no_data');
+        }
+        if (typeof v === 'string') {
+            try {
+                return JSON.stringify(JSON.parse(v), null, 2);
+            } catch (e) {
+                return v;
+            }
+        }
+        return JSON.stringify(v, null, 2);
+    }
+
+    function statusBadge(status) {
+        return h('span', {class: 'stask-badge stask-badge--' + status, 'data-status': status}, t('status_' + status));
+    }
+
+    function priorityBadge(p) {
+        p = p || 'normal';
+        return h('span', {class: 'stask-badge stask-prio--' + p}, t('priority_' + p));
+    }
+
+    function progressBar(value, status, label) {
+        var v = pct(value);
+        var bar = h('div', {class: 'stask-progress stask-progress--' + (status || 'pending'), role: 'progressbar',
+            'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(v), 'data-progress': String(v)},
+            h('div', {class: 'stask-progress__fill'}),
+            h('span', {class: 'stask-progress__label'}, label !== undefined ? label : v + '%'));
+        bar.firstChild.style.width = v + '%'; // CSSOM, not a style attribute: allowed by a strict CSP
+        return bar;
+    }
+
+    function updateProgressBar(bar, value, status) {
+        var v = pct(value);
+        bar.className = 'stask-progress stask-progress--' + (status || 'pending');
+        bar.setAttribute('aria-valuenow', String(v));
+        bar.setAttribute('data-progress', String(v));
+        bar.firstChild.style.width = v + '%';
+        bar.lastChild.textContent = v + '%';
+    }
+
+    // --------------------------------------------------------------- toasts
+
+    var toastBox;
+
+    function toast(message, kind) {
+        if (!toastBox) {
+            toastBox = h('div', {class: 'stask-toasts', 'aria-live': 'polite'});
+            document.body.appendChild(toastBox);
+        }
+        var el = h('div', {class: 'stask-toast stask-toast--' + (kind || 'info'), role: kind === 'error' ? 'alert' : 'status'}, message);
+        toastBox.appendChild(el);
+        setTimeout(function () {
+            el.classList.add('stask-toast--gone');
+            setTimeout(function () { el.remove(); }, 400);
+        }, kind === 'error' ? 6000 : 3500);
+    }
+
+    // ------------------------------------------------------------------- API
+
+    function ApiError(status, message, data) {
+        this.status = status;
+        this.message = message;
+        this.data = data;
+    }
+    ApiError.prototype = Object.create(Error.prototype);
+
+    function token() {
+        try {
+            return sessionStorage.getItem(TOKEN_KEY) || '';
+        } catch (e) {
+            return '';
+        }
+    }
+
+    function headers(method, json) {
+        var hd = {'Accept': 'application/json', 'X-Requested-With': 'XMLHttpRequest'};
+        if (CFG.auth === 'bearer') {
+            var tk = token();
+            if (tk) {
+                hd.Authorization = 'Bearer ' + tk;
+            }
+        } else if (method !== 'GET' && method !== 'HEAD') {
+            hd['X-CSRF-TOKEN'] = CFG.csrf || '';
+        }
+        if (json) {
+            hd['Content-Type'] = 'application/json';
+        }
+        return hd;
+    }
+
+    function qs(query) {
+        if (!query) {
+            return '';
+        }
+        var parts = [];
+        Object.keys(query).forEach(function (k) {
+            var v = query[k];
+            if (v === null || v === undefined || v === '') {
+                return;
+            }
+            parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(v));
+        });
+        return parts.length ? '?' + parts.join('&') : '';
+    }
+
+    function api(method, path, options) {
+        options = options || {};
+        var hasBody = options.body !== undefined;
+        if (CFG.auth === 'bearer' && !token()) {
+            askToken();
+            return Promise.reject(new ApiError(401, t('token_required')));
+        }
+        return fetch(API + path + qs(options.query), {
+            method: method,
+            headers: headers(method, hasBody),
+            body: hasBody ? JSON.stringify(options.body) : undefined,
+            credentials: 'same-origin',
+            cache: 'no-store'
+        }).then(function (res) {
+            return res.text().then(function (text) {
+                var data = null;
+                try {
+                    data = text ? JSON.parse(text) : null;
+                } catch (e) {
+                    data = null;
+                }
+                if (res.status === 401 && CFG.auth === 'bearer') {
+                    askToken(true);
+                }
+                if (!res.ok || (data && data.success === false && !options.allowFailure)) {
+                    var msg = (data && (data.message || data.error)) || (res.status === 419 ? t('csrf_expired') : res.status === 403 ? t('forbidden') : t('request_failed', {status: res.status}));
+                    if (data && data.errors && typeof data.errors === 'object') {
+                        msg += ': ' + Object.keys(data.errors).map(function (k) {
+                            var e = data.errors[k];
+                            return k + ' ' + (Array.isArray(e) ? e.join(', ') : e);
+                        }).join('; ');
+                    }
+                    throw new ApiError(res.status, String(msg), data);
+                }
+                return data || {};
+            });
+        }, function () {
+            throw new ApiError(0, t('network_error'));
+        });
+    }
+
+    /** Downloads a task's result with the page's credentials, keeping the server's file name. */
+    function download(id) {
+        return fetch(API + '/tasks/' + encodeURIComponent(id) + '/download', {
+            headers: headers('GET', false),
+            credentials: 'same-origin',
+            cache: 'no-store'
+        }).then(function (res) {
+            if (!res.ok) {
+                return res.json().catch(function () { return {}; }).then(function (d) {
+                    throw new ApiError(res.status, d.message || d.error || t('download_failed'));
+                });
+            }
+            var cd = res.headers.get('Content-Disposition') || '';
+            var m = /filename\*=UTF-8''([^;]+)/i.exec(cd) || /filename="?([^";]+)"?/i.exec(cd);
+            var name = m ? decodeURIComponent(m[1]) : 'task-' + id;
+            return res.blob().then(function (blob) {
+                var url = URL.createObjectURL(blob);
+                var a = h('a', {href: url, download: name, hidden: true});
+                document.body.appendChild(a);
+                a.click();
+                setTimeout(function () {
+                    URL.revokeObjectURL(url);
+                    a.remove();
+                }, 1000);
+            });
+        }).catch(function (e) {
+            toast(e.message || t('download_failed'), 'error');
+        });
+    }
+
+    // ---------------------------------------------------------- bearer token
+
+    var tokenDialog = null;
+
+    function askToken(invalid) {
+        if (CFG.auth !== 'bearer' || tokenDialog) {
+            return;
+        }
+        try {
+            sessionStorage.removeItem(TOKEN_KEY);
+        } catch (e) { /* storage disabled */ }
+        var input = h('input', {type: 'password', id: 'stask-token', autocomplete: 'off', required: true, class: 'stask-input'});
+        var form = h('form', {class: 'stask-token-form', onsubmit: function (ev) {
+            ev.preventDefault();
+            var v = input.value.trim();
+            if (!v) {
+                return;
+            }
+            try {
+                sessionStorage.setItem(TOKEN_KEY, v);
+            } catch (e) { /* storage disabled */ }
+            tokenDialog.remove();
+            tokenDialog = null;
+            Pollers.resetErrors();
+            App.refresh();
+        }},
+        h('h2', null, t('token_title')),
+        h('p', null, t('token_help')),
+        invalid ? h('p', {class: 'stask-error'}, t('token_invalid')) : null,
+        h('label', {for: 'stask-token'}, t('token_label')),
+        input,
+        h('button', {type: 'submit', class: 'stask-btn stask-btn--primary'}, t('token_submit')));
+        tokenDialog = h('div', {class: 'stask-overlay stask-overlay--token', role: 'dialog', 'aria-modal': 'true'}, h('div', {class: 'stask-dialog'}, form));
+        document.body.appendChild(tokenDialog);
+        input.focus();
+    }
+
+    // --------------------------------------------------------------- polling
+
+    /**
+     * A poller runs fn(); fn resolves to the delay before the next run (ms) or
+     * null to stop. Errors back off exponentially (1 s, 2 s, ... up to 30 s).
+     * Nothing runs while the document is hidden; becoming visible runs at once.
+     */
+    function Poller(fn) {
+        this.fn = fn;
+        this.timer = null;
+        this.running = false;
+        this.active = false;
+        this.errors = 0;
+        this.pendingKick = false;
+    }
+
+    Poller.prototype.start = function (delay) {
+        this.active = true;
+        this.schedule(delay || 0);
+        return this;
+    };
+
+    Poller.prototype.stop = function () {
+        this.active = false;
+        clearTimeout(this.timer);
+        this.timer = null;
+    };
+
+    Poller.prototype.kick = function () {
+        if (!this.active) {
+            return;
+        }
+        if (this.running) {
+            this.pendingKick = true;
+            return;
+        }
+        this.schedule(0);
+    };
+
+    Poller.prototype.schedule = function (delay) {
+        var self = this;
+        clearTimeout(this.timer);
+        this.timer = setTimeout(function () { self.run(); }, delay);
+    };
+
+    Poller.prototype.run = function () {
+        var self = this;
+        this.timer = null;
+        if (!this.active || this.running) {
+            return;
+        }
+        if (document.hidden) {
+            return; // resumed by the visibilitychange listener
+        }
+        this.running = true;
+        Promise.resolve().then(function () { return self.fn(); }).then(function (next) {
+            self.errors = 0;
+            return next;
+        }, function (err) {
+            self.errors++;
+            if (err && err.status === 401 && CFG.auth === 'bearer') {
+                return 30000;
+            }
+            return Math.min(30000, 1000 * Math.pow(2, self.errors - 1));
+        }).then(function (next) {
+            self.running = false;
+            if (!self.active) {
+                return;
+            }
+            if (self.pendingKick) {
+                self.pendingKick = false;
+                next = 0;
+            }
+            if (next === null || next === undefined) {
+                self.active = false;
+                return;
+            }
+            self.schedule(next);
+        });
+    };
+
+    var Pollers = {
+        all: [],
+        make: function (fn) {
+            var p = new Poller(fn);
+            this.all.push(p);
+            return p;
+        },
+        drop: function (p) {
+            if (!p) {
+                return;
+            }
+            p.stop();
+            this.all = this.all.filter(function (x) { return x !== p; });
+        },
+        resetErrors: function () {
+            this.all.forEach(function (p) { p.errors = 0; });
+        }
+    };
+
+    document.addEventListener('visibilitychange', function () {
+        if (!document.hidden) {
+            Pollers.all.forEach(function (p) {
+                if (p.active && !p.timer && !p.running) {
+                    p.schedule(0);
+                }
+            });
+        }
+    });
+
+    /** Delay policy of a task's progress: quick first polls, 1 s running, 2.5 s queued. */
+    function progressDelay(count, status) {
+        if (isTerminal(status)) {
+            return null;
+        }
+        if (count < 5) {
+            return 750;
+        }
+        if (status === 'running' || status === 'preparing') {
+            return 1000;
+        }
+        return 2500;
+    }
+
+    // ------------------------------------------------------------------ charts
+
+    var SVG = 'http://www.w3.org/2000/svg';
+
+    function s(tag, attrs) {
+        var el = document.createElementNS(SVG, tag);
+        Object.keys(attrs || {}).forEach(function (k) { el.setAttribute(k, String(attrs[k])); });
+        for (var i = 2; i < arguments.length; i++) {
+            if (typeof arguments[i] === 'string') {
+                el.appendChild(document.createTextNode(arguments[i]));
+            } else if (arguments[i]) {
+                el.appendChild(arguments[i]);
+            }
+        }
+        return el;
+    }
+
+    function hourLabel(v) {
+        var d = new Date(typeof v === 'number' ? v * 1000 : String(v).replace(' ', 'T') + (/[zZ]|[+-]\d\d:?\d\d$/.test(String(v)) ? '' : 'Z'));
+        if (isNaN(d.getTime())) {
+            return String(v).slice(11, 13) || String(v);
+        }
+        return (d.getHours() < 10 ? '0' : '') + d.getHours();
+    }
+
+    /** Bars of tasks per hour (created, completed, failed) and a line of average duration. */
+    function drawTimeline(container, points) {
+        clear(container);
+        var W = 720, H = 220, L = 36, R = 44, T = 12, B = 28;
+        var n = Math.max(points.length, 1);
+        var maxCount = 1, maxDur = 0;
+        points.forEach(function (p) {
+            maxCount = Math.max(maxCount, Number(p.created) || 0, Number(p.completed) || 0, Number(p.failed) || 0);
+            maxDur = Math.max(maxDur, Number(p.avg_duration) || 0);
+        });
+        maxCount = maxCount > 4 ? Math.ceil(maxCount / 4) * 4 : 4;
+        var cw = (W - L - R) / n;
+        var bw = Math.max(1.5, cw / 4);
+        var y = function (v) { return T + (H - T - B) * (1 - v / maxCount); };
+        var yd = function (v) { return T + (H - T - B) * (1 - v / (maxDur || 1)); };
+        var svg = s('svg', {viewBox: '0 0 ' + W + ' ' + H, class: 'stask-chart', role: 'img', 'aria-label': t('chart_title'), preserveAspectRatio: 'none'});
+        for (var g = 0; g <= 4; g++) {
+            var gy = T + (H - T - B) * g / 4;
+            svg.appendChild(s('line', {x1: L, x2: W - R, y1: gy, y2: gy, class: 'stask-chart__grid'}));
+            svg.appendChild(s('text', {x: L - 4, y: gy + 4, 'text-anchor': 'end', class: 'stask-chart__axis'}, String(Math.round(maxCount * (4 - g) / 4))));
+            if (maxDur > 0) {
+                svg.appendChild(s('text', {x: W - R + 4, y: gy + 4, class: 'stask-chart__axis stask-chart__axis--dur'}, fmtDuration(maxDur * (4 - g) / 4)));
+            }
+        }
+        var line = [];
+        points.forEach(function (p, i) {
+            var x0 = L + i * cw + (cw - 3 * bw) / 2;
+            [['created', 0], ['completed', 1], ['failed', 2]].forEach(function (k) {
+                var v = Number(p[k[0]]) || 0;
+                if (v > 0) {
+                    svg.appendChild(s('rect', {x: x0 + k[1] * bw, y: y(v), width: bw, height: (H - B) - y(v), class: 'stask-chart__bar stask-chart__bar--' + k[0]},
+                        s('title', {}, hourLabel(p.hour) + ':00 ' + t('chart_' + k[0]) + ': ' + v)));
+                }
+            });
+            if (p.avg_duration !== null && p.avg_duration !== undefined && Number(p.avg_duration) > 0) {
+                line.push((L + i * cw + cw / 2) + ',' + yd(Number(p.avg_duration)));
+            }
+            if (i % Math.ceil(n / 12) === 0) {
+                svg.appendChild(s('text', {x: L + i * cw + cw / 2, y: H - 10, 'text-anchor': 'middle', class: 'stask-chart__axis'}, hourLabel(p.hour)));
+            }
+        });
+        if (line.length > 1) {
+            svg.appendChild(s('polyline', {points: line.join(' '), class: 'stask-chart__line'}));
+        }
+        line.forEach(function (pt) {
+            var xy = pt.split(',');
+            svg.appendChild(s('circle', {cx: xy[0], cy: xy[1], r: 2.5, class: 'stask-chart__dot'}));
+        });
+        container.appendChild(svg);
+        container.appendChild(h('div', {class: 'stask-legend'},
+            ['created', 'completed', 'failed', 'duration'].map(function (k) {
+                return h('span', {class: 'stask-legend__item stask-legend__item--' + k}, t('chart_' + k));
+            })));
+    }
+
+    // ------------------------------------------------------------------ views
+
+    var root = document.getElementById('stask-app');
+    var views = {};
+    var workersCache = null;
+
+    function loadWorkers(force) {
+        if (workersCache && !force) {
+            return Promise.resolve(workersCache);
+        }
+        return api('GET', '/workers').then(function (d) {
+            workersCache = d.data || d.workers || [];
+            return workersCache;
+        });
+    }
+
+    function workerTitle(identifier, fallback) {
+        if (fallback) {
+            return fallback;
+        }
+        var w = (workersCache || []).filter(function (x) { return x.identifier === identifier; })[0];
+        return w && w.title ? w.title : identifier;
+    }
+
+    function emptyRow(cols, text) {
+        return h('tr', {class: 'stask-empty'}, h('td', {colspan: String(cols)}, text || t('no_tasks')));
+    }
+
+    function taskLink(id) {
+        return h('a', {href: '#tasks/' + id, class: 'stask-link'}, '#' + id);
+    }
+
+    // ---- Dashboard
+
+    views.dashboard = (function () {
+        var el, cards, chart, alerts, recent, errors, poller, slowPoller, barMap = {};
+        var CARDS = ['pending', 'running', 'completed', 'failed', 'cancelled', 'workers'];
+
+        function build() {
+            cards = h('div', {class: 'stask-cards'}, CARDS.map(function (k) {
+                return h('div', {class: 'stask-card stask-card--' + k, 'data-card': k},
+                    h('span', {class: 'stask-card__label'}, t('card_' + k)),
+                    h('b', {class: 'stask-card__value'}, '…'),
+                    h('small', {class: 'stask-card__sub'}, ''));
+            }));
+            chart = h('div', {class: 'stask-chart-box'}, h('p', {class: 'stask-muted'}, t('loading')));
+            alerts = h('div', {class: 'stask-alerts'});
+            recent = h('tbody');
+            errors = h('tbody');
+            el = h('section', {class: 'stask-view stask-view--dashboard'},
+                cards,
+                h('div', {class: 'stask-grid'},
+                    h('div', {class: 'stask-panel stask-panel--chart'}, h('h3', null, t('chart_title')), chart),
+                    h('div', {class: 'stask-panel stask-panel--alerts'}, h('h3', null, t('alerts')), alerts)),
+                h('div', {class: 'stask-panel'}, h('h3', null, t('recent_tasks')),
+                    h('div', {class: 'stask-table-wrap'}, h('table', {class: 'stask-table stask-table--recent'},
+                        h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, t('worker')), h('th', null, t('action')),
+                            h('th', null, t('status')), h('th', {class: 'stask-col-progress'}, t('progress')), h('th', null, t('created')))),
+                        recent))),
+                h('div', {class: 'stask-panel stask-panel--errors'}, h('h3', null, t('recent_errors')),
+                    h('div', {class: 'stask-table-wrap'}, h('table', {class: 'stask-table'},
+                        h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, t('worker')), h('th', null, t('message')), h('th', null, t('finished')))),
+                        errors))));
+            return el;
+        }
+
+        function renderStats(st) {
+            var values = {
+                pending: st.pending, running: (Number(st.running) || 0) + (Number(st.preparing) || 0), completed: st.completed,
+                failed: st.failed, cancelled: st.cancelled, workers: st.active_workers !== undefined ? st.active_workers : st.total_workers
+            };
+            CARDS.forEach(function (k) {
+                var card = cards.querySelector('[data-card="' + k + '"]');
+                card.querySelector('.stask-card__value').textContent = String(values[k] === undefined ? 0 : values[k]);
+                if (k === 'workers' && st.total_workers !== undefined) {
+                    card.querySelector('.stask-card__sub').textContent = t('workers_of', {active: st.active_workers || 0, total: st.total_workers});
+                }
+            });
+        }
+
+        function renderRecent(list) {
+            var ids = list.map(function (x) { return String(x.id); }).join(',');
+            if (recent.dataset.ids === ids) {
+                // Same rows: update in place so the bars animate instead of flickering.
+                list.forEach(function (task) {
+                    var row = barMap[task.id];
+                    if (row) {
+                        var st = statusOf(task);
+                        updateProgressBar(row.bar, task.progress, st);
+                        var badge = statusBadge(st);
+                        row.status.replaceWith(badge);
+                        row.status = badge;
+                    }
+                });
+                return;
+            }
+            recent.dataset.ids = ids;
+            clear(recent);
+            barMap = {};
+            if (!list.length) {
+                recent.appendChild(emptyRow(6));
+                return;
+            }
+            list.forEach(function (task) {
+                var st = statusOf(task);
+                var bar = progressBar(task.progress, st);
+                var badge = statusBadge(st);
+                barMap[task.id] = {bar: bar, status: badge};
+                recent.appendChild(h('tr', {'data-task-id': String(task.id)},
+                    h('td', null, taskLink(task.id)),
+                    h('td', null, workerTitle(task.identifier, task.worker_title)),
+                    h('td', null, task.action),
+                    h('td', null, badge),
+                    h('td', {class: 'stask-col-progress'}, bar),
+                    h('td', null, fmtDate(task.created_at))));
+            });
+        }
+
+        function renderErrors(list) {
+            clear(errors);
+            if (!list.length) {
+                errors.appendChild(emptyRow(4, t('no_errors')));
+                return;
+            }
+            list.forEach(function (task) {
+                errors.appendChild(h('tr', null,
+                    h('td', null, taskLink(task.id)),
+                    h('td', null, workerTitle(task.identifier, task.worker_title)),
+                    h('td', {class: 'stask-cell-message'}, task.last_error || task.message || t('no_data')),
+                    h('td', null, fmtDate(task.finished_at || task.updated_at))));
+            });
+        }
+
+        function renderAlerts(list) {
+            clear(alerts);
+            if (!list.length) {
+                alerts.appendChild(h('p', {class: 'stask-muted'}, t('no_alerts')));
+                return;
+            }
+            list.forEach(function (a) {
+                alerts.appendChild(h('div', {class: 'stask-alert stask-alert--' + (a.severity || 'warning')},
+                    h('b', null, t('severity_' + (a.severity || 'warning'))), ' ', a.message || a.type));
+            });
+        }
+
+        function fast() {
+            return Promise.all([
+                api('GET', '/stats'),
+                api('GET', '/tasks', {query: {per_page: 8, sort: 'id', dir: 'desc'}})
+            ]).then(function (r) {
+                renderStats(r[0].stats || r[0].data || r[0]);
+                var list = r[1].data || [];
+                renderRecent(list);
+                var busy = list.some(function (x) { return !isTerminal(statusOf(x)); });
+                return busy ? 1000 : 2500;
+            });
+        }
+
+        function slow() {
+            return Promise.all([
+                api('GET', '/stats/timeline', {query: {hours: 24}}).then(function (d) {
+                    drawTimeline(chart, d.data || d.timeline || d.hours || []);
+                }),
+                api('GET', '/performance/alerts').then(function (d) { renderAlerts(d.alerts || d.data || []); }),
+                api('GET', '/tasks', {query: {status: 'failed', per_page: 5, sort: 'id', dir: 'desc'}}).then(function (d) { renderErrors(d.data || []); })
+            ]).then(function () { return 15000; });
+        }
+
+        return {
+            title: 'tab_dashboard',
+            mount: function () {
+                if (!el) {
+                    build();
+                }
+                loadWorkers().catch(function () {});
+                poller = Pollers.make(fast).start();
+                slowPoller = Pollers.make(slow).start();
+                return el;
+            },
+            unmount: function () {
+                Pollers.drop(poller);
+                Pollers.drop(slowPoller);
+            },
+            refresh: function () {
+                if (poller) {
+                    poller.kick();
+                    slowPoller.kick();
+                }
+            }
+        };
+    })();
+
+    // ---- Tasks (list)
+
+    views.tasks = (function () {
+        var el, body, pager, form, poller;
+        var state = {status: '', identifier: '', action: '', priority: '', from: '', to: '', sort: 'id', dir: 'desc', page: 1, per_page: 20};
+        var COLS = [['id', '#'], ['identifier', 'worker'], ['action', 'action'], ['status', 'status'], ['priority', 'priority'],
+            ['progress', 'progress'], ['attempts', 'attempts'], ['created_at', 'created']];
+
+        function field(name, label, input) {
+            input.name = name;
+            input.id = 'stask-f-' + name;
+            input.className = 'stask-input';
+            return h('label', {class: 'stask-field', for: input.id}, h('span', null, t(label)), input);
+        }
+
+        function build() {
+            var workerSelect = h('select', null, h('option', {value: ''}, t('all')));
+            loadWorkers().then(function (ws) {
+                ws.forEach(function (w) {
+                    workerSelect.appendChild(h('option', {value: w.identifier}, w.title || w.identifier));
+                });
+                workerSelect.value = state.identifier;
+            }).catch(function () {});
+            form = h('form', {class: 'stask-filters', onsubmit: function (ev) {
+                ev.preventDefault();
+                readForm();
+                state.page = 1;
+                poller.kick();
+            }},
+            field('status', 'status', h('select', null, h('option', {value: ''}, t('all')), STATUSES.map(function (st) {
+                return h('option', {value: st}, t('status_' + st));
+            }))),
+            field('identifier', 'worker', workerSelect),
+            field('action', 'action', h('input', {type: 'text', placeholder: t('action')})),
+            field('priority', 'priority', h('select', null, h('option', {value: ''}, t('all')), PRIORITIES.map(function (p) {
+                return h('option', {value: p}, t('priority_' + p));
+            }))),
+            field('from', 'date_from', h('input', {type: 'date'})),
+            field('to', 'date_to', h('input', {type: 'date'})),
+            h('div', {class: 'stask-filters__buttons'},
+                h('button', {type: 'submit', class: 'stask-btn stask-btn--primary'}, t('apply')),
+                h('button', {type: 'button', class: 'stask-btn', onclick: function () {
+                    form.reset();
+                    readForm();
+                    state.page = 1;
+                    poller.kick();
+                }}, t('reset'))));
+            var head = h('tr', null, COLS.map(function (c) {
+                var th = h('th', {'data-sort': c[0], class: 'stask-sortable', tabindex: '0', role: 'button', 'aria-sort': 'none'}, c[1] === '#' ? '#' : t(c[1]));
+                var go = function () {
+                    if (state.sort === c[0]) {
+                        state.dir = state.dir === 'asc' ? 'desc' : 'asc';
+                    } else {
+                        state.sort = c[0];
+                        state.dir = c[0] === 'id' || c[0] === 'created_at' ? 'desc' : 'asc';
+                    }
+                    state.page = 1;
+                    markSort();
+                    poller.kick();
+                };
+                th.addEventListener('click', go);
+                th.addEventListener('keydown', function (ev) {
+                    if (ev.key === 'Enter' || ev.key === ' ') {
+                        ev.preventDefault();
+                        go();
+                    }
+                });
+                return th;
+            }), h('th', {class: 'stask-cell-message'}, t('message')));
+            body = h('tbody');
+            pager = h('div', {class: 'stask-pager'});
+            el = h('section', {class: 'stask-view stask-view--tasks'},
+                h('div', {class: 'stask-panel'}, form),
+                h('div', {class: 'stask-panel'},
+                    h('div', {class: 'stask-table-wrap'}, h('table', {class: 'stask-table stask-table--tasks'}, h('thead', null, head), body)),
+                    pager));
+            markSort();
+        }
+
+        function markSort() {
+            el.querySelectorAll('th[data-sort]').forEach(function (th) {
+                var on = th.dataset.sort === state.sort;
+                th.classList.toggle('stask-sorted', on);
+                th.classList.toggle('stask-sorted--asc', on && state.dir === 'asc');
+                th.setAttribute('aria-sort', on ? (state.dir === 'asc' ? 'ascending' : 'descending') : 'none');
+            });
+        }
+
+        function readForm() {
+            ['status', 'identifier', 'action', 'priority', 'from', 'to'].forEach(function (k) {
+                state[k] = form.elements[k].value.trim();
+            });
+        }
+
+        function render(d) {
+            var list = d.data || [];
+            clear(body);
+            if (!list.length) {
+                body.appendChild(emptyRow(COLS.length + 1));
+            }
+            list.forEach(function (task) {
+                var st = statusOf(task);
+                body.appendChild(h('tr', {'data-task-id': String(task.id), class: 'stask-row', onclick: function (ev) {
+                    if (ev.target.tagName !== 'A') {
+                        location.hash = '#tasks/' + task.id;
+                    }
+                }},
+                h('td', null, taskLink(task.id)),
+                h('td', null, workerTitle(task.identifier, task.worker_title), h('div', {class: 'stask-muted stask-small'}, task.identifier)),
+                h('td', null, task.action),
+                h('td', null, statusBadge(st)),
+                h('td', null, priorityBadge(task.priority)),
+                h('td', {class: 'stask-col-progress'}, progressBar(task.progress, st)),
+                h('td', null, (task.attempts || 0) + ' / ' + (task.max_attempts || 0)),
+                h('td', null, fmtDate(task.created_at)),
+                h('td', {class: 'stask-cell-message'}, task.message || '')));
+            });
+            var p = d.pagination || {page: state.page, pages: 1, total: list.length, per_page: state.per_page};
+            clear(pager);
+            pager.appendChild(h('button', {type: 'button', class: 'stask-btn', disabled: p.page <= 1, 'data-page': 'prev', onclick: function () {
+                state.page = Math.max(1, p.page - 1);
+                poller.kick();
+            }}, '‹ ' + t('prev')));
+            pager.appendChild(h('span', {class: 'stask-pager__info'}, t('page_of', {page: p.page, pages: Math.max(1, p.pages || 1), total: p.total || 0})));
+            pager.appendChild(h('button', {type: 'button', class: 'stask-btn', disabled: p.page >= (p.pages || 1), 'data-page': 'next', onclick: function () {
+                state.page = p.page + 1;
+                poller.kick();
+            }}, t('next') + ' ›'));
+            var per = h('select', {class: 'stask-input stask-input--small', 'aria-label': t('per_page'), onchange: function () {
+                state.per_page = Number(per.value);
+                state.page = 1;
+                poller.kick();
+            }}, [10, 20, 50, 100].map(function (n) { return h('option', {value: String(n), selected: n === state.per_page}, String(n)); }));
+            pager.appendChild(h('label', {class: 'stask-pager__per'}, t('per_page'), ' ', per));
+            return list.some(function (x) { return !isTerminal(statusOf(x)); });
+        }
+
+        function load() {
+            var q = {};
+            Object.keys(state).forEach(function (k) { q[k] = state[k]; });
+            return api('GET', '/tasks', {query: q}).then(function (d) {
+                return render(d) ? 1000 : 2500;
+            });
+        }
+
+        return {
+            title: 'tab_tasks',
+            mount: function () {
+                if (!el) {
+                    build();
+                }
+                poller = Pollers.make(load).start();
+                return el;
+            },
+            unmount: function () {
+                Pollers.drop(poller);
+            },
+            refresh: function () {
+                if (poller) {
+                    poller.kick();
+                }
+            }
+        };
+    })();
+
+    // ---- Task detail (a dialog over the current tab)
+
+    var TaskDetail = (function () {
+        var overlay, poller, taskId, count;
+        var parts = {};
+
+        function close() {
+            Pollers.drop(poller);
+            poller = null;
+            if (overlay) {
+                overlay.remove();
+                overlay = null;
+            }
+            taskId = null;
+        }
+
+        function dl(label, value, key) {
+            var dd = h('dd', {'data-field': key}, value);
+            parts[key] = dd;
+            return [h('dt', null, t(label)), dd];
+        }
+
+        function open(id) {
+            close();
+            taskId = id;
+            count = 0;
+            parts = {};
+            var bar = progressBar(0, 'pending');
+            parts.bar = bar;
+            parts.status = h('span', null, statusBadge('pending'));
+            parts.counts = h('span', {class: 'stask-muted'});
+            parts.eta = h('span', {class: 'stask-eta'});
+            parts.message = h('p', {class: 'stask-task-message'});
+            parts.log = h('pre', {class: 'stask-log', 'aria-live': 'off'});
+            parts.meta = h('pre', {class: 'stask-json'});
+            parts.result = h('pre', {class: 'stask-json'});
+            parts.error = h('pre', {class: 'stask-json stask-json--error'});
+            parts.errorBox = h('div', {class: 'stask-detail__error', hidden: true}, h('h4', null, t('last_error')), parts.error);
+            parts.actions = h('div', {class: 'stask-detail__actions'});
+            var dialog = h('div', {class: 'stask-dialog stask-dialog--task', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'stask-task-title', 'data-task-id': String(id)},
+                h('header', {class: 'stask-dialog__head'},
+                    h('h2', {id: 'stask-task-title'}, t('task'), ' #' + id, ' ', parts.status),
+                    h('button', {type: 'button', class: 'stask-btn stask-btn--icon', 'aria-label': t('close'), onclick: function () {
+                        App.closeDetail();
+                    }}, '×')),
+                h('div', {class: 'stask-dialog__body'},
+                    h('div', {class: 'stask-detail__progress'}, bar, h('div', {class: 'stask-detail__line'}, parts.counts, ' ', parts.eta)),
+                    parts.message,
+                    parts.actions,
+                    h('dl', {class: 'stask-dl'},
+                        dl('worker', '', 'worker'), dl('action', '', 'action'), dl('priority', '', 'priority'),
+                        dl('attempts', '', 'attempts'), dl('created', '', 'created_at'), dl('started', '', 'start_at'),
+                        dl('finished', '', 'finished_at'), dl('duration', '', 'duration'), dl('peak_memory', '', 'peak_memory'),
+                        dl('started_by', '', 'started_by')),
+                    parts.errorBox,
+                    h('h4', null, t('log')), parts.log,
+                    h('div', {class: 'stask-detail__cols'},
+                        h('div', null, h('h4', null, t('meta')), parts.meta),
+                        h('div', null, h('h4', null, t('result')), parts.result))));
+            overlay = h('div', {class: 'stask-overlay', onclick: function (ev) {
+                if (ev.target === overlay) {
+                    App.closeDetail();
+                }
+            }}, dialog);
+            document.body.appendChild(overlay);
+            poller = Pollers.make(tick).start();
+        }
+
+        function renderLog(lines) {
+            lines = Array.isArray(lines) ? lines : [];
+            var text = lines.map(function (l) { return typeof l === 'string' ? l : (l && (l.message || JSON.stringify(l))) || ''; }).join('\n');
+            if (parts.log.textContent !== text) {
+                var atEnd = parts.log.scrollTop + parts.log.clientHeight >= parts.log.scrollHeight - 4;
+                parts.log.textContent = text || t('no_log');
+                if (atEnd) {
+                    parts.log.scrollTop = parts.log.scrollHeight;
+                }
+            }
+        }
+
+        function renderProgress(p, st) {
+            updateProgressBar(parts.bar, p.progress, st);
+            parts.status.replaceChildren(statusBadge(st));
+            parts.counts.textContent = (p.total ? t('processed_of', {processed: p.processed || 0, total: p.total}) : '');
+            parts.eta.textContent = !isTerminal(st) && p.eta && p.eta !== '—' ? t('eta') + ': ' + p.eta : '';
+            parts.message.textContent = p.message || '';
+            if (p.log_lines) {
+                renderLog(p.log_lines);
+            }
+        }
+
+        function renderTask(task) {
+            var st = statusOf(task);
+            renderProgress(task, st);
+            parts.worker.replaceChildren(workerTitle(task.identifier, task.worker_title), ' ', h('code', null, task.identifier));
+            parts.action.textContent = task.action || '';
+            parts.priority.replaceChildren(priorityBadge(task.priority));
+            parts.attempts.textContent = (task.attempts || 0) + ' / ' + (task.max_attempts || 0);
+            parts.created_at.textContent = fmtDate(task.created_at);
+            parts.start_at.textContent = fmtDate(task.start_at || task.started_at);
+            parts.finished_at.textContent = fmtDate(task.finished_at);
+            parts.duration.textContent = fmtDuration(task.duration);
+            parts.peak_memory.textContent = fmtBytes(task.peak_memory);
+            parts.started_by.textContent = task.started_by ? String(task.started_by) : t('system');
+            parts.meta.textContent = prettyJson(task.meta);
+            parts.result.textContent = prettyJson(task.result);
+            parts.error.textContent = task.last_error || '';
+            parts.errorBox.hidden = !task.last_error;
+            renderActions(task, st);
+        }
+
+        function renderActions(task, st) {
+            var canCancel = task.can_cancel !== undefined ? task.can_cancel : !isTerminal(st);
+            var canRetry = task.can_retry !== undefined ? task.can_retry : (st === 'failed' || st === 'cancelled');
+            var canDownload = !!task.download_url;
+            clear(parts.actions);
+            if (canDownload) {
+                parts.actions.appendChild(h('button', {type: 'button', class: 'stask-btn stask-btn--primary', 'data-action': 'download', onclick: function () {
+                    download(task.id);
+                }}, t('download')));
+            }
+            if (canCancel) {
+                parts.actions.appendChild(h('button', {type: 'button', class: 'stask-btn stask-btn--danger', 'data-action': 'cancel', onclick: function (ev) {
+                    ev.target.disabled = true;
+                    api('POST', '/tasks/' + task.id + '/cancel').then(function (d) {
+                        toast(d.message || t('cancel_requested'), 'success');
+                    }, function (e) {
+                        toast(e.message, 'error');
+                    }).then(function () {
+                        count = 0;
+                        poller.start();
+                        App.refresh();
+                    });
+                }}, t('cancel')));
+            }
+            if (canRetry) {
+                parts.actions.appendChild(h('button', {type: 'button', class: 'stask-btn', 'data-action': 'retry', onclick: function (ev) {
+                    ev.target.disabled = true;
+                    api('POST', '/tasks/' + task.id + '/retry').then(function (d) {
+                        toast(d.message || t('retry_queued'), 'success');
+                    }, function (e) {
+                        toast(e.message, 'error');
+                    }).then(function () {
+                        count = 0;
+                        poller.start();
+                        App.refresh();
+                    });
+                }}, t('retry')));
+            }
+        }
+
+        var lastStatus = null;
+
+        /** Full detail on the first poll and whenever the status changes; progress otherwise. */
+        function tick() {
+            var id = taskId;
+            var first = count === 0;
+            count++;
+            if (first || lastStatus === null) {
+                return api('GET', '/tasks/' + id).then(function (d) {
+                    if (id !== taskId) {
+                        return null;
+                    }
+                    var task = d.task || d.data || d;
+                    lastStatus = statusOf(task);
+                    renderTask(task);
+                    return isTerminal(lastStatus) ? null : progressDelay(count, lastStatus);
+                }, function (e) {
+                    if (e.status === 404) {
+                        parts.message.textContent = t('task_not_found');
+                        return null;
+                    }
+                    throw e;
+                });
+            }
+            return api('GET', '/tasks/' + id + '/progress', {allowFailure: true}).then(function (p) {
+                if (id !== taskId) {
+                    return null;
+                }
+                var st = p.status || lastStatus;
+                if (st !== lastStatus || isTerminal(st)) {
+                    lastStatus = null; // reload the full task (result, buttons)
+                    return 0;
+                }
+                renderProgress(p, st);
+                return progressDelay(count, st);
+            });
+        }
+
+        document.addEventListener('keydown', function (ev) {
+            if (ev.key === 'Escape' && overlay) {
+                App.closeDetail();
+            }
+        });
+
+        return {open: function (id) { lastStatus = null; open(id); }, close: close, isOpen: function () { return !!overlay; }, id: function () { return taskId; }};
+    })();
+
+    // ---- Workers
+
+    views.workers = (function () {
+        var el, list, poller, openPanels = {};
+
+        function build() {
+            list = h('div', {class: 'stask-workers'}, h('p', {class: 'stask-muted'}, t('discovering')));
+            el = h('section', {class: 'stask-view stask-view--workers'},
+                h('div', {class: 'stask-toolbar'},
+                    h('button', {type: 'button', class: 'stask-btn', 'data-action': 'rescan', onclick: function (ev) {
+                        maintenance(ev.target, '/workers/rescan', 'rescanned');
+                    }}, t('rescan')),
+                    h('button', {type: 'button', class: 'stask-btn', 'data-action': 'clean-orphans', onclick: function (ev) {
+                        maintenance(ev.target, '/workers/clean-orphans', 'orphans_cleaned');
+                    }}, t('clean_orphans')),
+                    h('button', {type: 'button', class: 'stask-btn', 'data-action': 'cache-clear', onclick: function (ev) {
+                        maintenance(ev.target, '/cache/clear', 'cache_cleared');
+                    }}, t('clear_cache'))),
+                list);
+        }
+
+        function maintenance(btn, path, msg) {
+            btn.disabled = true;
+            api('POST', path).then(function (d) {
+                toast(d.message || t(msg), 'success');
+                return refreshList();
+            }, function (e) {
+                toast(e.message, 'error');
+            }).then(function () { btn.disabled = false; });
+        }
+
+        function refreshList() {
+            return loadWorkers(true).then(render);
+        }
+
+        function render(workers) {
+            clear(list);
+            if (!workers.length) {
+                list.appendChild(h('p', {class: 'stask-muted'}, t('no_workers')));
+                return;
+            }
+            workers.forEach(function (w) {
+                list.appendChild(card(w));
+            });
+        }
+
+        function card(w) {
+            var id = w.identifier;
+            var active = !!w.active && w.active !== '0';
+            var body = h('div', {class: 'stask-worker__panel'});
+            var toggle = h('button', {type: 'button', class: 'stask-btn ' + (active ? '' : 'stask-btn--primary'), 'data-action': active ? 'deactivate' : 'activate', onclick: function () {
+                toggle.disabled = true;
+                api('POST', '/workers/' + encodeURIComponent(id) + '/' + (active ? 'deactivate' : 'activate')).then(function (d) {
+                    toast(d.message || t(active ? 'worker_deactivated' : 'worker_activated'), 'success');
+                    return refreshList();
+                }, function (e) {
+                    toast(e.message, 'error');
+                    toggle.disabled = false;
+                });
+            }}, t(active ? 'deactivate' : 'activate'));
+            var tab = function (name, label, fn) {
+                return h('button', {type: 'button', class: 'stask-btn', 'data-panel': name, 'aria-expanded': openPanels[id] === name ? 'true' : 'false', onclick: function (ev) {
+                    var same = openPanels[id] === name;
+                    card.querySelectorAll('[data-panel]').forEach(function (b) { b.setAttribute('aria-expanded', 'false'); });
+                    clear(body);
+                    if (same) {
+                        delete openPanels[id];
+                        return;
+                    }
+                    openPanels[id] = name;
+                    ev.currentTarget.setAttribute('aria-expanded', 'true');
+                    fn(body, w);
+                }}, t(label));
+            };
+            var meta = [];
+            if (w.scope) {
+                meta.push(h('span', {class: 'stask-chip'}, w.scope));
+            }
+            if (w.class_exists === false) {
+                meta.push(h('span', {class: 'stask-chip stask-chip--bad'}, t('class_missing')));
+            }
+            if (w.schedule && w.schedule.enabled && w.schedule.type && w.schedule.type !== 'manual') {
+                meta.push(h('span', {class: 'stask-chip stask-chip--info'}, t('schedule_' + w.schedule.type)));
+            }
+            var card = h('article', {class: 'stask-worker' + (active ? ' stask-worker--active' : ''), 'data-worker': id},
+                h('header', {class: 'stask-worker__head'},
+                    h('div', {class: 'stask-worker__title'},
+                        h('h3', null, w.title || id),
+                        h('code', null, id), ' ',
+                        h('span', {class: 'stask-badge stask-badge--' + (active ? 'completed' : 'cancelled'), 'data-active': active ? '1' : '0'}, t(active ? 'active' : 'inactive')),
+                        meta),
+                    h('div', {class: 'stask-worker__buttons'},
+                        toggle,
+                        tab('run', 'run', runPanel),
+                        tab('schedule', 'schedule', schedulePanel),
+                        tab('settings', 'settings', settingsPanel))),
+                w.description ? h('p', {class: 'stask-worker__desc'}, w.description) : null,
+                w.last_task ? h('p', {class: 'stask-muted stask-small'}, t('last_run'), ': ', taskLink(w.last_task.id || w.last_task), ' ', w.last_task.action || '', ' ', fmtDate(w.last_task.created_at || '')) : null,
+                body);
+            if (openPanels[id]) {
+                var again = {run: runPanel, schedule: schedulePanel, settings: settingsPanel}[openPanels[id]];
+                var btn = card.querySelector('[data-panel="' + openPanels[id] + '"]');
+                if (btn) {
+                    btn.setAttribute('aria-expanded', 'true');
+                }
+                again(body, w);
+            }
+            return card;
+        }
+
+        // -- run
+
+        function startTask(identifier, action, options, priority, out) {
+            // The package's convention: `options` becomes the task's meta; other keys are request parameters.
+            var body = {options: options || {}};
+            if (priority) {
+                body.priority = priority;
+            }
+            return api('POST', '/workers/' + encodeURIComponent(identifier) + '/tasks/' + encodeURIComponent(action), {body: body}).then(function (d) {
+                toast(d.message || t('task_started'), 'success');
+                if (out && d.id) {
+                    watchInline(out, d.id);
+                }
+                App.refresh();
+                return d;
+            }, function (e) {
+                toast(e.message, 'error');
+                throw e;
+            });
+        }
+
+        /** A small live progress line under the run form. */
+        function watchInline(out, id) {
+            var bar = progressBar(0, 'pending');
+            var msg = h('span', {class: 'stask-muted'});
+            var badge = h('span', null, statusBadge('pending'));
+            var dlBtn = h('span');
+            var row = h('div', {class: 'stask-inline-task', 'data-task-id': String(id)}, taskLink(id), ' ', badge, bar, msg, dlBtn);
+            out.insertBefore(row, out.firstChild);
+            var n = 0;
+            var p = Pollers.make(function () {
+                if (!row.isConnected) {
+                    return null;
+                }
+                n++;
+                return api('GET', '/tasks/' + id + '/progress', {allowFailure: true}).then(function (d) {
+                    var st = d.status && STATUSES.indexOf(d.status) !== -1 ? d.status : 'pending';
+                    updateProgressBar(bar, d.progress, st);
+                    badge.replaceChildren(statusBadge(st));
+                    msg.textContent = (d.message || '') + (d.eta && d.eta !== '—' && !isTerminal(st) ? ' · ' + t('eta') + ' ' + d.eta : '');
+                    if (isTerminal(st)) {
+                        return api('GET', '/tasks/' + id).then(function (r) {
+                            var task = r.task || {};
+                            if (task.download_url) {
+                                dlBtn.replaceChildren(h('button', {type: 'button', class: 'stask-btn stask-btn--small', 'data-action': 'download', onclick: function () {
+                                    download(id);
+                                }}, t('download')));
+                            }
+                            return null;
+                        });
+                    }
+                    return progressDelay(n, st);
+                });
+            }).start();
+            row.addEventListener('stask:gone', function () { Pollers.drop(p); });
+        }
+
+        function runPanel(body, w) {
+            var out = h('div', {class: 'stask-run-out'});
+            var widgetBox = h('div', {class: 'stask-widget-box'}, h('p', {class: 'stask-muted'}, t('loading')));
+            var actions = Array.isArray(w.actions) ? w.actions : [];
+            var actionInput = actions.length
+                ? h('select', {class: 'stask-input', name: 'action', id: 'stask-run-action-' + w.identifier}, actions.map(function (a) {
+                    var name = typeof a === 'string' ? a : a.name || a.action;
+                    return h('option', {value: name}, name);
+                }))
+                : h('input', {class: 'stask-input', name: 'action', id: 'stask-run-action-' + w.identifier, required: true, placeholder: 'import'});
+            var prio = h('select', {class: 'stask-input', name: 'priority'}, PRIORITIES.map(function (p) {
+                return h('option', {value: p, selected: p === 'normal'}, t('priority_' + p));
+            }));
+            var opts = h('textarea', {class: 'stask-input stask-code', name: 'options', rows: '4', spellcheck: 'false'}, '{}');
+            var err = h('p', {class: 'stask-error', hidden: true});
+            var form = h('form', {class: 'stask-run-form', 'data-run-form': w.identifier, onsubmit: function (ev) {
+                ev.preventDefault();
+                var options;
+                try {
+                    options = opts.value.trim() === '' ? {} : JSON.parse(opts.value);
+                    if (!options || typeof options !== 'object' || Array.isArray(options)) {
+                        throw new Error(t('json_object_required'));
+                    }
+                } catch (e) {
+                    err.textContent = t('invalid_json') + ': ' + e.message;
+                    err.hidden = false;
+                    return;
+                }
+                err.hidden = true;
+                var btn = form.querySelector('button[type=submit]');
+                btn.disabled = true;
+                startTask(w.identifier, actionInput.value.trim(), options, prio.value, out).catch(function () {}).then(function () {
+                    btn.disabled = false;
+                });
+            }},
+            h('h4', null, t('run_action')),
+            h('div', {class: 'stask-form-row'},
+                h('label', {class: 'stask-field'}, h('span', null, t('action')), actionInput),
+                h('label', {class: 'stask-field'}, h('span', null, t('priority')), prio)),
+            h('label', {class: 'stask-field stask-field--wide'}, h('span', null, t('options_json')), opts),
+            err,
+            h('button', {type: 'submit', class: 'stask-btn stask-btn--primary', 'data-action': 'start'}, t('start')));
+            body.appendChild(h('div', {class: 'stask-run'}, widgetBox, form, out));
+            if (w.active === false || w.active === 0) {
+                body.insertBefore(h('p', {class: 'stask-alert stask-alert--warning'}, t('worker_inactive_hint')), body.firstChild);
+            }
+            api('GET', '/workers/' + encodeURIComponent(w.identifier) + '/widget').then(function (d) {
+                clear(widgetBox);
+                var html = d.html || d.widget || '';
+                if (!html) {
+                    widgetBox.remove();
+                    return;
+                }
+                // Widget HTML is rendered by the worker's own PHP code (trusted); scripts in it do not run.
+                widgetBox.innerHTML = html;
+                bindWidget(widgetBox, w, out, prio);
+            }, function () {
+                widgetBox.remove();
+            });
+        }
+
+        /** Buttons with data-stask-action in a widget start that action with the widget's named fields as options. */
+        function bindWidget(box, w, out, prio) {
+            var descriptor = null;
+            var dnode = box.querySelector('[data-stask-task-runner]');
+            if (dnode) {
+                try {
+                    descriptor = JSON.parse(dnode.getAttribute('data-stask-task-runner'));
+                } catch (e) {
+                    descriptor = null;
+                }
+            }
+            box.querySelectorAll('[data-stask-action], .stask-widget__run').forEach(function (btn) {
+                btn.addEventListener('click', function (ev) {
+                    ev.preventDefault();
+                    var action = btn.getAttribute('data-stask-action') || (descriptor && descriptor.action) || 'make';
+                    var scope = btn.closest('form') || box;
+                    var options = {};
+                    scope.querySelectorAll('input[name], select[name], textarea[name]').forEach(function (f) {
+                        if (f.type === 'checkbox') {
+                            options[f.name] = f.checked;
+                        } else if (f.type === 'radio') {
+                            if (f.checked) {
+                                options[f.name] = f.value;
+                            }
+                        } else if (f.type !== 'file') {
+                            options[f.name] = f.value;
+                        }
+                    });
+                    btn.disabled = true;
+                    startTask(w.identifier, action, options, prio.value, out).catch(function () {}).then(function () {
+                        btn.disabled = false;
+                    });
+                });
+            });
+        }
+
+        // -- schedule
+
+        function schedulePanel(body, w) {
+            var box = h('div', {class: 'stask-schedule'}, h('p', {class: 'stask-muted'}, t('loading')));
+            body.appendChild(box);
+            api('GET', '/workers/' + encodeURIComponent(w.identifier) + '/schedule').then(function (d) {
+                scheduleForm(box, w, d.schedule || d.data || {});
+            }, function (e) {
+                box.replaceChildren(h('p', {class: 'stask-error'}, e.message));
+            });
+        }
+
+        function toLocalInput(v) {
+            if (!v) {
+                return '';
+            }
+            var m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})/.exec(String(v));
+            return m ? m[1] + 'T' + m[2] : '';
+        }
+
+        function scheduleForm(box, w, sc) {
+            var uid = 'stask-sc-' + w.identifier;
+            var f = function (name, label, input, cls) {
+                input.name = name;
+                input.id = uid + '-' + name;
+                if (!input.className) {
+                    input.className = 'stask-input';
+                }
+                return h('label', {class: 'stask-field ' + (cls || ''), for: input.id, 'data-field': name}, h('span', null, t(label)), input);
+            };
+            var enabled = h('input', {type: 'checkbox', class: 'stask-check', checked: !!sc.enabled});
+            var type = h('select', null, ['manual', 'once', 'periodic', 'regular'].map(function (v) {
+                return h('option', {value: v, selected: (sc.type || 'manual') === v}, t('schedule_' + v));
+            }));
+            var datetime = h('input', {type: 'datetime-local', value: toLocalInput(sc.datetime)});
+            var frequency = h('select', null, ['hourly', 'daily', 'weekly'].map(function (v) {
+                return h('option', {value: v, selected: (sc.frequency || 'hourly') === v}, t('frequency_' + v));
+            }));
+            var time = h('input', {type: 'text', value: sc.time || '', placeholder: 'HH:MM', pattern: '(\\*|[0-2]?\\d):[0-5]\\d', inputmode: 'numeric'});
+            var days = h('fieldset', {class: 'stask-days', 'data-field': 'days'}, h('legend', null, t('days')),
+                DAYS.map(function (d) {
+                    return h('label', {class: 'stask-day'}, h('input', {type: 'checkbox', name: 'days', value: d, checked: (sc.days || []).indexOf(d) !== -1}), t('day_' + d));
+                }));
+            var start = h('input', {type: 'time', value: sc.start_time || ''});
+            var end = h('input', {type: 'time', value: sc.end_time || ''});
+            var interval = h('select', null, ['every_5min', 'every_15min', 'every_30min', 'hourly'].map(function (v) {
+                return h('option', {value: v, selected: (sc.interval || 'hourly') === v}, t('interval_' + v));
+            }));
+            var err = h('p', {class: 'stask-error', hidden: true});
+            var saved = h('span', {class: 'stask-saved', hidden: true}, t('saved'));
+            var groups = {
+                once: h('div', {class: 'stask-form-row', 'data-group': 'once'}, f('datetime', 'schedule_datetime', datetime)),
+                periodic: h('div', {class: 'stask-form-row', 'data-group': 'periodic'}, f('frequency', 'frequency', frequency), f('time', 'schedule_time', time), days),
+                regular: h('div', {class: 'stask-form-row', 'data-group': 'regular'}, f('start_time', 'start_time', start), f('end_time', 'end_time', end), f('interval', 'interval', interval))
+            };
+            var sync = function () {
+                Object.keys(groups).forEach(function (k) { groups[k].hidden = type.value !== k; });
+                days.hidden = frequency.value !== 'weekly';
+                time.placeholder = frequency.value === 'hourly' ? '*:MM' : 'HH:MM';
+            };
+            type.addEventListener('change', sync);
+            frequency.addEventListener('change', sync);
+            var form = h('form', {class: 'stask-schedule-form', 'data-schedule-form': w.identifier, novalidate: true, onsubmit: function (ev) {
+                ev.preventDefault();
+                var payload = {
+                    type: type.value,
+                    enabled: enabled.checked,
+                    datetime: datetime.value ? datetime.value.replace('T', ' ') + ':00' : null,
+                    time: time.value.trim() || null,
+                    frequency: frequency.value,
+                    days: Array.prototype.slice.call(days.querySelectorAll('input:checked')).map(function (i) { return i.value; }),
+                    start_time: start.value || null,
+                    end_time: end.value || null,
+                    interval: interval.value
+                };
+                var problem = null;
+                if (payload.type === 'once' && !payload.datetime) {
+                    problem = t('schedule_need_datetime');
+                } else if (payload.type === 'periodic' && !/^(\*|[0-2]?\d):[0-5]\d$/.test(payload.time || '')) {
+                    problem = t('schedule_need_time');
+                } else if (payload.type === 'periodic' && payload.frequency === 'weekly' && !payload.days.length) {
+                    problem = t('schedule_need_days');
+                } else if (payload.type === 'regular' && (!payload.start_time || !payload.end_time)) {
+                    problem = t('schedule_need_window');
+                }
+                if (problem) {
+                    err.textContent = problem;
+                    err.hidden = false;
+                    return;
+                }
+                err.hidden = true;
+                var btn = form.querySelector('button[type=submit]');
+                btn.disabled = true;
+                api('PUT', '/workers/' + encodeURIComponent(w.identifier) + '/schedule', {body: payload}).then(function (d) {
+                    toast(d.message || t('schedule_saved'), 'success');
+                    saved.hidden = false;
+                    setTimeout(function () { saved.hidden = true; }, 3000);
+                    // Show what the server stored, not what we sent.
+                    return api('GET', '/workers/' + encodeURIComponent(w.identifier) + '/schedule').then(function (r) {
+                        scheduleForm(box, w, r.schedule || r.data || {});
+                        box.querySelector('.stask-saved').hidden = false;
+                    });
+                }, function (e) {
+                    err.textContent = e.message;
+                    err.hidden = false;
+                }).then(function () { btn.disabled = false; });
+            }},
+            h('h4', null, t('schedule')),
+            h('div', {class: 'stask-form-row'},
+                h('label', {class: 'stask-field stask-field--check', for: uid + '-enabled'}, (function () {
+                    enabled.id = uid + '-enabled';
+                    enabled.name = 'enabled';
+                    return enabled;
+                })(), h('span', null, t('schedule_enabled'))),
+                f('type', 'schedule_type', type)),
+            groups.once, groups.periodic, groups.regular,
+            err,
+            h('div', {class: 'stask-form-row'}, h('button', {type: 'submit', class: 'stask-btn stask-btn--primary', 'data-action': 'save-schedule'}, t('save')), saved));
+            box.replaceChildren(form);
+            sync();
+        }
+
+        // -- settings
+
+        function settingsPanel(body, w) {
+            var box = h('div', {class: 'stask-settings'}, h('p', {class: 'stask-muted'}, t('loading')));
+            body.appendChild(box);
+            api('GET', '/workers/' + encodeURIComponent(w.identifier) + '/settings').then(function (d) {
+                var settings = d.settings || d.data || {};
+                var area = h('textarea', {class: 'stask-input stask-code', rows: '10', spellcheck: 'false', name: 'settings', 'aria-label': t('settings_json')});
+                area.value = JSON.stringify(settings, null, 2);
+                var err = h('p', {class: 'stask-error', hidden: true});
+                var check = function () {
+                    try {
+                        var v = JSON.parse(area.value);
+                        if (!v || typeof v !== 'object' || Array.isArray(v)) {
+                            throw new Error(t('json_object_required'));
+                        }
+                        err.hidden = true;
+                        area.classList.remove('stask-input--bad');
+                        return v;
+                    } catch (e) {
+                        err.textContent = t('invalid_json') + ': ' + e.message;
+                        err.hidden = false;
+                        area.classList.add('stask-input--bad');
+                        return null;
+                    }
+                };
+                area.addEventListener('input', check);
+                var form = h('form', {class: 'stask-settings-form', 'data-settings-form': w.identifier, onsubmit: function (ev) {
+                    ev.preventDefault();
+                    var v = check();
+                    if (!v) {
+                        return;
+                    }
+                    var btn = form.querySelector('button[type=submit]');
+                    btn.disabled = true;
+                    api('PUT', '/workers/' + encodeURIComponent(w.identifier) + '/settings', {body: {settings: v}}).then(function (r) {
+                        toast(r.message || t('settings_saved'), 'success');
+                        if (r.settings) {
+                            area.value = JSON.stringify(r.settings, null, 2);
+                        }
+                    }, function (e) {
+                        err.textContent = e.message;
+                        err.hidden = false;
+                    }).then(function () { btn.disabled = false; });
+                }},
+                h('h4', null, t('settings')),
+                h('p', {class: 'stask-muted stask-small'}, t('settings_help')),
+                area, err,
+                h('button', {type: 'submit', class: 'stask-btn stask-btn--primary', 'data-action': 'save-settings'}, t('save')));
+                box.replaceChildren(form);
+            }, function (e) {
+                box.replaceChildren(h('p', {class: 'stask-error'}, e.message));
+            });
+        }
+
+        return {
+            title: 'tab_workers',
+            mount: function () {
+                if (!el) {
+                    build();
+                }
+                // Opening the tab discovers new workers (cheap: the engine caches it).
+                api('POST', '/workers/discover').catch(function (e) {
+                    toast(e.message, 'error');
+                }).then(function () {
+                    return refreshList();
+                }).catch(function (e) {
+                    list.replaceChildren(h('p', {class: 'stask-error'}, e.message));
+                });
+                return el;
+            },
+            unmount: function () {
+                Pollers.drop(poller);
+                el && el.querySelectorAll('.stask-inline-task').forEach(function (r) {
+                    r.dispatchEvent(new Event('stask:gone'));
+                });
+            },
+            refresh: function () {}
+        };
+    })();
+
+    // -------------------------------------------------------------------- app
+
+    var App = (function () {
+        var current = null, nav, main;
+
+        function shell() {
+            nav = h('nav', {class: 'stask-tabs', role: 'tablist'}, ['dashboard', 'tasks', 'workers'].map(function (k) {
+                return h('a', {href: '#' + k, role: 'tab', class: 'stask-tab', 'data-tab': k, 'aria-selected': 'false'}, t('tab_' + k));
+            }));
+            main = h('main', {class: 'stask-main'});
+            clear(root);
+            root.appendChild(h('header', {class: 'stask-header'},
+                h('h1', null, t('title')),
+                CFG.auth === 'bearer' ? h('button', {type: 'button', class: 'stask-btn stask-btn--small', onclick: function () {
+                    askToken(false);
+                }}, t('change_token')) : null));
+            root.appendChild(nav);
+            root.appendChild(main);
+        }
+
+        function route() {
+            var hash = (location.hash || '#dashboard').slice(1);
+            var m = /^tasks\/(\d+)$/.exec(hash);
+            // A task opened from a tab keeps that tab underneath; a bookmark shows the task list.
+            var tab = m ? (current || 'tasks') : (views[hash] ? hash : 'dashboard');
+            if (current !== tab) {
+                if (current) {
+                    views[current].unmount();
+                }
+                current = tab;
+                main.replaceChildren(views[tab].mount());
+                nav.querySelectorAll('[data-tab]').forEach(function (a) {
+                    var on = a.dataset.tab === tab;
+                    a.setAttribute('aria-selected', on ? 'true' : 'false');
+                    a.classList.toggle('stask-tab--on', on);
+                });
+            }
+            if (m) {
+                if (TaskDetail.id() !== m[1]) {
+                    TaskDetail.open(m[1]);
+                }
+            } else {
+                TaskDetail.close();
+            }
+        }
+
+        return {
+            start: function () {
+                shell();
+                window.addEventListener('hashchange', route);
+                route();
+                if (CFG.auth === 'bearer' && !token()) {
+                    askToken(false);
+                }
+            },
+            refresh: function () {
+                if (current) {
+                    views[current].refresh();
+                }
+            },
+            closeDetail: function () {
+                location.hash = '#' + (current || 'tasks');
+            }
+        };
+    })();
+
+    App.start();
+})();

@@ -3,21 +3,34 @@
 declare(strict_types=1);
 
 use Illuminate\Support\Facades\Route;
-use Seiger\sTask\Facades\sTask;
-use Seiger\sTask\Models\sTaskModel;
+use Seiger\sTask\Http\HttpAdapter;
+use Seiger\sTask\Http\Middleware\AuthorizeManager;
 
 /*
- * The manager page of sTask (placeholder): loaded by the provider inside the
- * `mgr` middleware group, so under /manager/stask in Evolution CMS.
+ * The admin module and the REST API of sTask inside the host, loaded by the
+ * provider in the `mgr` middleware group (manager session; under
+ * /manager/stask in Evolution CMS, /stask in plain Laravel).
+ *
+ * Every route requires the `stask` permission and, unless it is a GET,
+ * the session's CSRF token (AuthorizeManager, which answers 403/419 JSON).
+ * The host's own VerifyCsrfToken is excluded from these routes because
+ * AuthorizeManager checks the same token the same way and always answers
+ * with JSON; the API logic is the engine's (sTask::handleHttp).
  */
-Route::get('stask', static function () {
-    if (function_exists('evo') && !evo()->hasPermission('stask')) {
-        abort(403, 'No access');
-    }
 
-    return view('sTask::index', [
-        'stats' => sTask::getStats(),
-        'tasks' => sTaskModel::latest('id')->limit(20)->get(),
-        'version' => sTask::version(),
-    ]);
-})->name('sTask.index');
+$hostCsrf = [
+    'Illuminate\Foundation\Http\Middleware\VerifyCsrfToken', // and the app's subclasses
+    'EvolutionCMS\Middleware\VerifyCsrfToken',
+];
+
+Route::prefix('stask')->middleware(AuthorizeManager::class)->group(static function () use ($hostCsrf): void {
+    Route::get('', [HttpAdapter::class, 'page'])->name('sTask.index')->withoutMiddleware($hostCsrf);
+    Route::get('assets/{file}', [HttpAdapter::class, 'asset'])
+        ->where('file', '[A-Za-z0-9][A-Za-z0-9._-]*')
+        ->name('sTask.asset')
+        ->withoutMiddleware($hostCsrf);
+    Route::any('{path}', [HttpAdapter::class, 'api'])
+        ->where('path', '.+')
+        ->name('sTask.api')
+        ->withoutMiddleware($hostCsrf);
+});

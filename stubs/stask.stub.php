@@ -152,6 +152,10 @@ namespace Seiger\sTask\Facades {
         {
             throw new \Error('the stask extension is not loaded');
         }
+        public static function handleHttp(array $request): mixed
+        {
+            throw new \Error('the stask extension is not loaded');
+        }
         public static function version(): string
         {
             throw new \Error('the stask extension is not loaded');

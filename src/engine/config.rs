@@ -81,6 +81,54 @@ pub struct Settings {
     /// How long a claim holds without a heartbeat; heartbeats come every
     /// third of it, so a task is rescued only after its worker died.
     pub lease_for: Duration,
+    /// The REST API's token and limits (`api::`).
+    pub api: ApiSettings,
+}
+
+/// What the REST API needs from the configuration. `Debug` hides the token:
+/// settings are printed (and used as the engine's cache key), the token
+/// must not be.
+#[derive(Clone, PartialEq)]
+pub struct ApiSettings {
+    /// Bearer token of the standalone front controller; None refuses
+    /// bearer-mode requests (503) rather than leaving the API open.
+    pub token: Option<String>,
+    /// Largest JSON body accepted (413 above).
+    pub max_body: u64,
+    /// Largest uploaded file, single or assembled from chunks.
+    pub upload_max_size: u64,
+    /// Size of one chunk of a chunked upload (the last may be smaller).
+    pub upload_chunk_size: u64,
+    /// Most chunks one upload may have.
+    pub upload_max_chunks: u64,
+    /// Chunk folders of uploads not completed within this time are removed.
+    pub upload_stale_after: Duration,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        ApiSettings {
+            token: None,
+            max_body: 1024 * 1024,
+            upload_max_size: 100 * 1024 * 1024,
+            upload_chunk_size: 1024 * 1024,
+            upload_max_chunks: 1000,
+            upload_stale_after: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl std::fmt::Debug for ApiSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiSettings")
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .field("max_body", &self.max_body)
+            .field("upload_max_size", &self.upload_max_size)
+            .field("upload_chunk_size", &self.upload_chunk_size)
+            .field("upload_max_chunks", &self.upload_max_chunks)
+            .field("upload_stale_after", &self.upload_stale_after)
+            .finish()
+    }
 }
 
 /// Raw inputs of the three layers.
@@ -101,6 +149,12 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("retry_base_delay", "stask.retry_base_delay", "STASK_RETRY_BASE_DELAY"),
     ("progress_interval", "stask.progress_interval", "STASK_PROGRESS_INTERVAL"),
     ("lease_seconds", "stask.lease_seconds", "STASK_LEASE_SECONDS"),
+    ("api_token", "stask.api_token", "STASK_API_TOKEN"),
+    ("api_max_body", "stask.api_max_body", "STASK_API_MAX_BODY"),
+    ("upload_max_size", "stask.upload_max_size", "STASK_UPLOAD_MAX_SIZE"),
+    ("upload_chunk_size", "stask.upload_chunk_size", "STASK_UPLOAD_CHUNK_SIZE"),
+    ("upload_max_chunks", "stask.upload_max_chunks", "STASK_UPLOAD_MAX_CHUNKS"),
+    ("upload_stale_hours", "stask.upload_stale_hours", "STASK_UPLOAD_STALE_HOURS"),
 ];
 
 pub const INI_NAMES: &[&str] = &[
@@ -111,6 +165,12 @@ pub const INI_NAMES: &[&str] = &[
     "stask.retry_base_delay",
     "stask.progress_interval",
     "stask.lease_seconds",
+    "stask.api_token",
+    "stask.api_max_body",
+    "stask.upload_max_size",
+    "stask.upload_chunk_size",
+    "stask.upload_max_chunks",
+    "stask.upload_stale_hours",
 ];
 
 /// Keys `configure()` accepts; anything else is rejected so a typo is seen.
@@ -128,6 +188,12 @@ pub const CONFIGURE_KEYS: &[&str] = &[
     "retry_base_delay",
     "progress_interval",
     "lease_seconds",
+    "api_token",
+    "api_max_body",
+    "upload_max_size",
+    "upload_chunk_size",
+    "upload_max_chunks",
+    "upload_stale_hours",
     // Accepted because Laravel connection arrays carry them; not used.
     "charset",
     "collation",
@@ -209,8 +275,70 @@ impl Sources {
                 }
                 d => d,
             },
+            api: self.api_settings(conf_get)?,
         })
     }
+
+    fn api_settings(&self, conf_get: impl Fn(&str) -> Option<String>) -> Result<ApiSettings> {
+        let get = |k: &str| conf_get(k).or_else(|| self.layered(k));
+        let d = ApiSettings::default();
+        let bytes = |key: &str, default: u64, min: u64, max: u64| -> Result<u64> {
+            let Some(raw) = get(key) else { return Ok(default) };
+            match parse_bytes(&raw) {
+                Some(v) if (min..=max).contains(&v) => Ok(v),
+                _ => Err(Error::Configuration(format!(
+                    "{key} must be a size between {min} and {max} bytes (suffixes K, M, G allowed), got '{raw}'"
+                ))),
+            }
+        };
+        let token = get("api_token").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        if let Some(t) = &token {
+            if t.len() < 16 || t.chars().any(|c| c.is_control() || c == ' ') {
+                return Err(Error::Configuration(
+                    "api_token must be at least 16 characters without spaces or control characters".into(),
+                ));
+            }
+        }
+        let stale_hours = match get("upload_stale_hours") {
+            None => d.upload_stale_after,
+            Some(raw) => match raw.trim().parse::<f64>() {
+                Ok(h) if h.is_finite() && (0.01..=8760.0).contains(&h) => Duration::from_secs_f64(h * 3600.0),
+                _ => {
+                    return Err(Error::Configuration(format!(
+                        "upload_stale_hours must be a number of hours between 0.01 and 8760, got '{raw}'"
+                    )))
+                }
+            },
+        };
+        let max_chunks = match get("upload_max_chunks") {
+            None => d.upload_max_chunks,
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(n) if (1..=100_000).contains(&n) => n,
+                _ => return Err(Error::Configuration(format!("upload_max_chunks must be between 1 and 100000, got '{raw}'"))),
+            },
+        };
+        const G: u64 = 1024 * 1024 * 1024;
+        Ok(ApiSettings {
+            token,
+            max_body: bytes("api_max_body", d.max_body, 1024, G)?,
+            upload_max_size: bytes("upload_max_size", d.upload_max_size, 1, 64 * G)?,
+            upload_chunk_size: bytes("upload_chunk_size", d.upload_chunk_size, 1024, G)?,
+            upload_max_chunks: max_chunks,
+            upload_stale_after: stale_hours,
+        })
+    }
+}
+
+/// `1048576`, `512K`, `1M`, `2G` (binary multiples, as php.ini writes them).
+pub fn parse_bytes(raw: &str) -> Option<u64> {
+    let s = raw.trim();
+    let (num, mult) = match s.chars().last()?.to_ascii_uppercase() {
+        'K' => (&s[..s.len() - 1], 1024u64),
+        'M' => (&s[..s.len() - 1], 1024 * 1024),
+        'G' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
+        _ => (s, 1),
+    };
+    num.trim().parse::<u64>().ok()?.checked_mul(mult)
 }
 
 fn absolutize(cwd: &Path, p: &Path) -> PathBuf {
@@ -323,6 +451,34 @@ mod tests {
                 .collect(),
         );
         assert_eq!(src.resolve().unwrap().dsn, Dsn::Mysql { url: "mysql://u:p%40ss@db:3306/evo".into() });
+    }
+
+    #[test]
+    fn the_api_token_follows_the_same_precedence_and_is_never_printed() {
+        let mut src = sources();
+        assert_eq!(src.resolve().unwrap().api.token, None);
+        src.ini.insert("stask.api_token".into(), "ini-token-0123456789".into());
+        assert_eq!(src.resolve().unwrap().api.token.as_deref(), Some("ini-token-0123456789"));
+        src.env.insert("STASK_API_TOKEN".into(), "env-token-0123456789".into());
+        assert_eq!(src.resolve().unwrap().api.token.as_deref(), Some("env-token-0123456789"));
+        src.configured = Some([("api_token".to_string(), "conf-token-0123456789".to_string())].into());
+        let s = src.resolve().unwrap();
+        assert_eq!(s.api.token.as_deref(), Some("conf-token-0123456789"));
+        assert!(!format!("{s:?}").contains("conf-token"));
+        src.configured = Some([("api_token".to_string(), "short".to_string())].into());
+        assert!(src.resolve().is_err());
+    }
+
+    #[test]
+    fn api_limits_take_php_ini_sizes() {
+        let mut src = sources();
+        src.ini.insert("stask.api_max_body".into(), "2M".into());
+        src.env.insert("STASK_UPLOAD_MAX_SIZE".into(), "10M".into());
+        let s = src.resolve().unwrap();
+        assert_eq!(s.api.max_body, 2 * 1024 * 1024);
+        assert_eq!(s.api.upload_max_size, 10 * 1024 * 1024);
+        src.ini.insert("stask.upload_chunk_size".into(), "lots".into());
+        assert!(src.resolve().is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The engine: plain Rust, no PHP types. The PHP face (`crate::php`) converts
 //! arguments, calls into `service` (the `Engine`), and converts results back.
 
+pub mod api;
 pub mod cache;
 pub mod config;
 pub mod discovery;

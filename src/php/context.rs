@@ -9,7 +9,7 @@ use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef, IniEntryDefs};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
-static INI_ENTRIES: IniEntryDefs<8> = IniEntryDefs::new([
+static INI_ENTRIES: IniEntryDefs<14> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.dsn", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.storage_path", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.table_prefix", c"", IniEntryPermission::All),
@@ -17,6 +17,13 @@ static INI_ENTRIES: IniEntryDefs<8> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.retry_base_delay", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.progress_interval", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.lease_seconds", c"", IniEntryPermission::All),
+    // PHP_INI_SYSTEM: a script must not be able to swap the token.
+    IniEntryDef::new(c"stask.api_token", c"", IniEntryPermission::System),
+    IniEntryDef::new(c"stask.api_max_body", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.upload_max_size", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.upload_chunk_size", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.upload_max_chunks", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.upload_stale_hours", c"", IniEntryPermission::All),
     IniEntryDef::end(),
 ]);
 

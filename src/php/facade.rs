@@ -526,6 +526,14 @@ impl Facade {
         }))
     }
 
+    /// The REST API (`/stask/...`) for PHP hosts: takes the request as an
+    /// array (method, path, query, body, form, files, headers, auth,
+    /// base_url) and returns `['status', 'headers', 'body']`, or `'file'`
+    /// instead of `'body'` for a download. See `src/php/http.rs`.
+    pub fn handle_http(request: &ZendHashTable) -> PhpResult<Zval> {
+        crate::php::http::handle(request)
+    }
+
     pub fn version() -> &'static str {
         env!("CARGO_PKG_VERSION")
     }

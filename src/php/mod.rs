@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod exceptions;
 pub mod executor;
 pub mod facade;
+pub mod http;
 pub mod query;
 pub mod task_model;
 pub mod worker_model;

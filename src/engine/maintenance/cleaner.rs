@@ -1,5 +1,7 @@
-//! The cleaner: removes old completed tasks and stale progress files.
-//! Also what the native `system` worker's `cleanup` action runs.
+//! The cleaner: removes old completed tasks, stale progress files and the
+//! chunk folders of uploads that were never completed (a client that gave
+//! up must not fill the disk). Also what the native `system` worker's
+//! `cleanup` action runs.
 
 use crate::engine::service::Engine;
 use crate::engine::{Error, Result};
@@ -36,6 +38,7 @@ pub struct CleanReport {
     pub deleted_tasks: u64,
     pub deleted_progress_files: u64,
     pub cache_cleared: bool,
+    pub deleted_uploads: u64,
 }
 
 pub struct Cleaner<'a> {
@@ -66,12 +69,22 @@ impl<'a> Cleaner<'a> {
         files.cleanup(self.config.progress_max_age, SystemTime::now()).map(|n| n as u64).map_err(|e| Error::io(files.dir(), e))
     }
 
+    /// Chunk folders of uploads untouched for the configured time
+    /// (`upload_stale_hours`, default 24).
+    pub fn clean_abandoned_uploads(&self) -> Result<u64> {
+        let settings = self.engine.settings();
+        crate::engine::api::uploads::clean_abandoned(&settings.storage_path, settings.api.upload_stale_after, SystemTime::now())
+            .map(|n| n as u64)
+            .map_err(|e| Error::io(&settings.storage_path, e))
+    }
+
     pub async fn run_once(&self) -> Result<CleanReport> {
         let deleted_tasks = self.clean_tasks().await?;
         let deleted_progress_files = self.clean_progress_files()?;
+        let deleted_uploads = self.clean_abandoned_uploads()?;
         if self.config.clean_cache {
             self.engine.invalidate_workers(None);
         }
-        Ok(CleanReport { deleted_tasks, deleted_progress_files, cache_cleared: self.config.clean_cache })
+        Ok(CleanReport { deleted_tasks, deleted_progress_files, cache_cleared: self.config.clean_cache, deleted_uploads })
     }
 }

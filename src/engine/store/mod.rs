@@ -172,6 +172,38 @@ pub struct WorkerStatsRow {
     pub last_execution: Option<Timestamp>,
 }
 
+/// One hour of `task_timeline`: tasks created in it, and attempts that
+/// ended in it (completed or failed) with their average duration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimelineRow {
+    /// The start of the hour, UTC.
+    pub hour: Timestamp,
+    pub created: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub average_duration: Option<f64>,
+}
+
+/// Per worker identifier, the figures `/metrics` exports: counts per state,
+/// retries spent (attempts beyond the first) and the oldest due pending task.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IdentifierCounters {
+    pub identifier: String,
+    pub pending: i64,
+    pub running: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    pub retried: i64,
+    /// `available_at` of the oldest pending task that is due at `now`.
+    pub oldest_pending: Option<Timestamp>,
+}
+
+/// Parses the hour bucket the dialects return (`YYYY-MM-DD HH`).
+pub fn parse_hour(h: &str) -> Option<Timestamp> {
+    crate::engine::time::from_db(&format!("{}:00:00", h.trim()))
+}
+
 /// Runs `op` again while it fails with `Busy` (deadlock, lock wait,
 /// serialization failure, SQLite busy), up to 8 times with a growing,
 /// jittered pause: these are the database's way of saying "try again", and
@@ -240,6 +272,14 @@ pub trait Store: Send + Sync {
     async fn task_summary(&self, since: Timestamp) -> StoreResult<TaskSummaryRow>;
     async fn task_worker_stats(&self, since: Timestamp, identifier: Option<&str>) -> StoreResult<Vec<WorkerStatsRow>>;
     async fn task_common_errors(&self, since: Timestamp, limit: i64) -> StoreResult<Vec<(String, i64)>>;
+    /// Hours (UTC) since `since` with tasks created or attempts ended in
+    /// them, oldest first; hours without any are left out. One GROUP BY.
+    async fn task_timeline(&self, since: Timestamp) -> StoreResult<Vec<TimelineRow>>;
+    /// The newest task of each identifier (the worker list's "last task"),
+    /// in one query rather than one per worker.
+    async fn task_latest_per_identifier(&self) -> StoreResult<Vec<TaskRow>>;
+    /// Counts per identifier for `/metrics`, in one GROUP BY.
+    async fn task_counters(&self, now: Timestamp) -> StoreResult<Vec<IdentifierCounters>>;
 
     async fn worker_select(&self, q: &Query) -> StoreResult<Vec<WorkerRow>>;
     async fn worker_get(&self, identifier: &str) -> StoreResult<Option<WorkerRow>>;
@@ -330,6 +370,15 @@ macro_rules! unavailable_store {
                 Err(unavailable($what))
             }
             async fn task_common_errors(&self, _: Timestamp, _: i64) -> StoreResult<Vec<(String, i64)>> {
+                Err(unavailable($what))
+            }
+            async fn task_timeline(&self, _: Timestamp) -> StoreResult<Vec<TimelineRow>> {
+                Err(unavailable($what))
+            }
+            async fn task_latest_per_identifier(&self) -> StoreResult<Vec<TaskRow>> {
+                Err(unavailable($what))
+            }
+            async fn task_counters(&self, _: Timestamp) -> StoreResult<Vec<IdentifierCounters>> {
                 Err(unavailable($what))
             }
             async fn worker_select(&self, _: &Query) -> StoreResult<Vec<WorkerRow>> {

@@ -1031,6 +1031,66 @@ impl Store for MySqlStore {
         })
     }
 
+    async fn task_timeline(&self, since: Timestamp) -> StoreResult<Vec<TimelineRow>> {
+        // SUM is DECIMAL in MySQL (hence the casts); the NULL of the first
+        // branch takes DOUBLE from the second.
+        let t = &self.st.tasks;
+        let sql: Arc<str> = Arc::from(format!(
+            "SELECT h, CAST(SUM(c) AS SIGNED) AS created, CAST(SUM(ok) AS SIGNED) AS completed, \
+             CAST(SUM(ko) AS SIGNED) AS failed, AVG(d) * 1E0 AS avg_duration FROM ( \
+             SELECT DATE_FORMAT(created_at, '%Y-%m-%d %H') AS h, 1 AS c, 0 AS ok, 0 AS ko, NULL AS d \
+             FROM {t} WHERE created_at >= ? \
+             UNION ALL \
+             SELECT DATE_FORMAT(finished_at, '%Y-%m-%d %H'), 0, CASE WHEN status = 30 THEN 1 ELSE 0 END, \
+             CASE WHEN status = 40 THEN 1 ELSE 0 END, duration FROM {t} \
+             WHERE finished_at >= ? AND status IN (30, 40) \
+             ) x GROUP BY h ORDER BY h"
+        ));
+        let rows = decode_all(&self.fetch(&sql, &[at(&since), at(&since)]).await?, |r| {
+            Ok((string(r, "h")?, int(r, "created")?, int(r, "completed")?, int(r, "failed")?, opt_float(r, "avg_duration")?))
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(h, created, completed, failed, average_duration)| {
+                Some(TimelineRow { hour: parse_hour(&h)?, created, completed, failed, average_duration })
+            })
+            .collect())
+    }
+
+    async fn task_latest_per_identifier(&self) -> StoreResult<Vec<TaskRow>> {
+        let t = &self.st.tasks;
+        let sql: Arc<str> =
+            Arc::from(format!("SELECT * FROM {t} WHERE id IN (SELECT MAX(id) FROM {t} GROUP BY identifier) ORDER BY identifier"));
+        self.tasks(&sql, &[]).await
+    }
+
+    async fn task_counters(&self, now: Timestamp) -> StoreResult<Vec<IdentifierCounters>> {
+        let sql: Arc<str> = Arc::from(format!(
+            "SELECT identifier, \
+             COUNT(CASE WHEN status = 10 THEN 1 END) AS pending, \
+             COUNT(CASE WHEN status IN (15, 20) THEN 1 END) AS running, \
+             COUNT(CASE WHEN status = 30 THEN 1 END) AS completed, \
+             COUNT(CASE WHEN status = 40 THEN 1 END) AS failed, \
+             COUNT(CASE WHEN status = 50 THEN 1 END) AS cancelled, \
+             CAST(COALESCE(SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END), 0) AS SIGNED) AS retried, \
+             MIN(CASE WHEN status = 10 AND available_at <= ? THEN available_at END) AS oldest_pending \
+             FROM {} GROUP BY identifier ORDER BY identifier",
+            self.st.tasks
+        ));
+        decode_all(&self.fetch(&sql, &[at(&now)]).await?, |r| {
+            Ok(IdentifierCounters {
+                identifier: string(r, "identifier")?,
+                pending: int(r, "pending")?,
+                running: int(r, "running")?,
+                completed: int(r, "completed")?,
+                failed: int(r, "failed")?,
+                cancelled: int(r, "cancelled")?,
+                retried: int(r, "retried")?,
+                oldest_pending: ts(r, "oldest_pending")?,
+            })
+        })
+    }
+
     async fn worker_select(&self, q: &crate::engine::query::Query) -> StoreResult<Vec<WorkerRow>> {
         let mut b = self.select_sql(q, "SELECT * FROM ");
         b.order_limit(q, "position ASC, identifier ASC");

@@ -1169,6 +1169,76 @@ impl Store for PostgresStore {
         self.rows(q, |r| Ok((r.try_get::<String, _>("last_error")?, get_int(r, "n")?))).await
     }
 
+    async fn task_timeline(&self, since: Timestamp) -> StoreResult<Vec<TimelineRow>> {
+        let t = &self.st.tasks;
+        let sql: Arc<str> = Arc::from(format!(
+            "SELECT h, SUM(c)::int8 AS created, SUM(ok)::int8 AS completed, SUM(ko)::int8 AS failed, \
+             AVG(d)::float8 AS avg_duration FROM ( \
+             SELECT to_char(created_at, 'YYYY-MM-DD HH24') AS h, 1 AS c, 0 AS ok, 0 AS ko, NULL::float8 AS d \
+             FROM {t} WHERE created_at >= $1 \
+             UNION ALL \
+             SELECT to_char(finished_at, 'YYYY-MM-DD HH24'), 0, CASE WHEN status = 30 THEN 1 ELSE 0 END, \
+             CASE WHEN status = 40 THEN 1 ELSE 0 END, duration::float8 FROM {t} \
+             WHERE finished_at >= $1 AND status IN (30, 40) \
+             ) x GROUP BY h ORDER BY h"
+        ));
+        let rows = self
+            .rows(Self::stmt(&sql).bind(ts(&since)), |r| {
+                Ok((
+                    r.try_get::<String, _>("h")?,
+                    get_int(r, "created")?,
+                    get_int(r, "completed")?,
+                    get_int(r, "failed")?,
+                    get_opt_f64(r, "avg_duration")?,
+                ))
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(h, created, completed, failed, average_duration)| {
+                Some(TimelineRow { hour: parse_hour(&h)?, created, completed, failed, average_duration })
+            })
+            .collect())
+    }
+
+    async fn task_latest_per_identifier(&self) -> StoreResult<Vec<TaskRow>> {
+        let t = &self.st.tasks;
+        let sql: Arc<str> = Arc::from(format!(
+            "SELECT {} FROM {t} WHERE id IN (SELECT MAX(id) FROM {t} GROUP BY identifier) ORDER BY identifier COLLATE \"C\"",
+            self.st.task_columns
+        ));
+        self.rows(Self::stmt(&sql), task_from_row).await
+    }
+
+    async fn task_counters(&self, now: Timestamp) -> StoreResult<Vec<IdentifierCounters>> {
+        // SUM of a bigint is numeric in PostgreSQL, hence the casts.
+        let sql: Arc<str> = Arc::from(format!(
+            "SELECT identifier, \
+             COUNT(CASE WHEN status = 10 THEN 1 END) AS pending, \
+             COUNT(CASE WHEN status IN (15, 20) THEN 1 END) AS running, \
+             COUNT(CASE WHEN status = 30 THEN 1 END) AS completed, \
+             COUNT(CASE WHEN status = 40 THEN 1 END) AS failed, \
+             COUNT(CASE WHEN status = 50 THEN 1 END) AS cancelled, \
+             COALESCE(SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END), 0)::int8 AS retried, \
+             MIN(CASE WHEN status = 10 AND available_at <= $1 THEN available_at END) AS oldest_pending \
+             FROM {} GROUP BY identifier ORDER BY identifier COLLATE \"C\"",
+            self.st.tasks
+        ));
+        self.rows(Self::stmt(&sql).bind(ts(&now)), |r| {
+            Ok(IdentifierCounters {
+                identifier: r.try_get("identifier")?,
+                pending: get_int(r, "pending")?,
+                running: get_int(r, "running")?,
+                completed: get_int(r, "completed")?,
+                failed: get_int(r, "failed")?,
+                cancelled: get_int(r, "cancelled")?,
+                retried: get_int(r, "retried")?,
+                oldest_pending: get_ts(r, "oldest_pending")?,
+            })
+        })
+        .await
+    }
+
     async fn worker_select(&self, query: &crate::engine::query::Query) -> StoreResult<Vec<WorkerRow>> {
         let mut s = self.select_sql(query, &format!("SELECT {} FROM ", self.st.worker_columns));
         // Byte order for identifiers, as SQLite sorts them.

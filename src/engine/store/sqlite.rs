@@ -325,6 +325,16 @@ fn summary_from_row(row: &Row) -> Result<TaskSummaryRow, Sql> {
 
 /// The aggregate columns shared by the summary and per-worker statistics.
 /// Durations and memory only count attempts that ran to an end.
+/// `/metrics` per identifier; `?1` is now (only due pending tasks age).
+const COUNTERS_SELECT: &str = "SELECT identifier, \
+    COUNT(CASE WHEN status = 10 THEN 1 END) AS pending, \
+    COUNT(CASE WHEN status IN (15, 20) THEN 1 END) AS running, \
+    COUNT(CASE WHEN status = 30 THEN 1 END) AS completed, \
+    COUNT(CASE WHEN status = 40 THEN 1 END) AS failed, \
+    COUNT(CASE WHEN status = 50 THEN 1 END) AS cancelled, \
+    COALESCE(SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END), 0) AS retried, \
+    MIN(CASE WHEN status = 10 AND available_at <= ?1 THEN available_at END) AS oldest_pending";
+
 const SUMMARY_COLUMNS: &str = "COUNT(*) AS total, \
     COALESCE(SUM(CASE WHEN status = 10 THEN 1 ELSE 0 END), 0) AS queued, \
     COALESCE(SUM(CASE WHEN status IN (15, 20) THEN 1 ELSE 0 END), 0) AS running, \
@@ -602,6 +612,58 @@ impl Store for SqliteStore {
         );
         self.rows(&sql, &[Value::Text(ts(&since)), Value::Int(limit)], |r| {
             Ok((r.get::<_, String>("last_error")?, r.get::<_, i64>("n")?))
+        })
+    }
+
+    async fn task_timeline(&self, since: Timestamp) -> StoreResult<Vec<TimelineRow>> {
+        // Timestamps are fixed-width text, so the hour is its first 13
+        // characters (`YYYY-MM-DD HH`) in both the engine's and the PHP
+        // package's format.
+        let t = &self.st.tasks;
+        let sql = format!(
+            "SELECT h, SUM(c) AS created, SUM(ok) AS completed, SUM(ko) AS failed, AVG(d) AS avg_duration FROM ( \
+             SELECT substr(created_at, 1, 13) AS h, 1 AS c, 0 AS ok, 0 AS ko, NULL AS d FROM {t} WHERE created_at >= ?1 \
+             UNION ALL \
+             SELECT substr(finished_at, 1, 13), 0, CASE WHEN status = 30 THEN 1 ELSE 0 END, \
+             CASE WHEN status = 40 THEN 1 ELSE 0 END, duration FROM {t} WHERE finished_at >= ?1 AND status IN (30, 40) \
+             ) x GROUP BY h ORDER BY h"
+        );
+        let rows = self.rows(&sql, &[Value::Text(ts(&since))], |r| {
+            Ok((
+                r.get::<_, String>("h")?,
+                r.get::<_, i64>("created")?,
+                r.get::<_, i64>("completed")?,
+                r.get::<_, i64>("failed")?,
+                r.get::<_, Option<f64>>("avg_duration")?,
+            ))
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(h, created, completed, failed, average_duration)| {
+                Some(TimelineRow { hour: parse_hour(&h)?, created, completed, failed, average_duration })
+            })
+            .collect())
+    }
+
+    async fn task_latest_per_identifier(&self) -> StoreResult<Vec<TaskRow>> {
+        let t = &self.st.tasks;
+        let sql = format!("SELECT * FROM {t} WHERE id IN (SELECT MAX(id) FROM {t} GROUP BY identifier) ORDER BY identifier");
+        self.rows(&sql, &[], task_from_row)
+    }
+
+    async fn task_counters(&self, now: Timestamp) -> StoreResult<Vec<IdentifierCounters>> {
+        let sql = format!("{COUNTERS_SELECT} FROM {} GROUP BY identifier ORDER BY identifier", self.st.tasks);
+        self.rows(&sql, &[Value::Text(ts(&now))], |r| {
+            Ok(IdentifierCounters {
+                identifier: r.get("identifier")?,
+                pending: r.get("pending")?,
+                running: r.get("running")?,
+                completed: r.get("completed")?,
+                failed: r.get("failed")?,
+                cancelled: r.get("cancelled")?,
+                retried: r.get("retried")?,
+                oldest_pending: get_ts(r, "oldest_pending")?,
+            })
         })
     }
 

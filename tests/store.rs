@@ -166,6 +166,9 @@ conformance!(
     a_new_task_wakes_a_waiting_worker,
     maintenance_has_one_leader_per_database,
     like_matches_the_same_rows_everywhere,
+    the_timeline_counts_created_and_ended_tasks_per_hour,
+    the_latest_task_of_each_worker_comes_in_one_query,
+    counters_per_worker_count_states_retries_and_the_oldest_due_task,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -578,4 +581,86 @@ async fn like_matches_the_same_rows_everywhere(h: &Harness) {
     assert_eq!(count("identifier", "product%").await, 1, "case-insensitive");
     assert_eq!(count("message", "%5 of%").await, 1);
     assert_eq!(count("status", "1%").await, 2, "any column type");
+}
+
+async fn the_timeline_counts_created_and_ended_tasks_per_hour(h: &Harness) {
+    let now = h.engine.now();
+    let ok = h.task("a", |_| {}).await;
+    let bad = h.task("a", |t| t.max_attempts = 1).await;
+    let _waiting = h.task("b", |_| {}).await;
+    // One created three hours ago and finished two hours ago: it counts as
+    // created in its hour and completed in the other.
+    let old = h.task("b", |_| {}).await;
+    let q = |id| Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
+    let at = |hours: i64| Value::Text(stask::engine::time::to_db(&(now - chrono::Duration::hours(hours))));
+    h.engine
+        .update(
+            &q(old),
+            &[("created_at", at(3)), ("finished_at", at(2)), ("status", Value::Int(30)), ("duration", Value::Float(4.0))],
+        )
+        .await
+        .unwrap();
+    let claimed = h.engine.claim(10).await.unwrap();
+    let outcomes: Vec<_> = claimed
+        .iter()
+        .filter(|t| t.id == ok || t.id == bad)
+        .map(|t| {
+            let a = if t.id == ok { Attempt::Returned } else { Attempt::Aborted { reason: "boom".into() } };
+            h.engine.outcome(t, a, 2.0, 0, 0.5)
+        })
+        .collect();
+    h.engine.finish(&outcomes).await.unwrap();
+    let rows = h.engine.store().task_timeline(now - chrono::Duration::hours(5)).await.unwrap();
+    let hour = |t: chrono::DateTime<chrono::Utc>| {
+        use chrono::Timelike;
+        t.date_naive().and_hms_opt(t.hour(), 0, 0).unwrap().and_utc()
+    };
+    let find = |t| rows.iter().find(|r| r.hour == hour(t)).cloned().unwrap_or_else(|| panic!("no row for {t}: {rows:?}"));
+    let three = find(now - chrono::Duration::hours(3));
+    assert_eq!((three.created, three.completed, three.failed), (1, 0, 0));
+    let two = find(now - chrono::Duration::hours(2));
+    assert_eq!((two.created, two.completed, two.failed, two.average_duration), (0, 1, 0, Some(4.0)));
+    // The tasks created and ended now (this hour, or the next if the clock
+    // just turned): 3 created, 1 completed, 1 failed, 2 s on average.
+    let recent: Vec<_> = rows.iter().filter(|r| r.hour >= hour(now)).collect();
+    assert_eq!(recent.iter().map(|r| r.created).sum::<i64>(), 3);
+    assert_eq!(recent.iter().map(|r| r.completed).sum::<i64>(), 1);
+    assert_eq!(recent.iter().map(|r| r.failed).sum::<i64>(), 1);
+    assert!(recent.iter().any(|r| r.average_duration == Some(2.0)), "{rows:?}");
+    assert!(rows.windows(2).all(|w| w[0].hour < w[1].hour), "oldest first");
+    assert!(h.engine.store().task_timeline(now + chrono::Duration::hours(1)).await.unwrap().is_empty());
+}
+
+async fn the_latest_task_of_each_worker_comes_in_one_query(h: &Harness) {
+    assert!(h.engine.store().task_latest_per_identifier().await.unwrap().is_empty());
+    h.task("alpha", |_| {}).await;
+    let a2 = h.task("alpha", |_| {}).await;
+    let b1 = h.task("beta", |_| {}).await;
+    let latest = h.engine.store().task_latest_per_identifier().await.unwrap();
+    let ids: Vec<_> = latest.iter().map(|t| (t.identifier.as_str(), t.id)).collect();
+    assert_eq!(ids, vec![("alpha", a2), ("beta", b1)]);
+}
+
+async fn counters_per_worker_count_states_retries_and_the_oldest_due_task(h: &Harness) {
+    let now = h.engine.now();
+    let first = h.task("alpha", |_| {}).await;
+    h.task("alpha", |_| {}).await;
+    // Not due yet: queued, but not waiting.
+    h.task("alpha", |t| t.start_at = Some(now + chrono::Duration::hours(1))).await;
+    let done = h.task("beta", |_| {}).await;
+    let q = |id| Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
+    h.engine.update(&q(done), &[("status", Value::Int(30)), ("attempts", Value::Int(3))]).await.unwrap();
+    let failed = h.task("beta", |_| {}).await;
+    h.engine.update(&q(failed), &[("status", Value::Int(40)), ("attempts", Value::Int(2))]).await.unwrap();
+    let later = now + chrono::Duration::seconds(5);
+    let rows = h.engine.store().task_counters(later).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let alpha = &rows[0];
+    assert_eq!((alpha.identifier.as_str(), alpha.pending, alpha.running, alpha.retried), ("alpha", 3, 0, 0));
+    let first_at = h.engine.require_task(first).await.unwrap().available_at.unwrap();
+    let oldest = alpha.oldest_pending.expect("a due pending task");
+    assert!((oldest - first_at).num_milliseconds().abs() < 1000, "{oldest} vs {first_at}");
+    let beta = &rows[1];
+    assert_eq!((beta.identifier.as_str(), beta.pending, beta.completed, beta.failed, beta.retried), ("beta", 0, 1, 1, 3));
+    assert_eq!(beta.oldest_pending, None);
 }

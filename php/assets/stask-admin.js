@@ -780,7 +780,8 @@
     views.tasks = (function () {
         var el, body, pager, form, poller;
         var state = {status: '', identifier: '', action: '', priority: '', from: '', to: '', sort: 'id', dir: 'desc', page: 1, per_page: 20};
-        var COLS = [['id', '#'], ['identifier', 'worker'], ['action', 'action'], ['status', 'status'], ['priority', 'priority'],
+        // [sort key or null, label]: the API sorts by these columns (not by priority).
+        var COLS = [['id', '#'], ['identifier', 'worker'], ['action', 'action'], ['status', 'status'], [null, 'priority'],
             ['progress', 'progress'], ['attempts', 'attempts'], ['created_at', 'created']];
 
         function field(name, label, input) {
@@ -823,6 +824,9 @@
                     poller.kick();
                 }}, t('reset'))));
             var head = h('tr', null, COLS.map(function (c) {
+                if (!c[0]) {
+                    return h('th', null, t(c[1]));
+                }
                 var th = h('th', {'data-sort': c[0], class: 'stask-sortable', tabindex: '0', role: 'button', 'aria-sort': 'none'}, c[1] === '#' ? '#' : t(c[1]));
                 var go = function () {
                     if (state.sort === c[0]) {
@@ -1039,7 +1043,7 @@
             parts.priority.replaceChildren(priorityBadge(task.priority));
             parts.attempts.textContent = (task.attempts || 0) + ' / ' + (task.max_attempts || 0);
             parts.created_at.textContent = fmtDate(task.created_at);
-            parts.start_at.textContent = fmtDate(task.start_at || task.started_at);
+            parts.start_at.textContent = fmtDate(task.started_at || task.start_at);
             parts.finished_at.textContent = fmtDate(task.finished_at);
             parts.duration.textContent = fmtDuration(task.duration);
             parts.peak_memory.textContent = fmtBytes(task.peak_memory);

@@ -1,0 +1,338 @@
+// Browser tests of the sTask admin module, in headless Debian chromium driven
+// by playwright-core, against the standalone front controller started by
+// run.sh (a real server, a real SQLite database, a real sTask::work process).
+//
+// Environment (set by run.sh): STASK_URL, STASK_API_TOKEN, STASK_ARTIFACTS,
+// CHROMIUM (default /usr/bin/chromium).
+
+'use strict';
+
+const { test, describe, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const BASE = process.env.STASK_URL;
+const TOKEN = process.env.STASK_API_TOKEN;
+const ARTIFACTS = process.env.STASK_ARTIFACTS || path.join(__dirname, 'artifacts');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+if (!BASE || !TOKEN) {
+    throw new Error('STASK_URL and STASK_API_TOKEN must be set: run tests/browser/run.sh');
+}
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+/** The API, straight (to check what the UI did, and to set up tasks). */
+async function api(method, route, body) {
+    const res = await fetch(BASE + '/stask' + route, {
+        method,
+        headers: { Authorization: 'Bearer ' + TOKEN, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await res.json();
+    assert.ok(res.ok, `${method} ${route}: HTTP ${res.status} ${JSON.stringify(data)}`);
+    return data;
+}
+
+async function worker(identifier) {
+    return (await api('GET', '/workers/' + identifier)).worker;
+}
+
+const VIEWPORTS = [
+    { name: 'desktop', width: 1280, height: 800 },
+    { name: 'phone', width: 390, height: 844, isMobile: true, hasTouch: true },
+];
+
+for (const vp of VIEWPORTS) {
+    describe(`admin module at ${vp.width}x${vp.height} (${vp.name})`, () => {
+        let context;
+        let page;
+        let profile;
+        const errors = [];
+
+        const shot = (name) => page.screenshot({ path: path.join(ARTIFACTS, `${vp.name}-${name}.png`), fullPage: true });
+
+        /** No sideways scrolling of the page itself (tables scroll inside their own box). */
+        async function assertFitsWidth() {
+            const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+            assert.ok(overflow <= 1, `the page is ${overflow}px wider than the ${vp.width}px viewport`);
+        }
+
+        async function openTab(name) {
+            await page.click(`.stask-tab[data-tab="${name}"]`);
+            await page.waitForSelector(`.stask-tab[data-tab="${name}"][aria-selected="true"]`);
+        }
+
+        async function workerCard(identifier) {
+            await openTab('workers');
+            const card = page.locator(`[data-worker="${identifier}"]`);
+            await card.waitFor();
+            return card;
+        }
+
+        /** Opens a panel (run, schedule, settings) of a worker card, closed first if it was open. */
+        async function openPanel(identifier, panel) {
+            const card = await workerCard(identifier);
+            const button = card.locator(`[data-panel="${panel}"]`);
+            if ((await button.getAttribute('aria-expanded')) === 'true') {
+                await button.click();
+            }
+            await button.click();
+            return card;
+        }
+
+        async function startFromRunForm(identifier, action, options) {
+            const card = await openPanel(identifier, 'run');
+            const form = card.locator(`[data-run-form="${identifier}"]`);
+            const actionField = form.locator('[name="action"]');
+            if ((await actionField.evaluate((e) => e.tagName)) === 'SELECT') {
+                await actionField.selectOption(action); // the worker lists its actions
+            } else {
+                await actionField.fill(action);
+            }
+            await form.locator('[name="options"]').fill(JSON.stringify(options));
+            const before = await card.locator('.stask-inline-task').count();
+            await form.locator('[data-action="start"]').click();
+            await assert.doesNotReject(card.locator('.stask-inline-task').nth(before).waitFor());
+            const row = card.locator('.stask-inline-task').first();
+            const id = Number(await row.getAttribute('data-task-id'));
+            assert.ok(id > 0, 'the page shows the new task id');
+            return { card, row, id };
+        }
+
+        before(async () => {
+            profile = fs.mkdtempSync(path.join(os.tmpdir(), 'stask-chromium-'));
+            context = await chromium.launchPersistentContext(profile, {
+                executablePath: CHROMIUM,
+                headless: true,
+                args: FLAGS,
+                viewport: { width: vp.width, height: vp.height },
+                isMobile: !!vp.isMobile,
+                hasTouch: !!vp.hasTouch,
+                acceptDownloads: true,
+            });
+            page = context.pages()[0] || (await context.newPage());
+            page.setDefaultTimeout(20000);
+            page.on('pageerror', (e) => errors.push(e.message));
+            page.on('console', (m) => {
+                if (m.type() === 'error' && !/favicon/.test(m.location().url || '')) {
+                    errors.push(m.text());
+                }
+            });
+        });
+
+        after(async () => {
+            if (context) {
+                await context.close();
+            }
+            fs.rmSync(profile, { recursive: true, force: true });
+        });
+
+        test('opens the module: asks for the token, then shows the dashboard', async () => {
+            await page.goto(BASE + '/');
+            await page.waitForSelector('#stask-token');
+            await shot('token');
+            await page.fill('#stask-token', TOKEN);
+            await page.click('.stask-token-form button[type="submit"]');
+            await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.stask-card[data-card="workers"] .stask-card__value').textContent));
+            const stats = await api('GET', '/stats');
+            const shown = await page.textContent('.stask-card[data-card="workers"] .stask-card__value');
+            assert.equal(Number(shown), stats.active_workers);
+            await page.waitForSelector('.stask-chart');
+            assert.equal(await page.evaluate(() => sessionStorage.getItem('stask.api_token')), TOKEN);
+            await assertFitsWidth();
+            await shot('dashboard');
+        });
+
+        test('starts a task and watches its progress bar reach 100%', async () => {
+            const { row, id } = await startFromRunForm('product', 'import', { rows: 40, pace_ms: 40 });
+            // Live: the bar moves through intermediate values before completing.
+            const seen = new Set();
+            const bar = row.locator('.stask-progress');
+            const deadline = Date.now() + 30000;
+            while (Date.now() < deadline) {
+                const v = Number(await bar.getAttribute('aria-valuenow'));
+                seen.add(v);
+                if (v === 100 && (await row.locator('.stask-badge--completed').count()) === 1) {
+                    break;
+                }
+                await page.waitForTimeout(100);
+            }
+            assert.ok(seen.has(100), `progress reached 100% (saw ${[...seen].join(', ')})`);
+            assert.equal((await api('GET', `/tasks/${id}`)).task.status_text, 'completed');
+            await assertFitsWidth();
+            await shot('task-completed');
+        });
+
+        test('downloads the result of an export task', async () => {
+            const { row, id } = await startFromRunForm('product', 'export', {});
+            const button = row.locator('[data-action="download"]');
+            await button.waitFor({ timeout: 30000 });
+            const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+            assert.equal(download.suggestedFilename(), `products_${id}.csv`);
+            const file = path.join(ARTIFACTS, `${vp.name}-${download.suggestedFilename()}`);
+            await download.saveAs(file);
+            const csv = fs.readFileSync(file, 'utf8');
+            assert.match(csv, /^id,sku,name,price,stock,category_id,active\n1,SKU-0001,/);
+
+            // The task detail dialog offers the same download.
+            await page.goto(BASE + `/#tasks/${id}`);
+            await page.waitForSelector(`.stask-dialog--task[data-task-id="${id}"] [data-action="download"]`);
+            const [again] = await Promise.all([page.waitForEvent('download'), page.click('.stask-dialog--task [data-action="download"]')]);
+            assert.equal(again.suggestedFilename(), `products_${id}.csv`);
+            await assertFitsWidth();
+            await shot('task-detail-completed');
+            await page.click('.stask-dialog__head button');
+        });
+
+        test('cancels a running task from its detail dialog', async () => {
+            const { id } = await startFromRunForm('product', 'import', { rows: 3000, pace_ms: 40 });
+            await page.goto(BASE + `/#tasks/${id}`);
+            const dialog = page.locator(`.stask-dialog--task[data-task-id="${id}"]`);
+            await dialog.locator('.stask-badge--running').waitFor({ timeout: 30000 });
+            // Wait for a live update of the progress and the log, then cancel.
+            await page.waitForFunction(() => Number(document.querySelector('.stask-dialog--task .stask-progress').getAttribute('aria-valuenow')) > 0);
+            await page.waitForFunction(() => /Imported \d+ of 3000/.test(document.querySelector('.stask-dialog--task .stask-log').textContent));
+            assert.match(await dialog.locator('.stask-eta').textContent(), /\S/, 'an ETA is shown while it runs');
+            await shot('task-running');
+            await dialog.locator('[data-action="cancel"]').click();
+            await dialog.locator('.stask-badge--cancelled').waitFor({ timeout: 30000 });
+            assert.equal((await api('GET', `/tasks/${id}`)).task.status_text, 'cancelled');
+            // A cancelled task can be retried; it is not cancellable any more.
+            await dialog.locator('[data-action="retry"]').waitFor();
+            assert.equal(await dialog.locator('[data-action="cancel"]').count(), 0);
+            await assertFitsWidth();
+            await shot('task-cancelled');
+            await page.click('.stask-dialog__head button');
+            await page.waitForSelector('.stask-dialog--task', { state: 'detached' });
+        });
+
+        test('lists, filters and sorts tasks', async () => {
+            await openTab('tasks');
+            const rows = page.locator('.stask-table--tasks tbody tr[data-task-id]');
+            await rows.first().waitFor();
+            const ids = async () => (await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.taskId))));
+            const desc = await ids();
+            assert.deepEqual(desc, [...desc].sort((a, b) => b - a), 'newest first by default');
+            await page.click('th[data-sort="id"]');
+            await page.waitForFunction(() => {
+                const r = [...document.querySelectorAll('.stask-table--tasks tbody tr[data-task-id]')].map((tr) => Number(tr.dataset.taskId));
+                return r.length > 1 && r[0] < r[1];
+            });
+            await page.selectOption('#stask-f-status', 'cancelled');
+            await page.click('.stask-filters button[type="submit"]');
+            await page.waitForFunction(() => {
+                const r = [...document.querySelectorAll('.stask-table--tasks tbody tr[data-task-id]')];
+                return r.length > 0 && r.every((tr) => tr.querySelector('.stask-badge--cancelled'));
+            });
+            const total = (await api('GET', '/tasks?status=cancelled')).pagination.total;
+            assert.equal(await rows.count(), total);
+            await assertFitsWidth();
+            await shot('tasks-filtered');
+            await page.click('.stask-filters button[type="button"]');
+        });
+
+        test('activates a worker', async () => {
+            const id = 'email_campaign';
+            if ((await worker(id)).active) {
+                await api('POST', `/workers/${id}/deactivate`);
+            }
+            const card = await workerCard(id);
+            await card.locator('[data-active="0"]').waitFor();
+            await card.locator('[data-action="activate"]').click();
+            await page.locator(`[data-worker="${id}"] [data-active="1"]`).waitFor();
+            assert.equal((await worker(id)).active, true);
+            await assertFitsWidth();
+            await shot('worker-activated');
+        });
+
+        test('edits a weekly schedule and finds it persisted after a reload', async () => {
+            const id = 'product_sync';
+            const days = vp.name === 'phone' ? ['tuesday', 'saturday'] : ['monday', 'friday'];
+            const time = vp.name === 'phone' ? '07:15' : '09:30';
+            let card = await openPanel(id, 'schedule');
+            let form = card.locator(`[data-schedule-form="${id}"]`);
+            await form.waitFor();
+            await form.locator('[name="enabled"]').check();
+            await form.locator('[name="type"]').selectOption('periodic');
+            await form.locator('[name="frequency"]').selectOption('weekly');
+            // Missing days are caught before anything is sent.
+            for (const box of await form.locator('[name="days"]').all()) {
+                await box.setChecked(false);
+            }
+            await form.locator('[name="time"]').fill(time);
+            await form.locator('[data-action="save-schedule"]').click();
+            await form.locator('.stask-error:not([hidden])').waitFor();
+            for (const d of days) {
+                await form.locator(`[name="days"][value="${d}"]`).check();
+            }
+            await shot('schedule-form');
+            await form.locator('[data-action="save-schedule"]').click();
+            await card.locator('.stask-saved:not([hidden])').waitFor();
+
+            const stored = (await api('GET', `/workers/${id}/schedule`)).schedule;
+            assert.equal(stored.type, 'periodic');
+            assert.equal(stored.enabled, true);
+            assert.equal(stored.frequency, 'weekly');
+            assert.equal(stored.time, time);
+            assert.deepEqual([...stored.days].sort(), [...days].sort());
+
+            await page.reload();
+            card = await openPanel(id, 'schedule');
+            form = card.locator(`[data-schedule-form="${id}"]`);
+            await form.waitFor();
+            assert.equal(await form.locator('[name="type"]').inputValue(), 'periodic');
+            assert.equal(await form.locator('[name="frequency"]').inputValue(), 'weekly');
+            assert.equal(await form.locator('[name="time"]').inputValue(), time);
+            assert.equal(await form.locator('[name="enabled"]').isChecked(), true);
+            const checked = await form.locator('[name="days"]:checked').evaluateAll((els) => els.map((e) => e.value));
+            assert.deepEqual(checked.sort(), [...days].sort());
+            await assertFitsWidth();
+            await shot('schedule-persisted');
+        });
+
+        test('validates and saves worker settings as JSON', async () => {
+            const id = 'product';
+            const card = await openPanel(id, 'settings');
+            const form = card.locator(`[data-settings-form="${id}"]`);
+            const area = form.locator('textarea[name="settings"]');
+            await area.waitFor();
+            await area.fill('{"batch_size": 50,');
+            await form.locator('.stask-error:not([hidden])').waitFor();
+            await area.fill(JSON.stringify({ batch_size: 50, label: `from the ${vp.name} test` }));
+            await form.locator('[data-action="save-settings"]').click();
+            const deadline = Date.now() + 10000;
+            let settings;
+            do {
+                settings = (await api('GET', `/workers/${id}/settings`)).settings;
+                if (settings.label === `from the ${vp.name} test`) {
+                    break;
+                }
+                await page.waitForTimeout(200);
+            } while (Date.now() < deadline);
+            assert.equal(settings.batch_size, 50);
+            assert.equal(settings.label, `from the ${vp.name} test`);
+            await shot('settings');
+        });
+
+        test('shows task and worker text as text, never as markup', async () => {
+            // A task whose input carries markup: the detail shows it literally.
+            const created = await api('POST', '/tasks', { identifier: 'product', action: 'import', data: { note: '<img src=x onerror="window.__xss=1">' }, priority: 'low' });
+            const id = created.task.id;
+            await page.goto(BASE + `/#tasks/${id}`);
+            await page.waitForSelector(`.stask-dialog--task[data-task-id="${id}"] .stask-json`);
+            await page.waitForFunction(() => /onerror/.test(document.querySelector('.stask-dialog--task .stask-json').textContent));
+            assert.equal(await page.evaluate(() => window.__xss), undefined);
+            assert.equal(await page.locator('.stask-dialog--task img').count(), 0);
+            await page.click('.stask-dialog__head button');
+        });
+
+        test('no script errors were reported by the page', () => {
+            assert.deepEqual(errors, []);
+        });
+    });
+}

@@ -45,6 +45,70 @@ pub fn decoded(text: &Option<String>) -> Value {
     }
 }
 
+/// A path string as clients may see it: under the storage folder (or the
+/// application root) it becomes relative to it, so responses never show
+/// where the application lives on the server.
+fn hide_path(settings: &crate::engine::config::Settings, s: &str) -> Option<String> {
+    if !s.starts_with('/') {
+        return None;
+    }
+    for root in [&settings.storage_path, &settings.base_path] {
+        let root = root.to_string_lossy();
+        let root = root.trim_end_matches('/');
+        if root.is_empty() {
+            continue;
+        }
+        if let Some(rest) = s.strip_prefix(root).and_then(|r| r.strip_prefix('/')) {
+            return Some(rest.to_string());
+        }
+    }
+    None
+}
+
+/// `result`/`meta` with server paths in them (a worker's export path, as
+/// the package wrote it) made relative: top-level strings only.
+pub fn without_server_paths(settings: &crate::engine::config::Settings, mut v: Value) -> Value {
+    match &mut v {
+        Value::String(s) => {
+            if let Some(r) = hide_path(settings, s) {
+                *s = r;
+            }
+        }
+        Value::Object(m) => {
+            for (_, x) in m.iter_mut() {
+                if let Value::String(s) = x {
+                    if let Some(r) = hide_path(settings, s) {
+                        *s = r;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
+/// Free text (messages, errors) with the storage and application folders
+/// cut out of any path it mentions (`in /srv/site/app/X.php` -> `in app/X.php`).
+pub fn scrub(settings: &crate::engine::config::Settings, text: &Option<String>) -> Value {
+    match text {
+        Some(t) => Value::String(scrub_str(settings, t)),
+        None => Value::Null,
+    }
+}
+
+pub fn scrub_str(settings: &crate::engine::config::Settings, text: &str) -> String {
+    let mut out = text.to_string();
+    for root in [&settings.storage_path, &settings.base_path] {
+        let root = root.to_string_lossy();
+        let root = root.trim_end_matches('/');
+        if root.len() > 1 {
+            out = out.replace(&format!("{root}/"), "");
+        }
+    }
+    out
+}
+
 fn can_cancel(t: &TaskRow) -> bool {
     matches!(t.status(), Some(Status::Pending | Status::Preparing | Status::Running))
 }
@@ -79,10 +143,10 @@ pub fn task_json(ctx: &Ctx, t: &TaskRow, worker_title: Option<&str>, snap: Optio
         "action": t.action,
         "status": t.status,
         "status_text": t.status_text(),
-        "message": t.message,
+        "message": scrub(ctx.engine.settings(), &t.message),
         "started_by": t.started_by,
-        "meta": decoded(&t.meta),
-        "result": decoded(&t.result),
+        "meta": without_server_paths(ctx.engine.settings(), decoded(&t.meta)),
+        "result": without_server_paths(ctx.engine.settings(), decoded(&t.result)),
         "priority": t.priority,
         "progress": progress,
         "processed": processed,
@@ -92,7 +156,7 @@ pub fn task_json(ctx: &Ctx, t: &TaskRow, worker_title: Option<&str>, snap: Optio
         "max_attempts": t.max_attempts,
         "duration": t.duration,
         "peak_memory": t.peak_memory,
-        "last_error": t.last_error,
+        "last_error": scrub(ctx.engine.settings(), &t.last_error),
         "cancel_requested": t.cancel_requested,
         "unique_key": t.unique_key,
         "start_at": iso(&t.start_at),
@@ -108,7 +172,9 @@ pub fn task_json(ctx: &Ctx, t: &TaskRow, worker_title: Option<&str>, snap: Optio
         "progress_url": ctx.url(&format!("/tasks/{}/progress", t.id)),
     });
     if with_log {
-        o["log_lines"] = json!(snap.map(|s| s.log_lines.clone()).unwrap_or_default());
+        let settings = ctx.engine.settings();
+        let lines: Vec<String> = snap.map(|s| s.log_lines.iter().map(|l| scrub_str(settings, l)).collect()).unwrap_or_default();
+        o["log_lines"] = json!(lines);
     }
     o
 }
@@ -269,9 +335,12 @@ pub fn progress(ctx: &Ctx, id: i64) -> ApiResult<Response> {
         }
         Err(e) => return Err(e.into()),
     };
+    let settings = ctx.engine.settings();
+    let log_lines: Vec<String> = snap.log_lines.iter().map(|l| scrub_str(settings, l)).collect();
     Ok(ok(json!({
-        "code": 200, "id": snap.id, "status": snap.status, "progress": snap.progress, "message": snap.message,
-        "eta": snap.eta, "processed": snap.processed, "total": snap.total, "log_lines": snap.log_lines,
+        "code": 200, "id": snap.id, "status": snap.status, "progress": snap.progress,
+        "message": scrub_str(settings, &snap.message),
+        "eta": snap.eta, "processed": snap.processed, "total": snap.total, "log_lines": log_lines,
         "identifier": snap.identifier, "action": snap.action, "updated_at": snap.updated_at,
     })))
 }

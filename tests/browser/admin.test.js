@@ -324,8 +324,8 @@ for (const vp of VIEWPORTS) {
             const created = await api('POST', '/tasks', { identifier: 'product', action: 'import', data: { note: '<img src=x onerror="window.__xss=1">' }, priority: 'low' });
             const id = created.task.id;
             await page.goto(BASE + `/#tasks/${id}`);
-            await page.waitForSelector(`.stask-dialog--task[data-task-id="${id}"] .stask-json`);
-            await page.waitForFunction(() => /onerror/.test(document.querySelector('.stask-dialog--task .stask-json').textContent));
+            await page.waitForSelector(`.stask-dialog--task[data-task-id="${id}"] .stask-detail__cols .stask-json`);
+            await page.waitForFunction(() => /<img src=x onerror=/.test(document.querySelector('.stask-dialog--task .stask-detail__cols .stask-json').textContent));
             assert.equal(await page.evaluate(() => window.__xss), undefined);
             assert.equal(await page.locator('.stask-dialog--task img').count(), 0);
             await page.click('.stask-dialog__head button');

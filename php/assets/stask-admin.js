@@ -36,7 +36,8 @@
     function t(key, params) {
         var s = Object.prototype.hasOwnProperty.call(STR, key) ? String(STR[key]) : key;
         if (params) {
-            Object.keys(params).forEach(function (k) {
+            // Longest names first, so :page does not eat the start of :pages.
+            Object.keys(params).sort(function (a, b) { return b.length - a.length; }).forEach(function (k) {
                 s = s.split(':' + k).join(String(params[k]));
             });
         }

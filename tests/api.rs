@@ -350,6 +350,15 @@ fn http_errors_are_json_with_the_right_status(h: &H) {
     let resp = h.send(&r);
     assert_eq!((resp.status, resp.json_body().unwrap()["error"].as_str()), (400, Some("Malformed JSON")));
     assert_eq!(h.post("/tasks", json!([1, 2])).0, 422);
+    // A form post reads the form, whatever the raw body holds.
+    let mut r = h.req("POST", "/tasks", None);
+    r.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+    r.body = b"identifier=mailer&action=send".to_vec();
+    r.form.insert("identifier".into(), json!("mailer"));
+    r.form.insert("action".into(), json!("send"));
+    r.form.insert("priority".into(), json!("3"));
+    let resp = h.send(&r);
+    assert_eq!((resp.status, resp.json_body().unwrap()["task"]["priority"].as_str()), (200, Some("high")));
     assert_eq!(h.post("/tasks", json!("x")).0, 422);
     let mut r = h.req("POST", "/tasks", None);
     r.body = vec![b' '; (h.api.max_body + 1) as usize];

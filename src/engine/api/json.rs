@@ -120,12 +120,14 @@ pub fn ok_status(status: u16, fields: Value) -> Response {
     Response::json(status, &Value::Object(body))
 }
 
-/// The request's input object: the JSON body when there is one (and the
-/// request says JSON or sent no form), else the form fields.
+/// The request's input object: the form fields of a form or multipart
+/// request, else the JSON body (any other content type is read as JSON, as
+/// clients often omit it), else the form fields an adapter passed.
 pub fn body(req: &Request) -> ApiResult<Input> {
-    let is_json = req.header("content-type").map(|c| c.to_ascii_lowercase().contains("json")).unwrap_or(false);
+    let ct = req.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let is_form = ct.contains("x-www-form-urlencoded") || ct.contains("multipart/form-data");
     let blank = req.body.iter().all(|b| b.is_ascii_whitespace());
-    if !blank && (is_json || req.form.is_empty()) {
+    if !blank && !is_form {
         let v: Value = serde_json::from_slice(&req.body).map_err(|e| {
             ApiError::new(
                 400,

@@ -377,7 +377,7 @@ pub fn create(ctx: &Ctx) -> ApiResult<Response> {
     t.meta = Some(meta_text("data", input.get("data"))?);
     if let Some(p) = input.get("priority") {
         t.priority = match p {
-            Value::String(s) => Priority::parse(s),
+            Value::String(s) => Priority::parse(s).or_else(|| s.trim().parse::<i64>().ok().and_then(Priority::from_int)),
             Value::Number(n) => n.as_i64().and_then(Priority::from_int),
             _ => None,
         }

@@ -231,6 +231,7 @@ for (const vp of VIEWPORTS) {
             });
             const total = (await api('GET', '/tasks?status=cancelled')).pagination.total;
             assert.equal(await rows.count(), total);
+            assert.equal((await page.textContent('.stask-pager__info')).trim(), `Page 1 of 1 (${total} tasks)`);
             await assertFitsWidth();
             await shot('tasks-filtered');
             await page.click('.stask-filters button[type="button"]');

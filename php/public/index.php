@@ -265,6 +265,10 @@ try {
         'base_url' => STASK_API_PREFIX,
     ]);
     stask_send_response($response);
+} catch (\Seiger\sTask\Exceptions\ConfigurationException $e) {
+    // A configuration mistake (e.g. a token that is too short): say what to fix; engine messages carry no secrets.
+    stask_log('configuration error: ' . $e->getMessage());
+    stask_send_json(503, ['success' => false, 'code' => 503, 'message' => 'sTask is not configured correctly: ' . $e->getMessage()]);
 } catch (Throwable $e) {
     // The client learns nothing about the server; the console gets the reason.
     stask_log(sprintf('%s %s failed: %s: %s', $method, $path, get_class($e), $e->getMessage()));

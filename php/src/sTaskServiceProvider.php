@@ -72,6 +72,7 @@ class sTaskServiceProvider extends BaseProvider
         self::ensureStorageDirectory($this->storagePath());
 
         $this->mergeConfigFrom(self::PACKAGE_PATH . '/config/sTaskCheck.php', 'cms.settings');
+        $this->mergeConfigFrom(self::PACKAGE_PATH . '/config/stask.php', 'stask');
         $this->registerAlias();
 
         $this->loadTranslationsFrom(self::PACKAGE_PATH . '/lang', 'sTask');

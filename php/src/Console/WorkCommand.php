@@ -49,13 +49,20 @@ class WorkCommand extends StaskCommand
             if ($sleep !== null) {
                 $command[] = '--sleep=' . $sleep;
             }
+            if ($this->output->isVerbose()) {
+                $command[] = '-v';
+            }
             $options['command'] = $command;
         }
 
+        $lines = $this->output->isVerbose() ? new TaskLines(fn (string $line) => $this->line($line)) : null;
+        $lines?->start();
         try {
             $counters = sTask::work($options);
         } catch (sTaskException $e) {
             return $this->failWith('stask:work: ' . $e->getMessage());
+        } finally {
+            $lines?->stop();
         }
         if (!$this->isWorkerChild() || $this->output->isVerbose()) {
             $this->line($this->countersLine($counters));

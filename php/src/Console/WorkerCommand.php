@@ -19,7 +19,7 @@ use Seiger\sTask\sTaskServiceProvider;
 class WorkerCommand extends StaskCommand
 {
     protected $signature = 'stask:worker
-        {--concurrency=1 : Worker loops on this host (child processes when more than 1)}
+        {--concurrency= : Worker loops on this host, child processes when more than 1 (default: config stask.concurrency, 1)}
         {--max-time= : Stop after this many seconds (default: about 5 s before the next minute)}
         {--once : Stop as soon as no task is due}';
 
@@ -31,7 +31,9 @@ class WorkerCommand extends StaskCommand
     public function handle(): int
     {
         try {
-            $concurrency = $this->positiveInt($this->option('concurrency'), '--concurrency') ?? 1;
+            $concurrency = $this->positiveInt($this->option('concurrency'), '--concurrency')
+                ?? $this->positiveInt(config('stask.concurrency', 1), 'config stask.concurrency')
+                ?? 1;
             $maxTime = $this->positiveSeconds($this->option('max-time'), '--max-time');
         } catch (\InvalidArgumentException $e) {
             return $this->failWith($e->getMessage());
@@ -60,14 +62,20 @@ class WorkerCommand extends StaskCommand
                     '--concurrency=1',
                     '--max-time=' . $seconds,
                 ];
+                if ($this->output->isVerbose()) {
+                    $options['command'][] = '-v';
+                }
             }
         }
 
+        $lines = $this->output->isVerbose() ? new TaskLines(fn (string $line) => $this->line($line)) : null;
+        $lines?->start();
         try {
             $counters = sTask::work($options);
         } catch (sTaskException $e) {
             return $this->failWith('stask:worker: ' . $e->getMessage());
         } finally {
+            $lines?->stop();
             $this->releaseSlots();
         }
 

@@ -336,7 +336,34 @@ HTML;
         if (!$this->isActionMethod($method)) {
             throw new \BadMethodCallException(static::class . " missing action method {$method}()");
         }
-        $this->{$method}($task, $options);
+        $observer = self::$observer;
+        if ($observer === null) {
+            $this->{$method}($task, $options);
+
+            return;
+        }
+        $started = hrtime(true);
+        try {
+            $this->{$method}($task, $options);
+        } catch (\Throwable $e) {
+            $observer($task, $action, (hrtime(true) - $started) / 1e9, $e);
+
+            throw $e;
+        }
+        $observer($task, $action, (hrtime(true) - $started) / 1e9, null);
+    }
+
+    /** @var (callable(sTaskModel, string, float, ?\Throwable): void)|null */
+    private static $observer = null;
+
+    /**
+     * Calls $observer($task, $action, $seconds, $error) after each action
+     * this process runs (null turns it off). `stask:worker -v` uses it to
+     * print one line per task; the engine still decides what happens next.
+     */
+    public static function observe(?callable $observer): void
+    {
+        self::$observer = $observer;
     }
 
     /** `sync_stock` -> `taskSyncStock`, `import-csv` -> `taskImportCsv`. */

@@ -55,7 +55,17 @@ class LaravelQueueWorker extends BaseWorker
         $name = is_string($decoded['displayName'] ?? null) ? $decoded['displayName'] : (string) $decoded['job'];
 
         $job = new StaskJob(Container::getInstance(), $payload, $task, 'stask', $queue);
-        $job->fire();
+        try {
+            $job->fire();
+        } catch (\Throwable $e) {
+            if ((int) $task->attempts >= (int) $task->max_attempts) {
+                // The engine fails the task after this attempt: fail the job
+                // as queue:work would (its failed() hook, JobFailed, failer).
+                $this->failJob($job, $queue, $payload, $e);
+            }
+
+            throw $e;
+        }
 
         if ($job->hasFailed()) {
             $this->markFailed($task, "{$name} failed.");
@@ -63,5 +73,18 @@ class LaravelQueueWorker extends BaseWorker
             return;
         }
         $this->markFinished($task, null, $job->isReleased() ? "{$name} released back to the queue." : "{$name} done.");
+    }
+
+    /** Job::fail() (calls the job's failed() and fires JobFailed) and the failed-job log. */
+    private function failJob(StaskJob $job, string $queue, string $payload, \Throwable $e): void
+    {
+        try {
+            $job->fail($e);
+        } finally {
+            $container = Container::getInstance();
+            if ($container->bound('queue.failer')) {
+                $container->make('queue.failer')->log('stask', $queue, $payload, $e);
+            }
+        }
     }
 }

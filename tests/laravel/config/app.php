@@ -6,7 +6,7 @@ return [
     'debug' => (bool) env('APP_DEBUG', true),
     'url' => env('APP_URL', 'http://localhost'),
     'timezone' => 'UTC',
-    'locale' => 'en',
+    'locale' => env('APP_LOCALE', 'en'),
     'fallback_locale' => 'en',
     'key' => env('APP_KEY', 'base64:XyUPMBh3jxuk4thK1QdxjYXzJKeawj7x7/g4iYru0PM='),
     'cipher' => 'AES-256-CBC',

@@ -21,7 +21,7 @@ namespace App\Evolution {
     /** What evo() returns here. */
     class Core
     {
-        /** hasPermission() answers true for these (or for all with '*'). */
+        /** hasPermission() also answers true for these (or for all with '*'). */
         public static array $permissions = [];
 
         public static ?int $userId = null;
@@ -44,12 +44,39 @@ namespace App\Evolution {
             config(['cms.settings.' . $name => $value]);
         }
 
+        /**
+         * As EvolutionCMS\Core::hasPermission(): the session of the context
+         * (`mgr` in the manager) holds [permission => 1] since the login.
+         */
         public function hasPermission($permission, $context = '')
         {
+            $context = $context === '' ? 'mgr' : (string) $context;
+            if ((int) ($_SESSION[$context . 'Permissions'][(string) $permission] ?? 0) === 1) {
+                return true;
+            }
             $env = getenv('EVO_PERMISSIONS');
             $granted = array_merge(self::$permissions, $env ? explode(',', $env) : []);
 
             return in_array('*', $granted, true) || in_array((string) $permission, $granted, true);
+        }
+
+        /**
+         * What Evolution's manager login (UserLogin) does with the permission
+         * tables: $_SESSION['mgrPermissions'] gets [permission => 1] for each
+         * role_permissions row of the user's role.
+         */
+        public function loginManager(int $userId, int $roleId): void
+        {
+            $permissions = ['role' => $roleId];
+            $keys = \Illuminate\Support\Facades\DB::table('role_permissions')->where('role_id', $roleId)->pluck('permission');
+            foreach ($keys as $key) {
+                $permissions[(string) $key] = 1;
+            }
+            $_SESSION['mgrValidated'] = 1;
+            $_SESSION['mgrInternalKey'] = $userId;
+            $_SESSION['mgrRole'] = $roleId;
+            $_SESSION['mgrPermissions'] = $permissions;
+            self::$userId = $userId;
         }
 
         public function getLoginUserID($context = '')
@@ -62,9 +89,18 @@ namespace App\Evolution {
             return $env === false || $env === '' ? false : (int) $env;
         }
 
+        /** As EvolutionCMS\Core::invokeEvent(): the listeners' non-null results, or false. */
         public function invokeEvent($name, array $params = [])
         {
-            return app('events')->dispatch('evolution.' . $name, [$params]);
+            $out = app('events')->dispatch('evolution.' . $name, [$params]);
+            $results = [];
+            foreach (is_array($out) ? $out : [] as $result) {
+                if ($result !== null) {
+                    $results[] = $result;
+                }
+            }
+
+            return $results ?: false;
         }
     }
 }

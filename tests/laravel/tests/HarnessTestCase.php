@@ -215,16 +215,47 @@ abstract class HarnessTestCase extends TestCase
         }
     }
 
-    /** Lines of storage/demo-ledger.txt: [task id, pid] each. */
+    /** Finished runs of DemoWorker (storage/demo-ledger.txt): [task id, pid, start, end] each. */
     protected function ledger(): array
     {
-        $file = $this->dir . '/storage/demo-ledger.txt';
+        return $this->lines('storage/demo-ledger.txt');
+    }
+
+    /** Started runs of DemoWorker (storage/demo-started.txt): [task id, pid] each. */
+    protected function started(): array
+    {
+        return $this->lines('storage/demo-started.txt');
+    }
+
+    private function lines(string $path): array
+    {
+        $file = $this->dir . '/' . $path;
         if (!is_file($file)) {
             return [];
         }
         $lines = array_filter(explode("\n", file_get_contents($file)));
 
         return array_map(static fn ($l) => explode(' ', $l), array_values($lines));
+    }
+
+    /** The most runs of the ledger that overlapped in time. */
+    protected function maxConcurrent(array $ledger): int
+    {
+        $events = [];
+        foreach ($ledger as $run) {
+            $events[] = [(float) $run[2], 1];
+            $events[] = [(float) $run[3], -1];
+        }
+        // Ends before starts at the same instant: touching runs do not overlap.
+        usort($events, static fn ($a, $b) => [$a[0], $a[1]] <=> [$b[0], $b[1]]);
+        $now = 0;
+        $max = 0;
+        foreach ($events as [, $delta]) {
+            $now += $delta;
+            $max = max($max, $now);
+        }
+
+        return $max;
     }
 
     /** Waits until $check() is truthy; returns its last value. */

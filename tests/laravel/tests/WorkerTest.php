@@ -70,10 +70,52 @@ class WorkerTest extends HarnessTestCase
         $this->assertSame(0, $a->getExitCode(), $this->describe($a));
         $this->assertSame(0, $b->getExitCode(), $this->describe($b));
 
-        $ran = array_map(static fn ($line) => (int) $line[0], $this->ledger());
+        $ledger = $this->ledger();
+        $ran = array_map(static fn ($line) => (int) $line[0], $ledger);
         sort($ran);
         $this->assertSame($ids, $ran, 'every task ran exactly once');
         $this->assertSame(array_fill_keys($ids, self::COMPLETED), $this->statuses());
+        // The default concurrency is 1: the second run found the slot taken.
+        $this->assertSame(1, $this->maxConcurrent($ledger));
+        $this->assertCount(1, array_unique(array_column($ledger, 1)), 'one worker process ran them all');
+    }
+
+    /**
+     * Cron ticks that overlap: three schedule:run calls, each starting
+     * stask:worker in the background while the previous one still works,
+     * with the configured concurrency 2. No task runs twice and at no
+     * instant do more than 2 run (ledger start/end times).
+     */
+    public function testOverlappingScheduleRunsKeepTheConfiguredConcurrency(): void
+    {
+        $this->migrate();
+        $ids = $this->enqueue(16, ['--sleep=250']);
+        $env = ['STASK_CONCURRENCY' => '2'];
+
+        $ticks = [];
+        foreach ([0, 1, 2] as $i) {
+            $ticks[] = $this->start(['schedule:run'], $env, 30);
+            if ($i === 0) {
+                $this->assertTrue((bool) $this->waitFor(fn () => count($this->started()) > 0, 20), 'the first tick started working');
+            }
+        }
+        foreach ($ticks as $tick) {
+            $tick->wait();
+            $this->assertSame(0, $tick->getExitCode(), $this->describe($tick));
+            $this->assertStringContainsString('stask:worker', $tick->getOutput(), $this->describe($tick));
+        }
+        $done = $this->waitFor(fn () => $this->statuses() === array_fill_keys($ids, self::COMPLETED), 40);
+        $this->assertTrue((bool) $done, 'all completed: ' . json_encode($this->statuses()));
+
+        $ledger = $this->ledger();
+        $ran = array_map(static fn ($line) => (int) $line[0], $ledger);
+        sort($ran);
+        $this->assertSame($ids, $ran, 'every task ran exactly once');
+        $this->assertCount(16, $this->started(), 'no task started twice');
+        $this->assertSame(2, $this->maxConcurrent($ledger), 'two loops at most (and the configured two were used)');
+        foreach ($this->rows('s_tasks') as $row) {
+            $this->assertEquals(1, $row['attempts'], "task {$row['id']} took one attempt");
+        }
     }
 
     public function testOverlappingDaemonsRunEachTaskOnce(): void
@@ -106,13 +148,19 @@ class WorkerTest extends HarnessTestCase
         [$id] = $this->enqueue(1, ['--sleep=1000']);
 
         $work = $this->start(['stask:work', '--sleep=0.2'], [], 60);
-        $started = $this->waitFor(fn () => count($this->ledger()) === 1, 15);
+        $started = $this->waitFor(fn () => count($this->started()) === 1, 15);
         $this->assertTrue((bool) $started, 'task started: ' . $this->describe($work));
+        $this->assertSame([], $this->ledger(), 'still running when the signal is sent');
+        $signalled = microtime(true);
         $work->signal(SIGTERM);
         $work->wait();
 
         $this->assertSame(0, $work->getExitCode(), $this->describe($work));
         $this->assertSame([$id => self::COMPLETED], $this->statuses());
+        $ledger = $this->ledger();
+        $this->assertCount(1, $ledger, 'the running task finished its run');
+        $this->assertGreaterThan($signalled, (float) $ledger[0][3], 'it finished after SIGTERM: drained, not killed');
+        $this->assertStringContainsString('processed 1 tasks (completed 1', $work->getOutput());
     }
 
     public function testLaravelQueueJobRunsThroughTheEngine(): void
@@ -133,6 +181,42 @@ class WorkerTest extends HarnessTestCase
         $this->assertSame('handle', $tasks[0]['action']);
     }
 
+    /** A job that throws: retried by the engine, then failed, and its failed() hook runs once. */
+    public function testFailingLaravelJobIsRetriedThenFailed(): void
+    {
+        $this->migrate();
+        $env = ['QUEUE_CONNECTION' => 'stask', 'STASK_RETRY_BASE_DELAY' => '0.2'];
+        $this->artisanOk(['demo:dispatch', 'boom', '--fail', '--tries=2'], $env);
+        [$task] = $this->rows('s_tasks', 'identifier = ?', ['laravel_queue']);
+        $this->assertEquals(2, $task['max_attempts'], 'the job\'s $tries became max_attempts');
+        $jobLines = fn () => is_file($this->dir . '/storage/demo-job.txt') ? file($this->dir . '/storage/demo-job.txt', FILE_IGNORE_NEW_LINES) : [];
+
+        // Attempt 1 throws: the task waits for its retry.
+        $this->artisanOk(['stask:worker', '--once'], $env, 30);
+        [$task] = $this->rows('s_tasks', 'id = ?', [$task['id']]);
+        $this->assertEquals(10, $task['status'], json_encode($task));
+        $this->assertEquals(1, $task['attempts']);
+        $this->assertStringContainsString('demo job boom failed', (string) $task['last_error']);
+        $this->assertSame(['boom'], $jobLines());
+        $this->assertFileDoesNotExist($this->dir . '/storage/demo-job-failed.txt', 'not failed after the first attempt');
+
+        // Attempt 2 (after the backoff) throws too: failed for good.
+        $failed = $this->waitFor(function () use ($env, $task) {
+            $this->artisanOk(['stask:worker', '--once'], $env, 30);
+            [$row] = $this->rows('s_tasks', 'id = ?', [$task['id']]);
+
+            return (int) $row['status'] === self::FAILED ? $row : null;
+        }, 15);
+        $this->assertIsArray($failed, 'failed after the second attempt');
+        $this->assertEquals(2, $failed['attempts']);
+        $this->assertSame(['boom', 'boom'], $jobLines(), 'ran twice, no more');
+        $this->assertStringEqualsFile($this->dir . '/storage/demo-job-failed.txt', "boom: demo job boom failed\n");
+
+        // Nothing runs it again.
+        $this->artisanOk(['stask:worker', '--once'], $env, 30);
+        $this->assertSame(['boom', 'boom'], $jobLines());
+    }
+
     public function testCommandsOutput(): void
     {
         $this->migrate();
@@ -142,9 +226,17 @@ class WorkerTest extends HarnessTestCase
         [$failing] = $this->enqueue(1, ['--fail']);
         [$pending] = $this->enqueue(1);
 
-        // Cancel one while pending, then run the rest.
+        // Cancel one while pending, then run the rest, one line per task (-v).
         $this->assertStringContainsString("Task #{$pending} cancelled.", $this->artisanOk(['stask:cancel', (string) $pending]));
-        $this->artisanOk(['stask:worker', '--once'], [], 60);
+        $verbose = $this->artisanOk(['stask:worker', '--once', '-v'], [], 60);
+        $this->assertMatchesRegularExpression("/^#{$ok} demo run completed \\d+\\.\\d{3} s$/m", $verbose);
+        $this->assertMatchesRegularExpression("/^#{$failing} demo run retry \\(attempt 1\\/3: demo failure\\) \\d+\\.\\d{3} s$/m", $verbose);
+        $this->assertStringNotContainsString("#{$pending} ", $verbose, 'the cancelled task did not run');
+        $this->assertMatchesRegularExpression('/^processed 2 tasks \\(completed 1, failed 0, retried 1\\) in [\\d.]+ s, [\\d.]+ tasks\\/s$/m', $verbose);
+        $this->assertSame(2, preg_match_all('/^#\\d+ /m', $verbose), $verbose);
+        // Without -v: the throughput line only.
+        $quiet = $this->artisanOk(['stask:worker', '--once'], [], 60);
+        $this->assertMatchesRegularExpression('/\\Aprocessed 0 tasks \\(completed 0, failed 0, retried 0\\) in [\\d.]+ s, [\\d.]+ tasks\\/s\\z/', trim($quiet));
         $statuses = $this->statuses();
         $this->assertSame(self::COMPLETED, $statuses[$ok]);
         $this->assertSame(self::CANCELLED, $statuses[$pending]);

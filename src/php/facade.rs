@@ -388,8 +388,11 @@ impl Facade {
             size = next_batch(tasks.len(), t.elapsed(), o.batch);
         }
         if tally.processed == 0 {
-            // Idle: old progress snapshots go (the seed's "cleans up when idle").
-            let _ = Cleaner::new(&e, CleanerConfig::default())?.clean_progress_files();
+            // Idle: old progress snapshots go (the seed's "cleans up when idle"),
+            // and so do the chunks of uploads nobody completed.
+            let cleaner = Cleaner::new(&e, CleanerConfig::default())?;
+            let _ = cleaner.clean_progress_files();
+            let _ = cleaner.clean_abandoned_uploads();
         }
         let mut report = tally_json(&tally, started);
         report["stopped_by_signal"] = json!(stop::requested());

@@ -861,11 +861,18 @@ fn chunked_uploads_are_checked_and_assembled_only_when_complete(h: &H) {
     let (status, v) = h.post(&format!("/uploads/{id}/complete"), json!({}));
     assert_eq!((status, v["missing_chunks"].clone()), (409, json!([1, 2])));
     assert_eq!(chunk("2", &content[2048..]).0, 200);
-    // A chunk that would overflow the announced size.
-    assert_eq!(chunk("1", &vec![0u8; 1024 + 1][..1024]).0, 200, "exactly fits");
+    assert_eq!(chunk("1", &vec![0u8; 1024]).0, 200, "exactly fits");
     let (status, v) = h.post(&format!("/uploads/{id}/complete"), json!({}));
     assert_eq!((status, v["filename"].is_string()), (200, true), "sizes add up: {v}");
-    // That file holds zeros in the middle; now do it right with another upload.
+    // Chunks that would overflow the announced size.
+    let (_, v) = start(json!({"filename": "small.csv", "size": 1500, "total_chunks": 2}));
+    let small = v["upload_id"].as_str().unwrap().to_string();
+    let put = |i: &str, n: usize| h.post_file(&format!("/uploads/{small}/chunks/{i}"), h.upload("blob", &vec![1u8; n])).0;
+    assert_eq!(put("0", 1024), 200);
+    assert_eq!(put("1", 1000), 413);
+    assert_eq!(put("1", 476), 200);
+    assert_eq!(h.post(&format!("/uploads/{small}/complete"), json!({})).1["file_size"], 1500);
+    // The first file holds zeros in the middle; now do it right with another upload.
     let (_, v) = start(json!({"filename": "data.csv", "size": 2500}));
     let id = v["upload_id"].as_str().unwrap().to_string();
     assert_eq!(v["total_chunks"], 3);

@@ -301,7 +301,12 @@ pub fn handle(request: &ZendHashTable) -> PhpResult<Zval> {
     };
     let host = PhpHost { engine: engine.clone() };
     let rt = crate::runtime::handle();
-    let resp = api::handle(&engine, &rt, &host, &settings.api, &req);
+    // The API answers every input with a status; should a bug still panic,
+    // the client gets a 500 rather than the PHP process an abort.
+    let resp = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| api::handle(&engine, &rt, &host, &settings.api, &req)))
+        .unwrap_or_else(|_| {
+            api::ApiError::new(500, "Server Error", "The task manager could not complete the request").into_response()
+        });
     response_array(resp)
 }
 

@@ -239,7 +239,7 @@ pub fn start(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
             .with("field", json!("size")));
     }
     let size = size as u64;
-    let needed = size.div_ceil(s.upload_chunk_size);
+    let needed = size.div_ceil(s.upload_chunk_size.max(1));
     let total = input.int("total_chunks")?.map(|t| t.max(0) as u64).unwrap_or(needed);
     if total < needed || total > size || total > s.upload_max_chunks {
         return Err(ApiError::invalid(
@@ -309,11 +309,10 @@ fn received(dir: &Path, m: &Manifest) -> (Vec<u64>, u64) {
 /// POST /uploads/{upload_id}/chunks/{index} (multipart `file`).
 pub fn chunk(ctx: &Ctx, upload_id: &str, index: &str) -> ApiResult<Response> {
     let (dir, m) = session(ctx, upload_id)?;
-    let index = index
-        .parse::<u64>()
-        .ok()
-        .filter(|i| *i < m.total_chunks && index.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| ApiError::invalid("index", format!("must be a chunk number from 0 to {}", m.total_chunks - 1)))?;
+    let index =
+        index.parse::<u64>().ok().filter(|i| *i < m.total_chunks && index.bytes().all(|b| b.is_ascii_digit())).ok_or_else(
+            || ApiError::invalid("index", format!("must be a chunk number from 0 to {}", m.total_chunks.saturating_sub(1))),
+        )?;
     let (f, size) = received_file(ctx, m.chunk_size)?;
     if size == 0 {
         return Err(ApiError::invalid("file", "a chunk must not be empty"));
@@ -321,7 +320,7 @@ pub fn chunk(ctx: &Ctx, upload_id: &str, index: &str) -> ApiResult<Response> {
     let dest = chunk_path(&dir, index);
     let previous = std::fs::metadata(&dest).map(|x| x.len()).unwrap_or(0);
     let (_, bytes) = received(&dir, &m);
-    if bytes - previous + size > m.size {
+    if bytes.saturating_sub(previous) + size > m.size {
         return Err(ApiError::new(
             413,
             "Upload too large",

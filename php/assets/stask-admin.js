@@ -313,9 +313,22 @@
         });
     }
 
-    /** Downloads a task's result with the page's credentials, keeping the server's file name. */
+    /**
+     * Downloads a task's result, keeping the server's file name. With a session
+     * (csrf mode) the browser fetches the file itself and streams it to disk;
+     * a bearer token cannot ride on a plain link, so that mode goes through
+     * fetch() and a blob.
+     */
     function download(id) {
-        return fetch(API + '/tasks/' + encodeURIComponent(id) + '/download', {
+        var url = API + '/tasks/' + encodeURIComponent(id) + '/download';
+        if (CFG.auth !== 'bearer') {
+            var link = h('a', {href: url, download: '', hidden: true});
+            document.body.appendChild(link);
+            link.click();
+            setTimeout(function () { link.remove(); }, 1000);
+            return Promise.resolve();
+        }
+        return fetch(url, {
             headers: headers('GET', false),
             credentials: 'same-origin',
             cache: 'no-store'

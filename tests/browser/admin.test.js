@@ -1,9 +1,11 @@
 // Browser tests of the sTask admin module, in headless Debian chromium driven
-// by playwright-core, against the standalone front controller started by
-// run.sh (a real server, a real SQLite database, a real sTask::work process).
+// by playwright-core, against a host started by run.sh: the standalone front
+// controller (bearer token) or the Laravel harness app (manager session and
+// CSRF), each with a real SQLite database and a real worker process.
 //
-// Environment (set by run.sh): STASK_URL, STASK_API_TOKEN, STASK_ARTIFACTS,
-// CHROMIUM (default /usr/bin/chromium).
+// Environment (set by run.sh): STASK_HOST (standalone | laravel), STASK_URL
+// (server root), STASK_PAGE (URL of the module page), STASK_API_TOKEN
+// (standalone), STASK_ARTIFACTS, CHROMIUM (default /usr/bin/chromium).
 
 'use strict';
 
@@ -14,33 +16,20 @@ const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 
+const HOST = process.env.STASK_HOST || 'standalone';
 const BASE = process.env.STASK_URL;
+const PAGE = process.env.STASK_PAGE || BASE + '/';
 const TOKEN = process.env.STASK_API_TOKEN;
+const BEARER = HOST === 'standalone';
 const ARTIFACTS = process.env.STASK_ARTIFACTS || path.join(__dirname, 'artifacts');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-if (!BASE || !TOKEN) {
-    throw new Error('STASK_URL and STASK_API_TOKEN must be set: run tests/browser/run.sh');
+if (!BASE || (BEARER && !TOKEN)) {
+    throw new Error('STASK_URL (and STASK_API_TOKEN for the standalone host) must be set: run tests/browser/run.sh');
 }
 fs.mkdirSync(ARTIFACTS, { recursive: true });
-
-/** The API, straight (to check what the UI did, and to set up tasks). */
-async function api(method, route, body) {
-    const res = await fetch(BASE + '/stask' + route, {
-        method,
-        headers: { Authorization: 'Bearer ' + TOKEN, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = await res.json();
-    assert.ok(res.ok, `${method} ${route}: HTTP ${res.status} ${JSON.stringify(data)}`);
-    return data;
-}
-
-async function worker(identifier) {
-    return (await api('GET', '/workers/' + identifier)).worker;
-}
 
 const VIEWPORTS = [
     { name: 'desktop', width: 1280, height: 800 },
@@ -54,7 +43,35 @@ for (const vp of VIEWPORTS) {
         let profile;
         const errors = [];
 
-        const shot = (name) => page.screenshot({ path: path.join(ARTIFACTS, `${vp.name}-${name}.png`), fullPage: true });
+        const shot = (name) => page.screenshot({ path: path.join(ARTIFACTS, `${HOST}-${vp.name}-${name}.png`), fullPage: true });
+
+        /**
+         * The API, straight, with the page's own credentials (its bearer token,
+         * or its session and CSRF token): to check what the UI did.
+         */
+        async function api(method, route, body) {
+            const res = await page.evaluate(async ({ method, route, body }) => {
+                const cfg = JSON.parse(document.getElementById('stask-config').textContent);
+                const headers = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
+                if (cfg.auth === 'bearer') {
+                    headers.Authorization = 'Bearer ' + sessionStorage.getItem('stask.api_token');
+                } else {
+                    headers['X-CSRF-TOKEN'] = cfg.csrf;
+                }
+                if (body) {
+                    headers['Content-Type'] = 'application/json';
+                }
+                const r = await fetch(cfg.api + route, { method, headers, body: body ? JSON.stringify(body) : undefined, credentials: 'same-origin' });
+                return { status: r.status, text: await r.text() };
+            }, { method, route, body });
+            const data = JSON.parse(res.text);
+            assert.ok(res.status < 300, `${method} ${route}: HTTP ${res.status} ${res.text}`);
+            return data;
+        }
+
+        async function worker(identifier) {
+            return (await api('GET', '/workers/' + identifier)).worker;
+        }
 
         /** No sideways scrolling of the page itself (tables scroll inside their own box). */
         async function assertFitsWidth() {
@@ -132,18 +149,26 @@ for (const vp of VIEWPORTS) {
             fs.rmSync(profile, { recursive: true, force: true });
         });
 
-        test('opens the module: asks for the token, then shows the dashboard', async () => {
-            await page.goto(BASE + '/');
-            await page.waitForSelector('#stask-token');
-            await shot('token');
-            await page.fill('#stask-token', TOKEN);
-            await page.click('.stask-token-form button[type="submit"]');
+        test(BEARER ? 'opens the module: asks for the token, then shows the dashboard' : 'opens the module with the manager session', async () => {
+            await page.goto(PAGE);
+            if (BEARER) {
+                await page.waitForSelector('#stask-token');
+                await shot('token');
+                await page.fill('#stask-token', TOKEN);
+                await page.click('.stask-token-form button[type="submit"]');
+            } else {
+                assert.equal(await page.getAttribute('#stask-app', 'data-auth'), 'csrf');
+            }
             await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.stask-card[data-card="workers"] .stask-card__value').textContent));
             const stats = await api('GET', '/stats');
             const shown = await page.textContent('.stask-card[data-card="workers"] .stask-card__value');
             assert.equal(Number(shown), stats.active_workers);
             await page.waitForSelector('.stask-chart');
-            assert.equal(await page.evaluate(() => sessionStorage.getItem('stask.api_token')), TOKEN);
+            if (BEARER) {
+                assert.equal(await page.evaluate(() => sessionStorage.getItem('stask.api_token')), TOKEN);
+            } else {
+                assert.equal(await page.locator('#stask-token').count(), 0, 'no token is asked for');
+            }
             await assertFitsWidth();
             await shot('dashboard');
         });
@@ -174,13 +199,13 @@ for (const vp of VIEWPORTS) {
             await button.waitFor({ timeout: 30000 });
             const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
             assert.equal(download.suggestedFilename(), `products_${id}.csv`);
-            const file = path.join(ARTIFACTS, `${vp.name}-${download.suggestedFilename()}`);
+            const file = path.join(ARTIFACTS, `${HOST}-${vp.name}-${download.suggestedFilename()}`);
             await download.saveAs(file);
             const csv = fs.readFileSync(file, 'utf8');
             assert.match(csv, /^id,sku,name,price,stock,category_id,active\n1,SKU-0001,/);
 
             // The task detail dialog offers the same download.
-            await page.goto(BASE + `/#tasks/${id}`);
+            await page.goto(PAGE + `#tasks/${id}`);
             await page.waitForSelector(`.stask-dialog--task[data-task-id="${id}"] [data-action="download"]`);
             const [again] = await Promise.all([page.waitForEvent('download'), page.click('.stask-dialog--task [data-action="download"]')]);
             assert.equal(again.suggestedFilename(), `products_${id}.csv`);
@@ -191,7 +216,7 @@ for (const vp of VIEWPORTS) {
 
         test('cancels a running task from its detail dialog', async () => {
             const { id } = await startFromRunForm('product', 'import', { rows: 3000, pace_ms: 40 });
-            await page.goto(BASE + `/#tasks/${id}`);
+            await page.goto(PAGE + `#tasks/${id}`);
             const dialog = page.locator(`.stask-dialog--task[data-task-id="${id}"]`);
             await dialog.locator('.stask-badge--running').waitFor({ timeout: 30000 });
             // Wait for a live update of the progress and the log, then cancel.
@@ -324,12 +349,26 @@ for (const vp of VIEWPORTS) {
             // A task whose input carries markup: the detail shows it literally.
             const created = await api('POST', '/tasks', { identifier: 'product', action: 'import', data: { note: '<img src=x onerror="window.__xss=1">' }, priority: 'low' });
             const id = created.task.id;
-            await page.goto(BASE + `/#tasks/${id}`);
+            await page.goto(PAGE + `#tasks/${id}`);
             await page.waitForSelector(`.stask-dialog--task[data-task-id="${id}"] .stask-detail__cols .stask-json`);
             await page.waitForFunction(() => /<img src=x onerror=/.test(document.querySelector('.stask-dialog--task .stask-detail__cols .stask-json').textContent));
             assert.equal(await page.evaluate(() => window.__xss), undefined);
             assert.equal(await page.locator('.stask-dialog--task img').count(), 0);
             await page.click('.stask-dialog__head button');
+        });
+
+        // The standalone page takes ?lang=; the Laravel page follows the app's locale (HttpAdapterTest checks it).
+        const standaloneOnly = BEARER ? test : () => {};
+        standaloneOnly('speaks Ukrainian and Russian', async () => {
+            for (const [lang, workers, cancelled] of [['uk', 'Воркери', 'Скасовані'], ['ru', 'Воркеры', 'Отменены']]) {
+                await page.goto(BASE + `/?lang=${lang}`);
+                await page.waitForSelector('.stask-tab[data-tab="workers"]');
+                assert.equal(await page.getAttribute('html', 'lang'), lang);
+                assert.equal((await page.textContent('.stask-tab[data-tab="workers"]')).trim(), workers);
+                assert.equal((await page.textContent('.stask-card[data-card="cancelled"] .stask-card__label')).trim(), cancelled);
+                await assertFitsWidth();
+                await shot(`dashboard-${lang}`);
+            }
         });
 
         test('no script errors were reported by the page', () => {

@@ -600,6 +600,12 @@ async fn the_timeline_counts_created_and_ended_tasks_per_hour(h: &Harness) {
         )
         .await
         .unwrap();
+    // Created beyond the runtime horizon: its end is not looked for.
+    let ancient = h.task("b", |_| {}).await;
+    h.engine
+        .update(&q(ancient), &[("created_at", at(24 * 10)), ("finished_at", at(2)), ("status", Value::Int(40))])
+        .await
+        .unwrap();
     let claimed = h.engine.claim(10).await.unwrap();
     let outcomes: Vec<_> = claimed
         .iter()

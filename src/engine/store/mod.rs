@@ -199,6 +199,17 @@ pub struct IdentifierCounters {
     pub oldest_pending: Option<Timestamp>,
 }
 
+/// Attempts that ended in the timeline's window are looked up among tasks
+/// created at most this long before it, so the query runs on the
+/// `created_at` index instead of scanning every finished row (there is no
+/// `finished_at` index: each index is paid for on every claim and finish).
+/// A task that ran longer than this is left out of the "ended" counts.
+pub const TIMELINE_RUNTIME_HORIZON_DAYS: i64 = 7;
+
+pub fn timeline_created_floor(since: Timestamp) -> Timestamp {
+    since - chrono::Duration::days(TIMELINE_RUNTIME_HORIZON_DAYS)
+}
+
 /// Parses the hour bucket the dialects return (`YYYY-MM-DD HH`).
 pub fn parse_hour(h: &str) -> Option<Timestamp> {
     crate::engine::time::from_db(&format!("{}:00:00", h.trim()))

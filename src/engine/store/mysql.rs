@@ -1043,10 +1043,10 @@ impl Store for MySqlStore {
              UNION ALL \
              SELECT DATE_FORMAT(finished_at, '%Y-%m-%d %H'), 0, CASE WHEN status = 30 THEN 1 ELSE 0 END, \
              CASE WHEN status = 40 THEN 1 ELSE 0 END, duration FROM {t} \
-             WHERE finished_at >= ? AND status IN (30, 40) \
+             WHERE created_at >= ? AND finished_at >= ? AND status IN (30, 40) \
              ) x GROUP BY h ORDER BY h"
         ));
-        let rows = decode_all(&self.fetch(&sql, &[at(&since), at(&since)]).await?, |r| {
+        let rows = decode_all(&self.fetch(&sql, &[at(&since), at(&timeline_created_floor(since)), at(&since)]).await?, |r| {
             Ok((string(r, "h")?, int(r, "created")?, int(r, "completed")?, int(r, "failed")?, opt_float(r, "avg_duration")?))
         })?;
         Ok(rows

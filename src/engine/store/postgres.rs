@@ -1179,11 +1179,11 @@ impl Store for PostgresStore {
              UNION ALL \
              SELECT to_char(finished_at, 'YYYY-MM-DD HH24'), 0, CASE WHEN status = 30 THEN 1 ELSE 0 END, \
              CASE WHEN status = 40 THEN 1 ELSE 0 END, duration::float8 FROM {t} \
-             WHERE finished_at >= $1 AND status IN (30, 40) \
+             WHERE created_at >= $2 AND finished_at >= $1 AND status IN (30, 40) \
              ) x GROUP BY h ORDER BY h"
         ));
         let rows = self
-            .rows(Self::stmt(&sql).bind(ts(&since)), |r| {
+            .rows(Self::stmt(&sql).bind(ts(&since)).bind(ts(&timeline_created_floor(since))), |r| {
                 Ok((
                     r.try_get::<String, _>("h")?,
                     get_int(r, "created")?,

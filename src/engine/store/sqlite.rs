@@ -625,10 +625,11 @@ impl Store for SqliteStore {
              SELECT substr(created_at, 1, 13) AS h, 1 AS c, 0 AS ok, 0 AS ko, NULL AS d FROM {t} WHERE created_at >= ?1 \
              UNION ALL \
              SELECT substr(finished_at, 1, 13), 0, CASE WHEN status = 30 THEN 1 ELSE 0 END, \
-             CASE WHEN status = 40 THEN 1 ELSE 0 END, duration FROM {t} WHERE finished_at >= ?1 AND status IN (30, 40) \
+             CASE WHEN status = 40 THEN 1 ELSE 0 END, duration FROM {t} WHERE created_at >= ?2 AND finished_at >= ?1 AND status IN (30, 40) \
              ) x GROUP BY h ORDER BY h"
         );
-        let rows = self.rows(&sql, &[Value::Text(ts(&since))], |r| {
+        let floor = Value::Text(ts(&timeline_created_floor(since)));
+        let rows = self.rows(&sql, &[Value::Text(ts(&since)), floor], |r| {
             Ok((
                 r.get::<_, String>("h")?,
                 r.get::<_, i64>("created")?,

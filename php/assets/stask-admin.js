@@ -198,12 +198,21 @@
         return bar;
     }
 
-    function updateProgressBar(bar, value, status) {
+    /** instant: no transition (a bar's first real value, not a change to watch). */
+    function updateProgressBar(bar, value, status, instant) {
         var v = pct(value);
+        var fill = bar.firstChild;
         bar.className = 'stask-progress stask-progress--' + (status || 'pending');
         bar.setAttribute('aria-valuenow', String(v));
         bar.setAttribute('data-progress', String(v));
-        bar.firstChild.style.width = v + '%';
+        if (instant) {
+            fill.style.transition = 'none';
+            fill.style.width = v + '%';
+            void fill.offsetWidth; // apply the width before the transition comes back
+            fill.style.transition = '';
+        } else {
+            fill.style.width = v + '%';
+        }
         bar.lastChild.textContent = v + '%';
     }
 
@@ -275,6 +284,7 @@
     function api(method, path, options) {
         options = options || {};
         var hasBody = options.body !== undefined;
+        var multipart = options.formData !== undefined;
         if (CFG.auth === 'bearer' && !token()) {
             askToken();
             return Promise.reject(new ApiError(401, t('token_required')));
@@ -282,7 +292,7 @@
         return fetch(API + path + qs(options.query), {
             method: method,
             headers: headers(method, hasBody),
-            body: hasBody ? JSON.stringify(options.body) : undefined,
+            body: multipart ? options.formData : (hasBody ? JSON.stringify(options.body) : undefined),
             credentials: 'same-origin',
             cache: 'no-store'
         }).then(function (res) {
@@ -1038,8 +1048,8 @@
             }
         }
 
-        function renderProgress(p, st) {
-            updateProgressBar(parts.bar, p.progress, st);
+        function renderProgress(p, st, instant) {
+            updateProgressBar(parts.bar, p.progress, st, instant);
             parts.status.replaceChildren(statusBadge(st));
             parts.counts.textContent = (p.total ? t('processed_of', {processed: p.processed || 0, total: p.total}) : '');
             parts.eta.textContent = !isTerminal(st) && p.eta && p.eta !== '—' ? t('eta') + ': ' + p.eta : '';
@@ -1049,9 +1059,9 @@
             }
         }
 
-        function renderTask(task) {
+        function renderTask(task, first) {
             var st = statusOf(task);
-            renderProgress(task, st);
+            renderProgress(task, st, first);
             parts.worker.replaceChildren(workerTitle(task.identifier, task.worker_title), ' ', h('code', null, task.identifier));
             parts.action.textContent = task.action || '';
             parts.priority.replaceChildren(priorityBadge(task.priority));
@@ -1123,7 +1133,7 @@
                     }
                     var task = d.task || d.data || d;
                     lastStatus = statusOf(task);
-                    renderTask(task);
+                    renderTask(task, first);
                     return isTerminal(lastStatus) ? null : progressDelay(count, lastStatus);
                 }, function (e) {
                     if (e.status === 404) {
@@ -1268,12 +1278,9 @@
 
         // -- run
 
-        function startTask(identifier, action, options, priority, out) {
-            // The package's convention: `options` becomes the task's meta; other keys are request parameters.
+        function startTask(identifier, action, options, out) {
+            // The package's convention: `options` becomes the task's meta.
             var body = {options: options || {}};
-            if (priority) {
-                body.priority = priority;
-            }
             return api('POST', '/workers/' + encodeURIComponent(identifier) + '/tasks/' + encodeURIComponent(action), {body: body}).then(function (d) {
                 toast(d.message || t('task_started'), 'success');
                 if (out && d.id) {
@@ -1323,6 +1330,15 @@
             row.addEventListener('stask:gone', function () { Pollers.drop(p); });
         }
 
+        /** Uploads one file for a later run of the worker; resolves to the options that name it. */
+        function uploadFor(identifier, file) {
+            var fd = new FormData();
+            fd.append('file', file, file.name);
+            return api('POST', '/workers/' + encodeURIComponent(identifier) + '/upload', {formData: fd}).then(function (d) {
+                return {uploaded_file: d.uploaded_file || d.filename || d.result, original_filename: d.original_filename || file.name};
+            });
+        }
+
         function runPanel(body, w) {
             var out = h('div', {class: 'stask-run-out'});
             var widgetBox = h('div', {class: 'stask-widget-box'}, h('p', {class: 'stask-muted'}, t('loading')));
@@ -1333,9 +1349,8 @@
                     return h('option', {value: name}, name);
                 }))
                 : h('input', {class: 'stask-input', name: 'action', id: 'stask-run-action-' + w.identifier, required: true, placeholder: 'import'});
-            var prio = h('select', {class: 'stask-input', name: 'priority'}, PRIORITIES.map(function (p) {
-                return h('option', {value: p, selected: p === 'normal'}, t('priority_' + p));
-            }));
+            var allowed = w.settings && Array.isArray(w.settings.allowed_extensions) ? w.settings.allowed_extensions : ['csv'];
+            var fileInput = h('input', {type: 'file', class: 'stask-input', name: 'file', accept: allowed.map(function (e) { return '.' + e; }).join(',')});
             var opts = h('textarea', {class: 'stask-input stask-code', name: 'options', rows: '4', spellcheck: 'false'}, '{}');
             var err = h('p', {class: 'stask-error', hidden: true});
             var form = h('form', {class: 'stask-run-form', 'data-run-form': w.identifier, onsubmit: function (ev) {
@@ -1354,14 +1369,24 @@
                 err.hidden = true;
                 var btn = form.querySelector('button[type=submit]');
                 btn.disabled = true;
-                startTask(w.identifier, actionInput.value.trim(), options, prio.value, out).catch(function () {}).then(function () {
+                var file = fileInput.files && fileInput.files[0];
+                var ready = file ? uploadFor(w.identifier, file).then(function (named) {
+                    return Object.assign({}, options, named);
+                }) : Promise.resolve(options);
+                ready.then(function (o) {
+                    return startTask(w.identifier, actionInput.value.trim(), o, out).then(function () {
+                        fileInput.value = '';
+                    });
+                }, function (e) {
+                    toast(e.message, 'error');
+                }).catch(function () {}).then(function () {
                     btn.disabled = false;
                 });
             }},
             h('h4', null, t('run_action')),
             h('div', {class: 'stask-form-row'},
                 h('label', {class: 'stask-field'}, h('span', null, t('action')), actionInput),
-                h('label', {class: 'stask-field'}, h('span', null, t('priority')), prio)),
+                h('label', {class: 'stask-field'}, h('span', null, t('upload_file')), fileInput)),
             h('label', {class: 'stask-field stask-field--wide'}, h('span', null, t('options_json')), opts),
             err,
             h('button', {type: 'submit', class: 'stask-btn stask-btn--primary', 'data-action': 'start'}, t('start')));
@@ -1378,14 +1403,18 @@
                 }
                 // Widget HTML is rendered by the worker's own PHP code (trusted); scripts in it do not run.
                 widgetBox.innerHTML = html;
-                bindWidget(widgetBox, w, out, prio);
+                bindWidget(widgetBox, w, out);
             }, function () {
                 widgetBox.remove();
             });
         }
 
-        /** Buttons with data-stask-action in a widget start that action with the widget's named fields as options. */
-        function bindWidget(box, w, out, prio) {
+        /**
+         * Buttons with data-stask-action in a widget start that action with the
+         * widget's named fields as options; a chosen file is uploaded first and
+         * its field carries the stored name.
+         */
+        function bindWidget(box, w, out) {
             var descriptor = null;
             var dnode = box.querySelector('[data-stask-task-runner]');
             if (dnode) {
@@ -1401,6 +1430,7 @@
                     var action = btn.getAttribute('data-stask-action') || (descriptor && descriptor.action) || 'make';
                     var scope = btn.closest('form') || box;
                     var options = {};
+                    var uploads = [];
                     scope.querySelectorAll('input[name], select[name], textarea[name]').forEach(function (f) {
                         if (f.type === 'checkbox') {
                             options[f.name] = f.checked;
@@ -1408,12 +1438,23 @@
                             if (f.checked) {
                                 options[f.name] = f.value;
                             }
-                        } else if (f.type !== 'file') {
+                        } else if (f.type === 'file') {
+                            if (f.files && f.files[0]) {
+                                uploads.push(uploadFor(w.identifier, f.files[0]).then(function (named) {
+                                    options[f.name] = named.uploaded_file;
+                                    options.original_filename = named.original_filename;
+                                }));
+                            }
+                        } else {
                             options[f.name] = f.value;
                         }
                     });
                     btn.disabled = true;
-                    startTask(w.identifier, action, options, prio.value, out).catch(function () {}).then(function () {
+                    Promise.all(uploads).then(function () {
+                        return startTask(w.identifier, action, options, out);
+                    }, function (e) {
+                        toast(e.message, 'error');
+                    }).catch(function () {}).then(function () {
                         btn.disabled = false;
                     });
                 });

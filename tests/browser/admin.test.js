@@ -103,7 +103,10 @@ for (const vp of VIEWPORTS) {
         }
 
         async function startFromRunForm(identifier, action, options) {
-            const card = await openPanel(identifier, 'run');
+            let card = page.locator(`[data-worker="${identifier}"]`);
+            if (!(await card.locator(`[data-run-form="${identifier}"]`).isVisible().catch(() => false))) {
+                card = await openPanel(identifier, 'run');
+            }
             const form = card.locator(`[data-run-form="${identifier}"]`);
             const actionField = form.locator('[name="action"]');
             if ((await actionField.evaluate((e) => e.tagName)) === 'SELECT') {
@@ -212,6 +215,20 @@ for (const vp of VIEWPORTS) {
             await assertFitsWidth();
             await shot('task-detail-completed');
             await page.click('.stask-dialog__head button');
+        });
+
+        test('uploads a file with a run', async () => {
+            const card = await openPanel('product', 'run');
+            const form = card.locator('[data-run-form="product"]');
+            await form.locator('input[type="file"][name="file"]').setInputFiles({
+                name: 'prices.csv', mimeType: 'text/csv', buffer: Buffer.from('sku,price\nA-1,10\n'),
+            });
+            const { id } = await startFromRunForm('product', 'import', { rows: 5 });
+            const meta = (await api('GET', `/tasks/${id}`)).task.meta;
+            assert.equal(meta.original_filename, 'prices.csv');
+            assert.match(String(meta.uploaded_file), /\.csv$/);
+            assert.equal(meta.rows, 5);
+            assert.equal(await form.locator('input[type="file"]').evaluate((i) => i.files.length), 0, 'the file field is cleared');
         });
 
         test('cancels a running task from its detail dialog', async () => {

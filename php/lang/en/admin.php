@@ -107,6 +107,7 @@ return [
     'run' => 'Run',
     'run_action' => 'Run an action',
     'options_json' => 'Options (JSON object)',
+    'upload_file' => 'File (optional)',
     'start' => 'Start',
     'task_started' => 'Task created successfully',
     'worker_inactive_hint' => 'This worker is inactive: its tasks wait until it is activated.',

@@ -191,6 +191,29 @@ class HttpAdapterTest extends HarnessTestCase
         $this->assertSame((string) strlen($download['body']), $download['headers']['content-length']);
     }
 
+    public function testUploadsAreHandedToTheEngine(): void
+    {
+        $base = $this->serve(['EVO_PERMISSIONS' => 'stask']);
+        $token = $this->csrfToken($this->request('GET', $base . '/stask')['body']);
+        $boundary = 'stask' . bin2hex(random_bytes(8));
+        $body = "--{$boundary}\r\n"
+            . "Content-Disposition: form-data; name=\"file\"; filename=\"prices.csv\"\r\n"
+            . "Content-Type: text/csv\r\n\r\n"
+            . "sku,price\nA-1,10\n\r\n"
+            . "--{$boundary}--\r\n";
+        $upload = $this->request('POST', $base . '/stask/workers/report/upload', [
+            'X-CSRF-TOKEN' => $token,
+            'Content-Type' => "multipart/form-data; boundary={$boundary}",
+        ], $body);
+        $this->assertSame(200, $upload['status'], $upload['body']);
+        $stored = $this->json($upload);
+        $this->assertSame('prices.csv', $stored['original_filename']);
+        $this->assertSame(strlen("sku,price\nA-1,10\n"), $stored['file_size']);
+        $this->assertStringEndsWith('.csv', $stored['uploaded_file']);
+        $this->assertStringNotContainsString($this->dir, $upload['body'], 'no server paths in the answer');
+        $this->assertSame("sku,price\nA-1,10\n", file_get_contents($this->dir . '/storage/stask/' . $stored['uploaded_file']));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** Starts the copy of the app under `php -S` and returns its base URL. */

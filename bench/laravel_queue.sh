@@ -5,7 +5,7 @@
 # (WAL, synchronous=NORMAL for both) and PostgreSQL (127.0.0.1:5432, db test),
 # in one run, in a copy of the tests/laravel app under /tmp. Run by hand:
 #
-#   bench/laravel_queue.sh [--runs=3] [--backends=sqlite,pgsql] [--n-sqlite=10000] [--n-pgsql=3000]
+#   bench/laravel_queue.sh [--runs=3] [--backends=sqlite,pgsql] [--n-sqlite=10000] [--n-pgsql=3000] [--stask-n-sqlite=40000] [--stask-n-pgsql=20000]
 #
 # Uses target/release/libstask.so (cargo build --release), or $STASK_EXTENSION.
 set -e

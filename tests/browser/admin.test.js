@@ -388,6 +388,43 @@ for (const vp of VIEWPORTS) {
             }
         });
 
+        test('polls gently while idle and not at all while the tab is hidden', async () => {
+            await page.goto(PAGE);
+            await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.stask-card[data-card="pending"] .stask-card__value').textContent));
+            let calls = 0;
+            const count = (req) => {
+                if (/\/stask\/(?!assets\/)[a-z]/.test(new URL(req.url()).pathname)) {
+                    calls++;
+                }
+            };
+            page.on('request', count);
+            try {
+                // The dashboard refreshes every 2.5 s (1 s while a task runs) with 2 requests, its
+                // slow part (chart, alerts, errors) every 15 s with 3: at most 16 in 5 s.
+                await page.waitForTimeout(5000);
+                assert.ok(calls >= 2, `the dashboard refreshes itself (${calls} requests in 5 s)`);
+                assert.ok(calls <= 16, `no request storm: ${calls} requests in 5 s`);
+
+                await page.evaluate(() => {
+                    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+                    document.dispatchEvent(new Event('visibilitychange'));
+                });
+                await page.waitForTimeout(1000); // a request already on its way may finish
+                calls = 0;
+                await page.waitForTimeout(4000);
+                assert.equal(calls, 0, 'no polling while the tab is hidden');
+
+                const resumed = page.waitForRequest((req) => /\/stask\/stats/.test(req.url()), { timeout: 2000 });
+                await page.evaluate(() => {
+                    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+                    document.dispatchEvent(new Event('visibilitychange'));
+                });
+                await resumed; // at once, not after the next interval
+            } finally {
+                page.off('request', count);
+            }
+        });
+
         test('no script errors were reported by the page', () => {
             assert.deepEqual(errors, []);
         });

@@ -23,7 +23,7 @@ $opts = getopt('', ['backends::', 'runs::', 'n-sqlite::', 'n-pgsql::', 'stask-n-
 $backends = explode(',', (string) ($opts['backends'] ?? 'sqlite,pgsql'));
 $runs = (int) ($opts['runs'] ?? 3);
 // Jobs/tasks queued per phase. Laravel's pop slows down as its jobs table
-// grows (PostgreSQL: 214 jobs/s with 2,000 queued, 128 with 10,000 here), so
+// grows (PostgreSQL, 1 worker: 214 jobs/s with 2,000 queued, 128 with 10,000 here), so
 // it gets a short queue, its better case. stask's claim does not depend on
 // the queue length (bench/claim_flat.php); it gets a longer run so that its
 // start-up (connection, first claims) does not dominate a sub-second window.

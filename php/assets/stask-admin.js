@@ -217,6 +217,7 @@
     }
 
     // --------------------------------------------------------------- toasts
+    // Successes are told in the page's language; errors carry the server's own message (it names the problem).
 
     var toastBox;
 
@@ -1093,7 +1094,7 @@
                 parts.actions.appendChild(h('button', {type: 'button', class: 'stask-btn stask-btn--danger', 'data-action': 'cancel', onclick: function (ev) {
                     ev.target.disabled = true;
                     api('POST', '/tasks/' + task.id + '/cancel').then(function (d) {
-                        toast(d.message || t('cancel_requested'), 'success');
+                        toast(t('cancel_requested'), 'success');
                     }, function (e) {
                         toast(e.message, 'error');
                     }).then(function () {
@@ -1107,7 +1108,7 @@
                 parts.actions.appendChild(h('button', {type: 'button', class: 'stask-btn', 'data-action': 'retry', onclick: function (ev) {
                     ev.target.disabled = true;
                     api('POST', '/tasks/' + task.id + '/retry').then(function (d) {
-                        toast(d.message || t('retry_queued'), 'success');
+                        toast(t('retry_queued'), 'success');
                     }, function (e) {
                         toast(e.message, 'error');
                     }).then(function () {
@@ -1190,7 +1191,7 @@
         function maintenance(btn, path, msg) {
             btn.disabled = true;
             api('POST', path).then(function (d) {
-                toast(d.message || t(msg), 'success');
+                toast(t(msg), 'success');
                 return refreshList();
             }, function (e) {
                 toast(e.message, 'error');
@@ -1219,7 +1220,7 @@
             var toggle = h('button', {type: 'button', class: 'stask-btn ' + (active ? '' : 'stask-btn--primary'), 'data-action': active ? 'deactivate' : 'activate', onclick: function () {
                 toggle.disabled = true;
                 api('POST', '/workers/' + encodeURIComponent(id) + '/' + (active ? 'deactivate' : 'activate')).then(function (d) {
-                    toast(d.message || t(active ? 'worker_deactivated' : 'worker_activated'), 'success');
+                    toast(t(active ? 'worker_deactivated' : 'worker_activated'), 'success');
                     return refreshList();
                 }, function (e) {
                     toast(e.message, 'error');
@@ -1282,7 +1283,7 @@
             // The package's convention: `options` becomes the task's meta.
             var body = {options: options || {}};
             return api('POST', '/workers/' + encodeURIComponent(identifier) + '/tasks/' + encodeURIComponent(action), {body: body}).then(function (d) {
-                toast(d.message || t('task_started'), 'success');
+                toast(t('task_started'), 'success');
                 if (out && d.id) {
                     watchInline(out, d.id);
                 }
@@ -1555,7 +1556,7 @@
                 var btn = form.querySelector('button[type=submit]');
                 btn.disabled = true;
                 api('PUT', '/workers/' + encodeURIComponent(w.identifier) + '/schedule', {body: payload}).then(function (d) {
-                    toast(d.message || t('schedule_saved'), 'success');
+                    toast(t('schedule_saved'), 'success');
                     saved.hidden = false;
                     setTimeout(function () { saved.hidden = true; }, 3000);
                     // Show what the server stored, not what we sent.
@@ -1619,7 +1620,7 @@
                     var btn = form.querySelector('button[type=submit]');
                     btn.disabled = true;
                     api('PUT', '/workers/' + encodeURIComponent(w.identifier) + '/settings', {body: {settings: v}}).then(function (r) {
-                        toast(r.message || t('settings_saved'), 'success');
+                        toast(t('settings_saved'), 'success');
                         if (r.settings) {
                             area.value = JSON.stringify(r.settings, null, 2);
                         }

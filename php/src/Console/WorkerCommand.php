@@ -6,7 +6,10 @@ namespace Seiger\sTask\Console;
 
 use Seiger\sTask\Exceptions\sTaskException;
 use Seiger\sTask\Facades\sTask;
+use Seiger\sTask\Models\sTaskModel;
 use Seiger\sTask\sTaskServiceProvider;
+use Seiger\sTask\Workers\BaseWorker;
+use Symfony\Component\Console\Helper\ProgressBar;
 
 /**
  * The cron entry: works tasks until about five seconds before the next
@@ -70,12 +73,21 @@ class WorkerCommand extends StaskCommand
 
         $lines = $this->output->isVerbose() ? new TaskLines(fn (string $line) => $this->line($line)) : null;
         $lines?->start();
+        // On a terminal (not under cron), a bar over the tasks due now.
+        $bar = $lines === null && !isset($options['concurrency']) && $this->output->isDecorated() && !$this->isWorkerChild()
+            ? $this->startProgressBar()
+            : null;
         try {
             $counters = sTask::work($options);
         } catch (sTaskException $e) {
             return $this->failWith('stask:worker: ' . $e->getMessage());
         } finally {
             $lines?->stop();
+            if ($bar !== null) {
+                BaseWorker::observe(null);
+                $bar->finish();
+                $this->line('');
+            }
             $this->releaseSlots();
         }
 
@@ -92,6 +104,18 @@ class WorkerCommand extends StaskCommand
         }
 
         return 0;
+    }
+
+    /** A progress bar over the pending tasks, advanced after each task this process runs. */
+    private function startProgressBar(): ProgressBar
+    {
+        $bar = $this->output->createProgressBar(sTaskModel::pending()->count());
+        $bar->start();
+        BaseWorker::observe(static function () use ($bar): void {
+            $bar->advance();
+        });
+
+        return $bar;
     }
 
     /** Seconds left until 5 s before the next minute; a late start runs into the next one. */

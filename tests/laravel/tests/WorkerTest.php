@@ -43,6 +43,25 @@ class WorkerTest extends HarnessTestCase
         $this->assertSame('App\\Workers\\DemoWorker', $worker[0]['class']);
     }
 
+    public function testWorkerShowsAProgressBarOnATerminal(): void
+    {
+        $this->migrate();
+        $this->enqueue(3);
+        // --ansi stands for a terminal; under cron (no terminal) there is no
+        // bar. Symfony draws bars on stderr.
+        $run = $this->artisan(['stask:worker', '--once', '--ansi'], [], 30);
+        $this->assertSame(0, $run->getExitCode(), $this->describe($run));
+        $this->assertMatchesRegularExpression('#0/3 \[[^\]]*\]\s+0%#', $run->getErrorOutput());
+        $this->assertMatchesRegularExpression('#3/3 \[[^\]]+\] 100%#', $run->getErrorOutput());
+        $this->assertStringContainsString('processed 3 tasks (completed 3', $run->getOutput());
+
+        $this->enqueue(2);
+        $plain = $this->artisan(['stask:worker', '--once'], [], 30);
+        $this->assertSame(0, $plain->getExitCode(), $this->describe($plain));
+        $this->assertStringNotContainsString('%', $plain->getOutput() . $plain->getErrorOutput());
+        $this->assertStringContainsString('processed 2 tasks (completed 2', $plain->getOutput());
+    }
+
     public function testScheduleRunStartsTheWorker(): void
     {
         $this->migrate();

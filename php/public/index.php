@@ -190,7 +190,9 @@ function stask_send_response(array $response): void
     if (!isset($names['content-type'])) {
         header('Content-Type: application/json; charset=utf-8');
     }
-    echo (string) ($response['body'] ?? '');
+    if (($_SERVER['REQUEST_METHOD'] ?? 'GET') !== 'HEAD') {
+        echo (string) ($response['body'] ?? '');
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@
 #   laravel     the Laravel harness app (tests/laravel, copied to the temp folder)
 #               under php -S, a manager with the stask permission (session + CSRF),
 #               + php artisan stask:work
-# then runs admin.test.js at 1280x800 and at 390x844, and stops what it started.
+# then runs admin.test.js at 1280x800 and at 390x844 (and, for the standalone
+# host, standalone.test.js: token refusal, assets, limits), and stops what it started.
 # Screenshots and downloads: tests/browser/artifacts/<host>-<viewport>-*.
 #   tests/browser/run.sh                        # both hosts
 #   STASK_HOSTS=standalone tests/browser/run.sh # one host
@@ -131,7 +132,9 @@ for host in ${STASK_HOSTS:-standalone laravel}; do
         laravel) run_laravel ;;
         *) echo "run.sh: unknown host $host (standalone, laravel)" >&2; exit 2 ;;
     esac
-    (cd "$here" && node --test --test-concurrency=1 "$@" admin.test.js)
+    files="admin.test.js"
+    [ "$host" = standalone ] && files="admin.test.js standalone.test.js"
+    (cd "$here" && node --test --test-concurrency=1 "$@" $files)
     stop
     if [ "${KEEP:-}" = "1" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
     tmp=""

@@ -338,6 +338,36 @@ for (const vp of VIEWPORTS) {
             await shot('schedule-persisted');
         });
 
+        test('saves once and regular schedules as the server stores them', async () => {
+            const id = 'email_campaign';
+            const card = await openPanel(id, 'schedule');
+            const form = () => card.locator(`[data-schedule-form="${id}"]`);
+            const save = () => Promise.all([
+                page.waitForResponse((r) => r.url().endsWith(`/workers/${id}/schedule`) && r.request().method() === 'PUT'),
+                form().locator('[data-action="save-schedule"]').click(),
+            ]);
+
+            await form().locator('[name="type"]').selectOption('once');
+            await form().locator('[name="datetime"]').fill('2031-05-04T10:30');
+            await save();
+            let stored = (await api('GET', `/workers/${id}/schedule`)).schedule;
+            assert.equal(stored.type, 'once');
+            assert.match(stored.datetime, /^2031-05-04[ T]10:30/);
+            await page.waitForFunction((sel) => document.querySelector(sel + ' [name="datetime"]').value === '2031-05-04T10:30', `[data-schedule-form="${id}"]`);
+
+            await form().locator('[name="type"]').selectOption('regular');
+            await form().locator('[name="start_time"]').fill('08:00');
+            await form().locator('[name="end_time"]').fill('18:30');
+            await form().locator('[name="interval"]').selectOption('every_15min');
+            await save();
+            stored = (await api('GET', `/workers/${id}/schedule`)).schedule;
+            assert.equal(stored.type, 'regular');
+            assert.equal(stored.start_time, '08:00');
+            assert.equal(stored.end_time, '18:30');
+            assert.equal(stored.interval, 'every_15min');
+            await shot('schedule-regular');
+        });
+
         test('validates and saves worker settings as JSON', async () => {
             const id = 'product';
             const card = await openPanel(id, 'settings');

@@ -58,6 +58,7 @@ class sTaskServiceProvider extends BaseProvider
 
         if ($this->app->runningInConsole()) {
             $this->commands(self::COMMANDS);
+            $this->registerScheduleCommandsWhereMissing();
         }
 
         // The queue manager is created lazily; hook it whenever it is.
@@ -185,6 +186,33 @@ class sTaskServiceProvider extends BaseProvider
     {
         $this->callAfterResolving('Illuminate\Console\Scheduling\Schedule', static function ($schedule): void {
             $schedule->command('stask:worker')->everyMinute()->runInBackground();
+        });
+    }
+
+    /**
+     * Evolution CMS 3.1 has no schedule:run (no Console Kernel): there the
+     * package brings Laravel's schedule:run, schedule:finish (which
+     * runInBackground() calls) and schedule:list, so the seed's cron entry
+     * works. Where the host has them (Laravel, later Evolution cores), its
+     * own registration stands: this only fills in names nobody registered
+     * before it, and a host registering them later replaces them.
+     */
+    protected function registerScheduleCommandsWhereMissing(): void
+    {
+        $commands = [
+            'schedule:run' => 'Illuminate\Console\Scheduling\ScheduleRunCommand',
+            'schedule:finish' => 'Illuminate\Console\Scheduling\ScheduleFinishCommand',
+            'schedule:list' => 'Illuminate\Console\Scheduling\ScheduleListCommand',
+        ];
+        if (!class_exists('Illuminate\Console\Application') || !class_exists($commands['schedule:run'])) {
+            return;
+        }
+        \Illuminate\Console\Application::starting(static function ($artisan) use ($commands): void {
+            foreach ($commands as $name => $class) {
+                if (!$artisan->has($name) && class_exists($class)) {
+                    $artisan->resolve($class);
+                }
+            }
         });
     }
 

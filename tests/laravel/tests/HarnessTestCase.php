@@ -65,6 +65,7 @@ abstract class HarnessTestCase extends TestCase
             copy($file, $dir . '/config/' . basename($file));
         }
         copy(self::APP . '/artisan', $dir . '/artisan');
+        copy(self::APP . '/artisan-evo', $dir . '/artisan-evo');
         // Only the source of the app: no state from an in-place run.
         $this->mustRun(['rm', '-rf', $dir . '/public/assets', $dir . '/bootstrap/cache']);
         foreach (glob($dir . '/database/*.sqlite') as $file) {
@@ -107,6 +108,15 @@ abstract class HarnessTestCase extends TestCase
     protected function process(array $args, array $env = [], float $timeout = 60): Process
     {
         $process = new Process(array_merge([PHP_BINARY, 'artisan'], $args), $this->dir, $this->env($env), null, $timeout);
+
+        return $process;
+    }
+
+    /** Runs `php artisan-evo $args` (the app as an Evolution 3.1 core runs artisan) to the end. */
+    protected function core(array $args, array $env = [], float $timeout = 60): Process
+    {
+        $process = new Process(array_merge([PHP_BINARY, 'artisan-evo'], $args), $this->dir, $this->env($env), null, $timeout);
+        $process->run();
 
         return $process;
     }

@@ -61,10 +61,25 @@ abstract class StaskCommand extends Command
         return array_values(array_unique($ids));
     }
 
-    /** "processed N tasks (completed A, failed B, retried C) in S s, R tasks/s" */
+    /**
+     * "processed N tasks (completed A, failed B, retried C) in S s, R tasks/s"
+     * for a worker loop; for a supervisor (concurrency > 1), whose children
+     * print their own lines, "supervised N worker processes (...) in S s".
+     */
     protected function countersLine(mixed $counters): string
     {
         $c = is_array($counters) ? $counters : [];
+        if (isset($c['children_started'])) {
+            return sprintf(
+                'supervised %d worker processes (replaced %d, killed for timeout %d, killed for cancel %d, released %d tasks) in %s s',
+                (int) $c['children_started'],
+                (int) ($c['children_replaced'] ?? 0),
+                (int) ($c['killed_for_timeout'] ?? 0),
+                (int) ($c['killed_for_cancel'] ?? 0),
+                (int) ($c['released'] ?? 0),
+                self::number((float) ($c['seconds'] ?? 0))
+            );
+        }
 
         return sprintf(
             'processed %d tasks (completed %d, failed %d, retried %d) in %s s, %s tasks/s',

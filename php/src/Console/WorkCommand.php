@@ -64,9 +64,8 @@ class WorkCommand extends StaskCommand
         } finally {
             $lines?->stop();
         }
-        if (!$this->isWorkerChild() || $this->output->isVerbose()) {
-            $this->line($this->countersLine($counters));
-        }
+        // Each loop reports its own tasks (children too); a supervisor its children.
+        $this->line($this->countersLine($counters));
 
         return 0;
     }

@@ -65,6 +65,9 @@ class WorkerCommand extends StaskCommand
                     '--concurrency=1',
                     '--max-time=' . $seconds,
                 ];
+                if ($this->option('once')) {
+                    $options['command'][] = '--once';
+                }
                 if ($this->output->isVerbose()) {
                     $options['command'][] = '-v';
                 }
@@ -91,10 +94,9 @@ class WorkerCommand extends StaskCommand
             $this->releaseSlots();
         }
 
-        if (!$this->isWorkerChild() || $this->output->isVerbose()) {
-            $this->line($this->countersLine($counters));
-        }
-        if ($this->output->isVerbose() && is_array($counters)) {
+        // Each loop reports its own tasks (children too); a supervisor its children.
+        $this->line($this->countersLine($counters));
+        if ($this->output->isVerbose() && is_array($counters) && !isset($counters['children_started'])) {
             $this->line(sprintf(
                 'cancelled %d, waiting %d%s',
                 (int) ($counters['cancelled'] ?? 0),

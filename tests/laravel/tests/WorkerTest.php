@@ -62,6 +62,25 @@ class WorkerTest extends HarnessTestCase
         $this->assertStringContainsString('processed 2 tasks (completed 2', $plain->getOutput());
     }
 
+    /** --once with child processes: every loop stops when nothing is due, and each reports its tasks. */
+    public function testOnceWithConcurrencyStopsWhenEmpty(): void
+    {
+        $this->migrate();
+        $ids = $this->enqueue(6, ['--sleep=200']);
+        // With a 10-minute budget, only stopping when empty ends this within the process timeout.
+        $output = $this->artisanOk(['stask:worker', '--once', '--concurrency=2', '--max-time=600', '-v'], [], 60);
+
+        $this->assertSame(array_fill_keys($ids, self::COMPLETED), $this->statuses());
+        $this->assertSame(6, preg_match_all('/^#\d+ demo run completed \d+\.\d{3} s$/m', $output), $output);
+        preg_match_all('/^processed (\d+) tasks \(completed \d+, failed 0, retried 0\) in [\d.]+ s, [\d.]+ tasks\/s$/m', $output, $m);
+        $this->assertCount(2, $m[1], 'one line per child: ' . $output);
+        $this->assertSame(6, array_sum(array_map('intval', $m[1])));
+        $this->assertMatchesRegularExpression('/^supervised 2 worker processes \(replaced 0, killed for timeout 0, killed for cancel 0, released 0 tasks\) in [\d.]+ s$/m', $output);
+        $ledger = $this->ledger();
+        $this->assertCount(6, $ledger);
+        $this->assertLessThanOrEqual(2, $this->maxConcurrent($ledger));
+    }
+
     public function testScheduleRunStartsTheWorker(): void
     {
         $this->migrate();

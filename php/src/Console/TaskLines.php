@@ -15,7 +15,9 @@ use Seiger\sTask\Workers\BaseWorker;
  *
  * Runs are seen through BaseWorker::observe(); the status is the one the
  * engine stored, read back once the batch holding the task is finished
- * (at most every half second while the loop runs, and at the end).
+ * (at most every half second while the loop runs, and at the end). Workers
+ * that implement TaskInterface without extending BaseWorker, and the native
+ * `system` worker, are not seen (they still count in the throughput line).
  */
 final class TaskLines
 {

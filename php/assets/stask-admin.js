@@ -388,10 +388,8 @@
             try {
                 sessionStorage.setItem(TOKEN_KEY, v);
             } catch (e) { /* storage disabled */ }
-            tokenDialog.remove();
-            tokenDialog = null;
-            Pollers.resetErrors();
-            App.refresh();
+            // Start over with the token: every view loads again, no poller waits out a back-off.
+            location.reload();
         }},
         h('h2', null, t('token_title')),
         h('p', null, t('token_help')),
@@ -498,9 +496,6 @@
             }
             p.stop();
             this.all = this.all.filter(function (x) { return x !== p; });
-        },
-        resetErrors: function () {
-            this.all.forEach(function (p) { p.errors = 0; });
         }
     };
 

@@ -216,7 +216,11 @@ class sTaskServiceProvider extends BaseProvider
         });
     }
 
-    /** The placeholder manager page, named sTask.index, unless the host already has one. */
+    /**
+     * The admin module (GET /stask, named sTask.index) and the REST API under
+     * /stask/* (src/Http/routes.php), in the mgr group; not when the host
+     * already has a route of that name.
+     */
     protected function registerRoutes(): void
     {
         if (!$this->app->bound('router')) {

@@ -111,6 +111,9 @@ impl Response {
             headers: vec![
                 ("Content-Type".into(), "application/json; charset=utf-8".into()),
                 ("Cache-Control".into(), "no-store".into()),
+                // Bodies carry worker-supplied text (widget HTML, messages):
+                // never let a browser sniff them into a page.
+                ("X-Content-Type-Options".into(), "nosniff".into()),
             ],
             body: Body::Text(serde_json::to_string(v).unwrap_or_else(|_| "{}".into())),
         }
@@ -119,7 +122,11 @@ impl Response {
     pub fn text(status: u16, content_type: &str, body: String) -> Response {
         Response {
             status,
-            headers: vec![("Content-Type".into(), content_type.into()), ("Cache-Control".into(), "no-store".into())],
+            headers: vec![
+                ("Content-Type".into(), content_type.into()),
+                ("Cache-Control".into(), "no-store".into()),
+                ("X-Content-Type-Options".into(), "nosniff".into()),
+            ],
             body: Body::Text(body),
         }
     }

@@ -303,6 +303,7 @@ suite!(
     chunked_uploads_are_checked_and_assembled_only_when_complete,
     abandoned_chunked_uploads_are_cleaned,
     metrics_health_clean_and_limits,
+    no_input_makes_the_api_panic_or_answer_without_json,
 );
 
 fn bearer_mode_needs_the_configured_token(h: &H) {
@@ -959,4 +960,43 @@ fn metrics_health_clean_and_limits(h: &H) {
     let (status, v) = h.get("/");
     assert_eq!(status, 200);
     assert!(v["routes"].as_array().unwrap().iter().any(|r| r["path"] == "/stask/tasks/{id}/progress"));
+}
+
+fn no_input_makes_the_api_panic_or_answer_without_json(h: &H) {
+    h.worker("w", true);
+    let id = h.task("w", "run");
+    let paths = [
+        "".to_string(),
+        "//".into(),
+        format!("/tasks/{id}"),
+        format!("/tasks/{id}/cancel"),
+        "/tasks/9223372036854775807".into(),
+        "/tasks/%00".into(),
+        "/tasks/%ff%fe".into(),
+        "/workers/w".into(),
+        "/workers/%E2%9C%93/settings".into(),
+        "/workers/w/tasks/run".into(),
+        "/workers/w/schedule".into(),
+        "/workers/w/uploads".into(),
+        "/uploads/ffffffffffffffffffffffffffffffff/chunks/99999999999999999999".into(),
+        "/stats/timeline".into(),
+        "/clean".into(),
+        "/cache/clear".into(),
+        "/worker/activate".into(),
+        format!("/{}", "a/".repeat(200)),
+    ];
+    let bodies: [&[u8]; 7] = [b"", b"null", b"{}", b"[]", b"{\"options\": [1]}", b"\xff\xfe\x00", b"{\"a\": 1e999}"];
+    for method in ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "g e t", ""] {
+        for path in &paths {
+            for body in bodies {
+                let mut r = h.req(method, path, None);
+                r.body = body.to_vec();
+                r.query.insert("hours".into(), json!({"nested": [1]}));
+                r.query.insert("page".into(), json!(-5));
+                let resp = h.send(&r);
+                h.assert_clean(&resp);
+                assert!(resp.status < 500 || resp.status == 503, "{method} {path} {body:?}: {:?}", resp.body);
+            }
+        }
+    }
 }

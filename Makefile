@@ -5,9 +5,9 @@ SHELL := /bin/bash
 PHP ?= php
 DEBUG_LIB := $(CURDIR)/target/debug/libstask.so
 RELEASE_LIB := $(CURDIR)/target/release/libstask.so
-APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mysql php8.2-pgsql php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon php-laravel-framework php-mockery sqlite3 postgresql-client mariadb-client
+APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mysql php8.2-pgsql php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon php-laravel-framework php-mockery sqlite3 postgresql-client mariadb-client chromium
 
-.PHONY: deps services build release demo test test-rust test-php test-laravel stubs stubs-check bench bench-laravel clean
+.PHONY: deps services build release demo test test-rust test-php test-http test-laravel test-browser stubs stubs-check bench bench-laravel clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -27,7 +27,7 @@ release: deps
 demo: release
 	$(PHP) -d extension=$(RELEASE_LIB) demo/demo.php
 
-test: deps services test-rust build stubs-check test-php test-laravel
+test: deps services test-rust build stubs-check test-php test-http test-laravel test-browser
 
 test-rust: services
 	cargo fmt --all -- --check
@@ -47,6 +47,19 @@ test-laravel: build services
 	@for c in $(LARAVEL_CONNECTIONS); do \
 	  echo "== Laravel app on $$c"; \
 	  DB_CONNECTION=$$c STASK_EXTENSION=$(DEBUG_LIB) tests/laravel/run.sh || exit 1; \
+	done
+
+# The admin module in headless Debian chromium (playwright-core from npm,
+# pinned by tests/browser/package-lock.json), standalone and inside Laravel.
+test-browser: build
+	@command -v npm >/dev/null || { echo "node and npm are required for the browser tests"; exit 1; }
+	STASK_EXTENSION=$(DEBUG_LIB) tests/browser/run.sh
+
+# The REST API over HTTP: the plain front controller under php -S, every backend.
+test-http: build services
+	@for b in $(BACKENDS); do \
+	  echo "== HTTP API on $$b"; \
+	  STASK_TEST_BACKEND=$$b STASK_EXTENSION=$(DEBUG_LIB) tests/http/run.sh || exit 1; \
 	done
 
 # The server backends must be up: tests fail, never skip, without them.

@@ -103,6 +103,30 @@ pub fn action_method(action: &str) -> String {
     out
 }
 
+/// `taskSyncStock` -> `sync_stock`: the action a public `task*` method
+/// answers to (the inverse of `action_method`); None for other methods.
+pub fn action_name(method: &str) -> Option<String> {
+    let rest = method.strip_prefix("task")?;
+    if !rest.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return None;
+    }
+    // A word starts at an upper-case letter after a lower-case one or a
+    // digit, or at the last capital of an acronym (`CSVFile` -> csv_file).
+    let chars: Vec<char> = rest.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if i > 0 && c.is_ascii_uppercase() {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if !prev.is_ascii_uppercase() || next_lower {
+                out.push('_');
+            }
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    Some(out)
+}
+
 /// Runs one claimed task and returns its outcome (not yet stored).
 pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> PhpResult<(Outcome, Flow)> {
     let lookup = block_on(engine.lookup_worker(&task.identifier))?;

@@ -16,6 +16,7 @@ use crate::php::context;
 use crate::php::convert::{describe, key_string, zval_to_json};
 use crate::php::discovery;
 use crate::php::exceptions::invalid;
+use crate::php::executor::{action_method, action_name};
 use crate::php::workers::{cached_instance, clear_instances};
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
@@ -210,20 +211,6 @@ impl PhpHost {
     }
 }
 
-/// `sync_stock` -> `taskSyncStock`, as BaseWorker::resolveActionMethod.
-fn action_method(action: &str) -> String {
-    let words = action.trim().to_lowercase();
-    let studly: String = words
-        .split(|c: char| c == '-' || c == '_' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-        })
-        .collect();
-    format!("task{studly}")
-}
-
 impl Host for PhpHost {
     fn discover(&self) -> Result<Vec<WorkerRow>, HostError> {
         discovery::discover(&self.engine).map_err(|e| HostError(format!("{e:?}")))
@@ -259,6 +246,17 @@ impl Host for PhpHost {
         cz.set_hashtable(callable);
         // is_callable from outside the class: public methods only.
         call("is_callable", vec![&cz]).ok()?.bool()
+    }
+
+    fn actions(&self, w: &WorkerRow) -> Option<Vec<String>> {
+        // Called from outside the class, get_class_methods lists public
+        // methods only: exactly the ones has_action accepts.
+        let methods = call("get_class_methods", vec![&w.class]).ok()?;
+        let list = methods.array()?;
+        let mut out: Vec<String> = list.values().filter_map(|m| m.string()).filter_map(|m| action_name(&m)).collect();
+        out.sort();
+        out.dedup();
+        Some(out)
     }
 
     fn is_uploaded_file(&self, tmp: &Path) -> bool {
@@ -319,5 +317,18 @@ mod tests {
         assert_eq!(action_method("sync_stock"), "taskSyncStock");
         assert_eq!(action_method("import-csv"), "taskImportCsv");
         assert_eq!(action_method("make"), "taskMake");
+    }
+
+    #[test]
+    fn task_methods_name_their_actions() {
+        assert_eq!(action_name("taskSyncStock").as_deref(), Some("sync_stock"));
+        assert_eq!(action_name("taskMake").as_deref(), Some("make"));
+        assert_eq!(action_name("taskImportCSV").as_deref(), Some("import_csv"));
+        assert_eq!(action_name("taskCSVFile2Feed").as_deref(), Some("csv_file2_feed"));
+        assert_eq!(action_method(&action_name("taskImportCsv").unwrap()), "taskImportCsv");
+        assert_eq!(action_name("taskIds"), Some("ids".into()));
+        assert_eq!(action_name("tasks"), None);
+        assert_eq!(action_name("task"), None);
+        assert_eq!(action_name("renderWidget"), None);
     }
 }

@@ -122,6 +122,19 @@ final class WidgetWorker extends BaseWorker
     {
         return 'Builds the "daily" report & mails it';
     }
+
+    public function taskDailyReport(sTaskModel $task, array $options = []): void
+    {
+    }
+
+    public function taskImportCSVFile(sTaskModel $task, array $options = []): void
+    {
+    }
+
+    /** Not an action: the API refuses it, so the widget must not offer it. */
+    protected function taskHelper(): void
+    {
+    }
 }
 
 final class BaseWorkerTest extends TestCase
@@ -159,7 +172,19 @@ final class BaseWorkerTest extends TestCase
         $html = (new WidgetWorker())->renderWidget();
 
         $this->assertStringContainsString('data-stask-identifier="widget_demo"', $html);
-        $this->assertStringContainsString('data-stask-action="make"', $html);
+        $this->assertSame(['daily_report', 'import_csv_file'], (new WidgetWorker())->declaredActions());
+        $this->assertStringContainsString('data-stask-action="daily_report">Daily Report</button>', $html);
+        $this->assertStringContainsString('data-stask-action="import_csv_file"', $html);
+        $this->assertStringNotContainsString('data-stask-action="make"', $html);
+        $this->assertStringNotContainsString('helper', $html);
+        $this->assertStringContainsString('data-stask-action="import"', (new ProductSyncWorker())->renderWidget());
+        $bare = new class () extends BaseWorker {
+            public function identifier(): string
+            {
+                return 'bare';
+            }
+        };
+        $this->assertStringNotContainsString('<button', $bare->renderWidget(), 'no actions, no run button');
         $this->assertStringContainsString('<i class="fa fa-cog"></i>', $html);
         $this->assertStringContainsString('Report &lt;script&gt;alert(1)&lt;/script&gt;', $html);
         $this->assertStringContainsString('Builds the &quot;daily&quot; report &amp; mails it', $html);

@@ -96,6 +96,7 @@ final class HttpBindingTest extends TestCase
         [$status, $data] = $this->json('POST', '/workers/product/activate');
         $this->assertSame(200, $status);
         $this->assertTrue($data['worker']['active']);
+        $this->assertSame(['export', 'import'], $data['worker']['actions'], 'the public task* methods of ProductWorker');
 
         [$status, $data] = $this->json('POST', '/workers/product/tasks/nosuchaction', []);
         $this->assertSame(404, $status, 'only declared actions start');
@@ -122,6 +123,12 @@ final class HttpBindingTest extends TestCase
         [$status, $data] = $this->json('GET', '/workers/product/widget');
         $this->assertSame(200, $status);
         $this->assertStringContainsString('data-stask-worker="product"', $data['html']);
+        $this->assertStringContainsString('data-stask-action="export"', $data['html']);
+
+        \Seiger\sTask\Models\sWorker::where('identifier', 'product')->update(['class' => 'Gone\\Worker']);
+        sTask::clearWorkerCache();
+        [$status, $data] = $this->json('GET', '/workers/product');
+        $this->assertSame([200, null], [$status, $data['worker']['actions']], 'a class that does not load declares nothing');
     }
 
     public function testUploadsArriveUnderTheStorageFolderWithServerNames(): void

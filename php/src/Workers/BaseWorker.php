@@ -83,7 +83,10 @@ abstract class BaseWorker implements TaskInterface
         return '';
     }
 
-    /** A small card with a run button the admin script binds to. */
+    /**
+     * A small card with one run button per declared action (public task*
+     * methods), which the admin script binds to.
+     */
     public function renderWidget(): string
     {
         $e = static fn (string $s): string => htmlspecialchars($s, ENT_QUOTES | ENT_SUBSTITUTE, 'UTF-8');
@@ -92,15 +95,40 @@ abstract class BaseWorker implements TaskInterface
         $description = $this->description() === ''
             ? ''
             : "\n    <p class=\"stask-widget__description\">" . $e($this->description()) . '</p>';
+        $buttons = '';
+        foreach ($this->declaredActions() as $action) {
+            $label = $e(ucwords(str_replace('_', ' ', $action)));
+            $action = $e($action);
+            $buttons .= "\n    <button type=\"button\" class=\"btn btn-primary stask-widget__run\" data-stask-identifier=\"{$identifier}\" data-stask-action=\"{$action}\">{$label}</button>";
+        }
 
         // icon() is HTML by contract (TaskInterface), so it is not escaped.
         return <<<HTML
 <div class="stask-widget" data-stask-worker="{$identifier}">
     <h4 class="stask-widget__title">{$this->icon()} {$title}</h4>{$description}
-    <p class="stask-widget__identifier"><code>{$identifier}</code></p>
-    <button type="button" class="btn btn-primary stask-widget__run" data-stask-identifier="{$identifier}" data-stask-action="make">Run</button>
+    <p class="stask-widget__identifier"><code>{$identifier}</code></p>{$buttons}
 </div>
 HTML;
+    }
+
+    /**
+     * The actions this worker answers to: its public task* methods, named
+     * as the API and the admin module name them (taskSyncStock: sync_stock).
+     *
+     * @return list<string>
+     */
+    public function declaredActions(): array
+    {
+        $actions = [];
+        foreach ((new \ReflectionClass($this))->getMethods(\ReflectionMethod::IS_PUBLIC) as $method) {
+            if ($method->isStatic() || !preg_match('/^task([A-Z].*)$/', $method->getName(), $m)) {
+                continue;
+            }
+            $actions[] = strtolower(preg_replace('/(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/', '_', $m[1]));
+        }
+        sort($actions);
+
+        return array_values(array_unique($actions));
     }
 
     // ---------------------------------------------------------------- settings

@@ -171,6 +171,12 @@ pub trait Host {
     fn has_action(&self, _worker: &WorkerRow, _action: &str) -> Option<bool> {
         None
     }
+    /// The actions the worker class declares (`taskSyncStock` -> `sync_stock`),
+    /// so clients offer a choice instead of a free text field. None when
+    /// the class cannot be loaded.
+    fn actions(&self, _worker: &WorkerRow) -> Option<Vec<String>> {
+        None
+    }
     /// Whether `tmp_name` really is a file PHP received in this request
     /// (`is_uploaded_file`), so a forged `files` array cannot move arbitrary
     /// files into the uploads folder.

@@ -360,6 +360,16 @@ fn meta_text(field: &str, v: Option<&Value>) -> ApiResult<String> {
     Ok(text)
 }
 
+/// A priority as a name (`high`) or its number, as `sTask::create` takes it.
+fn priority_of(p: &Value) -> ApiResult<Priority> {
+    match p {
+        Value::String(s) => Priority::parse(s).or_else(|| s.trim().parse::<i64>().ok().and_then(Priority::from_int)),
+        Value::Number(n) => n.as_i64().and_then(Priority::from_int),
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::invalid("priority", format!("must be low, normal or high, got {}", describe(p))))
+}
+
 /// POST /tasks: {identifier, action, data, priority}.
 pub fn create(ctx: &Ctx) -> ApiResult<Response> {
     let input = json::body(ctx.req)?;
@@ -376,12 +386,7 @@ pub fn create(ctx: &Ctx) -> ApiResult<Response> {
     let mut t = NewTask::new(identifier, action);
     t.meta = Some(meta_text("data", input.get("data"))?);
     if let Some(p) = input.get("priority") {
-        t.priority = match p {
-            Value::String(s) => Priority::parse(s).or_else(|| s.trim().parse::<i64>().ok().and_then(Priority::from_int)),
-            Value::Number(n) => n.as_i64().and_then(Priority::from_int),
-            _ => None,
-        }
-        .ok_or_else(|| ApiError::invalid("priority", format!("must be low, normal or high, got {}", describe(p))))?;
+        t.priority = priority_of(p)?;
     }
     if let Some(m) = input.int("max_attempts")? {
         t.max_attempts = m;
@@ -399,7 +404,9 @@ pub fn create(ctx: &Ctx) -> ApiResult<Response> {
 }
 
 /// POST /workers/{identifier}/tasks/{action}: the seed's "start task".
-/// The body is the options object, or `{"options": {...}}`.
+/// The body is the options object, or `{"options": {...}, "priority": ...}`:
+/// only the wrapped form can set the priority, since in the bare form every
+/// key (a worker option named `priority` too) belongs to the worker.
 pub fn run_action(ctx: &Ctx, identifier: &str, action: &str) -> ApiResult<Response> {
     validate_name("action", action).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if !action.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || action.len() > 64 {
@@ -415,6 +422,7 @@ pub fn run_action(ctx: &Ctx, identifier: &str, action: &str) -> ApiResult<Respon
         return Err(ApiError::not_found("Action not found", format!("Worker '{identifier}' has no action '{action}'")));
     }
     let input = json::body(ctx.req)?;
+    let wrapped = input.get("options").is_some();
     let mut options: Map<String, Value> = match input.get("options") {
         Some(Value::Object(o)) => o.clone(),
         Some(Value::Array(a)) if a.is_empty() => Map::new(),
@@ -423,6 +431,9 @@ pub fn run_action(ctx: &Ctx, identifier: &str, action: &str) -> ApiResult<Respon
     };
     options.remove("_token");
     let mut t = NewTask::new(identifier, action);
+    if let (true, Some(p)) = (wrapped, input.get("priority")) {
+        t.priority = priority_of(p)?;
+    }
     t.meta = Some(meta_text("options", Some(&Value::Object(options)))?);
     t.started_by = ctx.user_id();
     let row = ctx.wait(ctx.engine.create_task(t))?;

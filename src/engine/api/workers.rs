@@ -35,7 +35,7 @@ fn last_task_json(t: &TaskRow) -> Value {
     })
 }
 
-pub fn worker_json(w: &WorkerRow, last: Option<&TaskRow>) -> Value {
+pub fn worker_json(ctx: &Ctx, w: &WorkerRow, last: Option<&TaskRow>) -> Value {
     let settings = settings_of(w);
     json!({
         "id": w.id,
@@ -48,6 +48,7 @@ pub fn worker_json(w: &WorkerRow, last: Option<&TaskRow>) -> Value {
         "active": w.active,
         "position": w.position,
         "hidden": w.hidden,
+        "actions": ctx.host.actions(w),
         "schedule": schedule::effective(&settings),
         "settings": settings,
         "last_task": last.map(last_task_json),
@@ -85,7 +86,7 @@ pub fn list(ctx: &Ctx) -> ApiResult<Response> {
     }
     let rows = ctx.wait(ctx.engine.select_workers(&query))?;
     let last = last_tasks(ctx)?;
-    let workers: Vec<Value> = rows.iter().map(|w| worker_json(w, last.get(&w.identifier))).collect();
+    let workers: Vec<Value> = rows.iter().map(|w| worker_json(ctx, w, last.get(&w.identifier))).collect();
     Ok(ok(json!({"workers": workers, "total": rows.len()})))
 }
 
@@ -97,7 +98,7 @@ pub fn show(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
         .order_by("id", crate::engine::query::Dir::Desc)?
         .limit(1)?;
     let last = ctx.wait(ctx.engine.select_tasks(&q))?.into_iter().next();
-    Ok(ok(json!({"worker": worker_json(&w, last.as_ref())})))
+    Ok(ok(json!({"worker": worker_json(ctx, &w, last.as_ref())})))
 }
 
 /// POST /workers/{identifier}/activate|deactivate, and the package's
@@ -118,7 +119,7 @@ pub fn set_active(ctx: &Ctx, identifier: Option<String>, active: bool) -> ApiRes
     let w = require(ctx, &identifier)?;
     Ok(ok(json!({
         "message": if active { "Worker activated" } else { "Worker deactivated" },
-        "worker": worker_json(&w, None),
+        "worker": worker_json(ctx, &w, None),
     })))
 }
 
@@ -244,7 +245,7 @@ pub fn discover(ctx: &Ctx) -> ApiResult<Response> {
     Ok(ok(json!({
         "message": format!("Discovered {n} new worker{}", if n == 1 { "" } else { "s" }),
         "discovered": n,
-        "workers": rows.iter().map(|w| worker_json(w, None)).collect::<Vec<_>>(),
+        "workers": rows.iter().map(|w| worker_json(ctx, w, None)).collect::<Vec<_>>(),
     })))
 }
 
@@ -255,7 +256,7 @@ pub fn rescan(ctx: &Ctx) -> ApiResult<Response> {
     Ok(ok(json!({
         "message": format!("Updated {n} worker{}", if n == 1 { "" } else { "s" }),
         "updated": n,
-        "workers": rows.iter().map(|w| worker_json(w, None)).collect::<Vec<_>>(),
+        "workers": rows.iter().map(|w| worker_json(ctx, w, None)).collect::<Vec<_>>(),
     })))
 }
 

@@ -1274,9 +1274,12 @@
 
         // -- run
 
-        function startTask(identifier, action, options, out) {
+        function startTask(identifier, action, options, out, priority) {
             // The package's convention: `options` becomes the task's meta.
             var body = {options: options || {}};
+            if (priority) {
+                body.priority = priority;
+            }
             return api('POST', '/workers/' + encodeURIComponent(identifier) + '/tasks/' + encodeURIComponent(action), {body: body}).then(function (d) {
                 toast(t('task_started'), 'success');
                 if (out && d.id) {
@@ -1348,6 +1351,9 @@
             var allowed = w.settings && Array.isArray(w.settings.allowed_extensions) ? w.settings.allowed_extensions : ['csv'];
             var fileInput = h('input', {type: 'file', class: 'stask-input', name: 'file', accept: allowed.map(function (e) { return '.' + e; }).join(',')});
             var opts = h('textarea', {class: 'stask-input stask-code', name: 'options', rows: '4', spellcheck: 'false'}, '{}');
+            var priorityInput = h('select', {class: 'stask-input', name: 'priority'}, ['normal', 'high', 'low'].map(function (p) {
+                return h('option', {value: p}, t('priority_' + p));
+            }));
             var err = h('p', {class: 'stask-error', hidden: true});
             var form = h('form', {class: 'stask-run-form', 'data-run-form': w.identifier, onsubmit: function (ev) {
                 ev.preventDefault();
@@ -1370,7 +1376,7 @@
                     return Object.assign({}, options, named);
                 }) : Promise.resolve(options);
                 ready.then(function (o) {
-                    return startTask(w.identifier, actionInput.value.trim(), o, out).then(function () {
+                    return startTask(w.identifier, actionInput.value.trim(), o, out, priorityInput.value).then(function () {
                         fileInput.value = '';
                     });
                 }, function (e) {
@@ -1382,6 +1388,7 @@
             h('h4', null, t('run_action')),
             h('div', {class: 'stask-form-row'},
                 h('label', {class: 'stask-field'}, h('span', null, t('action')), actionInput),
+                h('label', {class: 'stask-field'}, h('span', null, t('priority')), priorityInput),
                 h('label', {class: 'stask-field'}, h('span', null, t('upload_file')), fileInput)),
             h('label', {class: 'stask-field stask-field--wide'}, h('span', null, t('options_json')), opts),
             err,

@@ -102,7 +102,7 @@ for (const vp of VIEWPORTS) {
             return card;
         }
 
-        async function startFromRunForm(identifier, action, options) {
+        async function startFromRunForm(identifier, action, options, priority) {
             let card = page.locator(`[data-worker="${identifier}"]`);
             if (!(await card.locator(`[data-run-form="${identifier}"]`).isVisible().catch(() => false))) {
                 card = await openPanel(identifier, 'run');
@@ -115,6 +115,9 @@ for (const vp of VIEWPORTS) {
                 await actionField.fill(action);
             }
             await form.locator('[name="options"]').fill(JSON.stringify(options));
+            if (priority) {
+                await form.locator('[name="priority"]').selectOption(priority);
+            }
             const before = await card.locator('.stask-inline-task').count();
             await form.locator('[data-action="start"]').click();
             await assert.doesNotReject(card.locator('.stask-inline-task').nth(before).waitFor());
@@ -197,7 +200,8 @@ for (const vp of VIEWPORTS) {
         });
 
         test('downloads the result of an export task', async () => {
-            const { row, id } = await startFromRunForm('product', 'export', {});
+            const { row, id } = await startFromRunForm('product', 'export', {}, 'high');
+            assert.equal((await api('GET', `/tasks/${id}`)).task.priority, 'high', 'the run form sets the priority');
             const button = row.locator('[data-action="download"]');
             await button.waitFor({ timeout: 30000 });
             const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);

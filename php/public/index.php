@@ -8,7 +8,8 @@
  *     STASK_API_TOKEN=... php -S 127.0.0.1:8080 php/public/index.php
  *     (or php/bin/stask-serve)
  *
- *   GET  /  or /stask      the admin module (asks for the token, keeps it in sessionStorage)
+ *   GET  /  or /stask      the admin module (asks for the token, keeps it in sessionStorage);
+ *                          /stask and /stask/ with an Authorization header are the API's index
  *   GET  /assets/<file>    stask-admin.js / stask-admin.css (php/assets only)
  *   *    /stask/...        the API: sTask::handleHttp() with bearer authentication
  *
@@ -228,7 +229,11 @@ try {
     return;
 }
 
-if (($method === 'GET' || $method === 'HEAD') && in_array($path, ['/', STASK_API_PREFIX, STASK_API_PREFIX . '/', '/index.php'], true)) {
+// The API root (GET /stask/, its route list) is the page's address too: a
+// request with credentials is meant for the API, a browser's is the page.
+$apiRoot = in_array($path, [STASK_API_PREFIX, STASK_API_PREFIX . '/'], true);
+if (($method === 'GET' || $method === 'HEAD')
+    && (in_array($path, ['/', '/index.php'], true) || ($apiRoot && !isset(stask_request_headers()['authorization'])))) {
     stask_serve_page();
 
     return;
@@ -240,7 +245,7 @@ if (($method === 'GET' || $method === 'HEAD') && str_starts_with($path, '/assets
     return;
 }
 
-if (!str_starts_with($path, STASK_API_PREFIX . '/')) {
+if (!$apiRoot && !str_starts_with($path, STASK_API_PREFIX . '/')) {
     stask_send_json(404, ['success' => false, 'code' => 404, 'message' => 'Not found']);
 
     return;

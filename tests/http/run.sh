@@ -28,7 +28,7 @@ cleanup() {
     for pid in $worker_pid $server_pid; do kill "$pid" 2>/dev/null || true; done
     for pid in $worker_pid $server_pid; do wait "$pid" 2>/dev/null || true; done
     if [ "$status" -ne 0 ]; then
-        echo "--- server log (last lines)"; tail -n 40 "$tmp/server.log" 2>/dev/null || true
+        echo "--- server log (last lines)"; grep -v -E " (Accepted|Closing)$" "$tmp/server.log" 2>/dev/null | tail -n 40 || true
         echo "--- worker log (last lines)"; tail -n 20 "$tmp/worker.log" 2>/dev/null || true
     fi
     php "$here/tables.php" drop >/dev/null 2>&1 || true

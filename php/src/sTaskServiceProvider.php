@@ -36,6 +36,9 @@ class sTaskServiceProvider extends BaseProvider
         'unix_socket', 'charset', 'collation', 'schema', 'search_path', 'sslmode',
     ];
 
+    /** Container key holding why configure() failed during a web request (Http\HttpAdapter answers 503). */
+    public const CONFIGURATION_ERROR = 'stask.configuration_error';
+
     public const COMMANDS = [
         WorkerCommand::class,
         WorkCommand::class,
@@ -130,11 +133,19 @@ class sTaskServiceProvider extends BaseProvider
         try {
             sTask::configure($options);
         } catch (sTaskException $e) {
-            throw new \RuntimeException(
-                "sTask cannot use the database connection '{$name}': " . $e->getMessage(),
-                0,
-                $e
-            );
+            $message = "sTask is not configured (database connection '{$name}', storage, stask.* / STASK_* settings): "
+                . $e->getMessage();
+            if ($this->app->runningInConsole()) {
+                throw new \RuntimeException($message, 0, $e);
+            }
+            // A web request: the host keeps working; the /stask routes answer
+            // 503 JSON with the reason (Http\HttpAdapter), the log has the rest.
+            $this->app->instance(self::CONFIGURATION_ERROR, $message);
+            try {
+                $this->app->make('log')->error($message, ['exception' => $e]);
+            } catch (\Throwable) {
+                // No logger: the 503 still says why.
+            }
         }
     }
 

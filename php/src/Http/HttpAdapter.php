@@ -7,7 +7,9 @@ namespace Seiger\sTask\Http;
 use Illuminate\Http\JsonResponse;
 use Illuminate\Http\Request;
 use Symfony\Component\HttpFoundation\File\UploadedFile;
+use Seiger\sTask\Exceptions\ConfigurationException;
 use Seiger\sTask\Facades\sTask;
+use Seiger\sTask\sTaskServiceProvider;
 use Symfony\Component\HttpFoundation\BinaryFileResponse;
 use Symfony\Component\HttpFoundation\Response;
 
@@ -24,9 +26,12 @@ final class HttpAdapter
 
     private const ASSET_TYPES = ['js' => 'text/javascript; charset=utf-8', 'css' => 'text/css; charset=utf-8', 'svg' => 'image/svg+xml'];
 
-    /** GET /stask: the module page. */
+    /** GET /stask: the module page; for a client asking for JSON, the API root (the route list). */
     public function page(Request $request)
     {
+        if ($request->wantsJson()) {
+            return $this->api($request, '');
+        }
         $base = self::apiBase($request);
         $locale = function_exists('evo') ? (string) (evo()->getConfig('manager_language') ?: '') : '';
         if ($locale === '') {
@@ -81,19 +86,47 @@ final class HttpAdapter
         $query = $request->query->all();
         unset($query['_token']);
 
-        $result = sTask::handleHttp([
-            'method' => strtoupper($request->getMethod()),
-            'path' => '/' . ltrim($path, '/'),
-            'query' => $query,
-            'body' => $body,
-            'form' => $form,
-            'files' => self::files($request),
-            'headers' => self::headers($request),
-            'auth' => ['mode' => 'trusted', 'user_id' => self::userId()],
-            'base_url' => self::apiBase($request),
-        ]);
+        $container = app();
+        if ($container->bound(sTaskServiceProvider::CONFIGURATION_ERROR)) {
+            return self::unavailable((string) $container->make(sTaskServiceProvider::CONFIGURATION_ERROR));
+        }
+        try {
+            $result = sTask::handleHttp([
+                'method' => strtoupper($request->getMethod()),
+                'path' => '/' . ltrim($path, '/'),
+                'query' => $query,
+                'body' => $body,
+                'form' => $form,
+                'files' => self::files($request),
+                'headers' => self::headers($request),
+                'auth' => ['mode' => 'trusted', 'user_id' => self::userId()],
+                'base_url' => self::apiBase($request),
+            ]);
+        } catch (ConfigurationException $e) {
+            report($e);
+
+            return self::unavailable('sTask is not configured: ' . $e->getMessage());
+        } catch (\Throwable $e) {
+            // Never the host's error page (HTML, a stack trace with APP_DEBUG).
+            report($e);
+
+            return new JsonResponse(['success' => false, 'code' => 500, 'error' => 'Internal Server Error', 'message' => 'The server failed; the details are in the log'], 500, ['Cache-Control' => 'no-store']);
+        }
 
         return self::toResponse($result);
+    }
+
+    /** 503 JSON for a configuration the engine refused; the message says what to fix, without server paths. */
+    private static function unavailable(string $reason): JsonResponse
+    {
+        $reason = (string) preg_replace('#(?<![\w.])(?:[A-Za-z]:)?[/\\][^\s\'",;:)]+#', '[path]', $reason);
+
+        return new JsonResponse([
+            'success' => false,
+            'code' => 503,
+            'error' => 'sTask is not configured',
+            'message' => $reason . '. Fix the stask.* php.ini settings or the STASK_* environment variables (and the host\'s database connection), then reload; the server log has the details.',
+        ], 503, ['Cache-Control' => 'no-store', 'Retry-After' => '60']);
     }
 
     /** URL path of the API root: /stask, or /manager/stask under Evolution's manager. */

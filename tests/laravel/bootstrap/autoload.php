@@ -25,4 +25,7 @@ require_once 'Illuminate/autoload.php';
     });
 })();
 
-require_once __DIR__ . '/../shims/evolution.php';
+// HARNESS_HOST=laravel: a plain Laravel host, no evo() (permission by the `stask` Gate).
+if (getenv('HARNESS_HOST') !== 'laravel') {
+    require_once __DIR__ . '/../shims/evolution.php';
+}

@@ -32,6 +32,7 @@ return [
 
         App\Providers\RouteServiceProvider::class,
         Seiger\sTask\sTaskServiceProvider::class,
+        App\Providers\HarnessGateServiceProvider::class,
     ],
 
     'aliases' => [

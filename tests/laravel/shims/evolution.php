@@ -84,6 +84,10 @@ namespace App\Evolution {
             if (self::$userId !== null) {
                 return self::$userId;
             }
+            $context = $context === '' ? 'mgr' : (string) $context;
+            if (isset($_SESSION[$context . 'InternalKey'])) {
+                return (int) $_SESSION[$context . 'InternalKey'];
+            }
             $env = getenv('EVO_USER_ID');
 
             return $env === false || $env === '' ? false : (int) $env;
@@ -106,6 +110,18 @@ namespace App\Evolution {
 }
 
 namespace {
+    // Evolution keeps the manager's login in PHP's native session, started
+    // on every web request before the app runs.
+    if (PHP_SAPI !== 'cli' && session_status() === PHP_SESSION_NONE && !headers_sent()) {
+        $sessions = __DIR__ . '/../storage/framework/evo-sessions';
+        if (!is_dir($sessions)) {
+            @mkdir($sessions, 0700, true);
+        }
+        session_save_path($sessions);
+        session_name('evo_mgr');
+        session_cache_limiter('');
+        session_start();
+    }
     if (!function_exists('evo')) {
         function evo()
         {

@@ -61,13 +61,15 @@ trait ServesTheApp
     }
 
     /** Runs PHP code inside the booted app of the copy. */
-    private function php(string $code): void
+    private function php(string $code): string
     {
         $script = 'require "bootstrap/autoload.php"; $app = require "bootstrap/app.php"; '
             . '$app->make(Illuminate\Contracts\Console\Kernel::class)->bootstrap(); ' . $code;
         $process = new Process([PHP_BINARY, '-r', $script], $this->dir, $this->env(), null, 60);
         $process->run();
         $this->assertSame(0, $process->getExitCode(), $this->describe($process));
+
+        return $process->getOutput();
     }
 
     /**
@@ -134,5 +136,27 @@ trait ServesTheApp
         $this->assertSame(1, preg_match('#<script type="application/json" id="stask-config">(.*?)</script>#s', $html, $m));
 
         return json_decode($m[1], true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /**
+     * A multipart/form-data body.
+     *
+     * @param array<string, string> $fields
+     * @param array<string, array{0: string, 1: string}> $files field => [file name, content]
+     * @return array{0: array<string, string>, 1: string} headers, body
+     */
+    private function multipart(array $fields, array $files): array
+    {
+        $boundary = 'stask' . bin2hex(random_bytes(8));
+        $body = '';
+        foreach ($fields as $name => $value) {
+            $body .= "--{$boundary}\r\nContent-Disposition: form-data; name=\"{$name}\"\r\n\r\n{$value}\r\n";
+        }
+        foreach ($files as $name => [$filename, $content]) {
+            $body .= "--{$boundary}\r\nContent-Disposition: form-data; name=\"{$name}\"; filename=\"{$filename}\"\r\n"
+                . "Content-Type: application/octet-stream\r\n\r\n{$content}\r\n";
+        }
+
+        return [['Content-Type' => "multipart/form-data; boundary={$boundary}"], $body . "--{$boundary}--\r\n"];
     }
 }

@@ -93,7 +93,9 @@ final class HttpAdapter
         try {
             $result = sTask::handleHttp([
                 'method' => strtoupper($request->getMethod()),
-                'path' => '/' . ltrim($path, '/'),
+                // Laravel has decoded the path already; the engine decodes %-escapes
+                // itself, so a literal % must reach it escaped.
+                'path' => '/' . str_replace('%', '%25', ltrim($path, '/')),
                 'query' => $query,
                 'body' => $body,
                 'form' => $form,

@@ -384,9 +384,12 @@ class HttpRoutesTest extends HarnessTestCase
         $check('POST', '/stask/tasks/1/upload', 404, '{}');
 
         // Paths: traversal segments, broken escapes, unknown routes, other methods.
-        foreach (['/stask/tasks/%2e%2e/download', '/stask/tasks/..%2F..%2Fetc%2Fpasswd/download', '/stask/workers/..%2F..%2F/settings', '/stask/%2e%2e/%2e%2e/config/app.php', '/stask/workers/%252e%252e/widget', '/stask/tasks/%00/progress'] as $path) {
+        foreach (['/stask/tasks/%2e%2e/download', '/stask/tasks/..%2F..%2Fetc%2Fpasswd/download', '/stask/workers/..%2F..%2F/settings', '/stask/%2e%2e/%2e%2e/config/app.php', '/stask/tasks/%00/progress'] as $path) {
             $check('GET', $path, 400);
         }
+        // Laravel decodes the path once, the engine does not decode it again.
+        $this->assertSame('Worker not found', $check('GET', '/stask/workers/%252e%252e/widget', 404)['error']);
+        $this->assertSame('Worker not found', $check('GET', '/stask/workers/100%25/widget', 404)['error']);
         $check('GET', '/stask/no/such/route', 404);
         $check('GET', '/stask/tasks/1/cancel', 405);
         $check('DELETE', '/stask/tasks', 405);

@@ -199,17 +199,29 @@ abstract class HttpTestCase extends \PHPUnit\Framework\TestCase
     /** A multipart/form-data body: [body, content type]. $files: field => [filename, content]. */
     protected static function multipart(array $fields, array $files): array
     {
-        $boundary = 'stask' . bin2hex(random_bytes(8));
-        $body = '';
+        $parts = [];
         foreach ($fields as $name => $value) {
-            $body .= "--{$boundary}\r\nContent-Disposition: form-data; name=\"{$name}\"\r\n\r\n{$value}\r\n";
+            $parts[] = ["name=\"{$name}\"", $value];
         }
         foreach ($files as $name => [$filename, $content]) {
-            $body .= "--{$boundary}\r\nContent-Disposition: form-data; name=\"{$name}\"; filename=\"{$filename}\"\r\n"
-                . "Content-Type: application/octet-stream\r\n\r\n{$content}\r\n";
+            $parts[] = ["name=\"{$name}\"; filename=\"{$filename}\"\r\nContent-Type: application/octet-stream", $content];
+        }
+        $boundary = '----stask-http-' . bin2hex(random_bytes(8));
+        $body = '';
+        foreach ($parts as [$disposition, $content]) {
+            $body .= "--{$boundary}\r\nContent-Disposition: form-data; {$disposition}\r\n\r\n{$content}\r\n";
         }
 
         return [$body . "--{$boundary}--\r\n", "multipart/form-data; boundary={$boundary}"];
+    }
+
+    /** Each [body, field] of $cases is a 422 "Validation failed" naming that field. */
+    protected function assertInvalid(string $method, string $path, array $cases): void
+    {
+        foreach ($cases as [$body, $field]) {
+            $data = $this->fails(422, $method, $path, $body, 'Validation failed');
+            $this->assertSame($field, $data['field'] ?? null, "{$method} {$path} " . json_encode($body));
+        }
     }
 
     /** POSTs a file as multipart field `file` (plus form fields). */

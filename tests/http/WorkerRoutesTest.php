@@ -90,7 +90,7 @@ final class WorkerRoutesTest extends HttpTestCase
         $this->assertSame('manual', $data['settings']['schedule']['type']);
         $this->assertCount(9, $data['settings']['schedule']);
         $this->assertSame($data['settings'], $this->ok('GET', '/workers/email_campaign')['worker']['settings']);
-        foreach ([
+        $this->assertInvalid('PUT', $base, [
             [['settings' => 'x'], 'settings'],
             [['settings' => [1, 2]], 'settings'],
             [['allowed_extensions' => 'csv'], 'allowed_extensions'],
@@ -102,9 +102,7 @@ final class WorkerRoutesTest extends HttpTestCase
             [['timeout' => 'long'], 'timeout'],
             [['schedule' => 'daily'], 'schedule'],
             [['schedule' => ['type' => 'cron']], 'type'],
-        ] as [$body, $field]) {
-            $this->assertSame($field, $this->fails(422, 'PUT', $base, $body, 'Validation failed')['field'], json_encode($body));
-        }
+        ]);
         $this->fails(422, 'PUT', $base, '[1]', 'Validation failed');
         $this->fails(422, 'PUT', $base, '"text"', 'Validation failed');
         $this->fails(400, 'PUT', $base, '{"batch": 1', 'Malformed JSON');
@@ -141,7 +139,7 @@ final class WorkerRoutesTest extends HttpTestCase
             }
         }
         $before = $this->ok('GET', $base)['schedule'];
-        foreach ([
+        $this->assertInvalid('PUT', $base, [
             [[], 'type'],
             [['type' => 'cron'], 'type'],
             [['type' => 5], 'type'],
@@ -166,9 +164,7 @@ final class WorkerRoutesTest extends HttpTestCase
             [['type' => 'regular', 'start_time' => '9:00', 'end_time' => '10:00', 'interval' => 'every_7min'], 'interval'],
             [['schedule' => 'daily'], 'schedule'],
             [['schedule' => ['type' => 'once']], 'datetime'],
-        ] as [$body, $field]) {
-            $this->assertSame($field, $this->fails(422, 'PUT', $base, $body, 'Validation failed')['field'], json_encode($body));
-        }
+        ]);
         $this->fails(422, 'PUT', $base, '[1]', 'Validation failed');
         $this->fails(400, 'PUT', $base, '{"type": manual}', 'Malformed JSON');
         $this->assertSame($before, $this->ok('GET', $base)['schedule'], 'refused schedules change nothing');

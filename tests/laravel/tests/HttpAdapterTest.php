@@ -8,23 +8,8 @@ namespace Tests;
  * shim's evo()->hasPermission() (EVO_PERMISSIONS), and the engine's API
  * behind sTask::handleHttp().
  */
-class HttpAdapterTest extends HarnessTestCase
+class HttpAdapterTest extends HttpHarnessTestCase
 {
-    use ServesTheApp;
-
-    protected function setUp(): void
-    {
-        parent::setUp();
-        $this->migrate();
-        $this->registerHarnessWorkers();
-    }
-
-    protected function tearDown(): void
-    {
-        $this->stopServers();
-        parent::tearDown();
-    }
-
     public function testModulePageRendersForAManagerWithThePermission(): void
     {
         $base = $this->serve(['EVO_PERMISSIONS' => 'stask']);

@@ -15,10 +15,8 @@ namespace Tests;
  * fills the native session from role_permissions as UserLogin does; role 1
  * holds `stask` (the package's migration), role 2 does not.
  */
-class HttpRoutesTest extends HarnessTestCase
+class HttpRoutesTest extends HttpHarnessTestCase
 {
-    use ServesTheApp;
-
     private const ROUTER = __DIR__ . '/../../../src/engine/api/router.rs';
 
     private const DENIED = ['success' => false, 'code' => 403, 'message' => 'Access denied: the stask permission is required'];
@@ -27,19 +25,6 @@ class HttpRoutesTest extends HarnessTestCase
 
     /** (method pattern) => true for every route a test answered with 2xx. */
     private array $covered = [];
-
-    protected function setUp(): void
-    {
-        parent::setUp();
-        $this->migrate();
-        $this->registerHarnessWorkers();
-    }
-
-    protected function tearDown(): void
-    {
-        $this->stopServers();
-        parent::tearDown();
-    }
 
     public function testTheRoutesOfRoutesPhpAreTheEnginesTable(): void
     {
@@ -75,10 +60,7 @@ class HttpRoutesTest extends HarnessTestCase
             echo json_encode($out);
             PHP;
         $probes = array_map(static fn ($r) => [$r[0], '/stask/' . self::concrete($r[1])], $engine);
-        $process = new \Symfony\Component\Process\Process([PHP_BINARY, '-r', 'require "bootstrap/autoload.php"; $app = require "bootstrap/app.php"; $app->make(Illuminate\Contracts\Console\Kernel::class)->bootstrap(); ' . $code], $this->dir, $this->env(['PROBES' => json_encode($probes)]));
-        $process->run();
-        $this->assertSame(0, $process->getExitCode(), $this->describe($process));
-        $out = json_decode($process->getOutput(), true);
+        $out = json_decode($this->php($code, ['PROBES' => json_encode($probes)]), true);
 
         $guard = 'Seiger\sTask\Http\Middleware\AuthorizeManager';
         $registered = [];

@@ -4,4 +4,4 @@
 // and PHPUnit here (Debian's Illuminate autoload brings Symfony).
 require_once 'Illuminate/autoload.php';
 require_once __DIR__ . '/HarnessTestCase.php';
-require_once __DIR__ . '/ServesTheApp.php';
+require_once __DIR__ . '/HttpHarnessTestCase.php';

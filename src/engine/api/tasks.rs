@@ -445,7 +445,9 @@ pub fn run_action(ctx: &Ctx, identifier: &str, action: &str) -> ApiResult<Respon
 pub fn cancel(ctx: &Ctx, id: i64) -> ApiResult<Response> {
     let before = ctx.wait(ctx.engine.require_task(id))?;
     if !ctx.wait(ctx.engine.cancel(id))? {
-        return Err(ApiError::conflict(format!("Task #{id} is {} and cannot be cancelled", before.status_text())));
+        // Read again: the task may have ended since `before` (a worker finished it meanwhile).
+        let now = ctx.wait(ctx.engine.require_task(id)).unwrap_or(before);
+        return Err(ApiError::conflict(format!("Task #{id} is {} and cannot be cancelled", now.status_text())));
     }
     let after = ctx.wait(ctx.engine.require_task(id))?;
     let message = if after.status == Status::Cancelled.code() {
@@ -460,9 +462,10 @@ pub fn cancel(ctx: &Ctx, id: i64) -> ApiResult<Response> {
 pub fn retry(ctx: &Ctx, id: i64) -> ApiResult<Response> {
     let before = ctx.wait(ctx.engine.require_task(id))?;
     if !ctx.wait(ctx.engine.retry(id))? {
+        let now = ctx.wait(ctx.engine.require_task(id)).unwrap_or(before);
         return Err(ApiError::conflict(format!(
             "Task #{id} is {}; only failed or cancelled tasks can be retried",
-            before.status_text()
+            now.status_text()
         )));
     }
     let after = ctx.wait(ctx.engine.require_task(id))?;

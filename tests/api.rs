@@ -358,6 +358,16 @@ fn workers_list_detail_and_activation(h: &H) {
     assert_eq!(h.get("/workers?active=1").1["workers"].as_array().unwrap().len(), 1);
     let (status, v) = h.get("/workers/alpha");
     assert_eq!((status, v["worker"]["last_task"]["id"].as_i64()), (200, Some(t2)));
+    // A failure's message naming a server file shows relative, as in the task object.
+    let storage = h.storage().to_string_lossy().into_owned();
+    let q = Query::new(Table::Tasks).where_eq("id", QValue::Int(t2)).unwrap();
+    let message = format!("Error: cannot open {storage}/uploads/x.csv");
+    h.wait(h.engine().update(&q, &[("message", QValue::Text(message))])).unwrap();
+    for route in ["/workers", "/workers/alpha"] {
+        let (_, v) = h.get(route);
+        assert!(!v.to_string().contains(&storage), "{route} shows the storage path: {v}");
+        assert!(v.to_string().contains("cannot open uploads/x.csv"), "{route}: {v}");
+    }
     assert_ne!(t1, t2);
     let (status, v) = h.post("/workers/beta/activate", json!({}));
     assert_eq!((status, v["worker"]["active"].as_bool(), v["message"].as_str()), (200, Some(true), Some("Worker activated")));

@@ -27,10 +27,12 @@ fn settings_of(w: &WorkerRow) -> Value {
     }
 }
 
-fn last_task_json(t: &TaskRow) -> Value {
+fn last_task_json(ctx: &Ctx, t: &TaskRow) -> Value {
     json!({
         "id": t.id, "action": t.action, "status": t.status, "status_text": t.status_text(),
-        "progress": if t.status == 30 { 100 } else { t.progress }, "message": t.message,
+        "progress": if t.status == 30 { 100 } else { t.progress },
+        // As in the task object: a failure's message may name server files.
+        "message": crate::engine::api::tasks::scrub(ctx.engine.settings(), &t.message),
         "created_at": iso(&t.created_at), "finished_at": iso(&t.finished_at),
     })
 }
@@ -51,7 +53,7 @@ pub fn worker_json(ctx: &Ctx, w: &WorkerRow, last: Option<&TaskRow>) -> Value {
         "actions": ctx.host.actions(w),
         "schedule": schedule::effective(&settings),
         "settings": settings,
-        "last_task": last.map(last_task_json),
+        "last_task": last.map(|t| last_task_json(ctx, t)),
         "created_at": iso(&w.created_at),
         "updated_at": iso(&w.updated_at),
     })

@@ -468,8 +468,10 @@ pub fn retry(ctx: &Ctx, id: i64) -> ApiResult<Response> {
             now.status_text()
         )));
     }
-    let after = ctx.wait(ctx.engine.require_task(id))?;
-    Ok(ok(json!({"id": id, "status": after.status, "status_text": after.status_text(), "message": "Task queued for retry"})))
+    // What the retry did (pending), not a re-read: a worker process may
+    // already have claimed the task, which would contradict the message.
+    let pending = Status::Pending;
+    Ok(ok(json!({"id": id, "status": pending.code(), "status_text": pending.name(), "message": "Task queued for retry"})))
 }
 
 #[cfg(test)]

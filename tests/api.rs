@@ -307,6 +307,8 @@ fn creating_a_task_validates_its_input(h: &H) {
         json!({"identifier": "", "action": "send"}),
         json!({"identifier": "mailer"}),
         json!({"identifier": ["x"], "action": "send"}),
+        json!({"identifier": 5, "action": "send"}),
+        json!({"identifier": "mailer", "action": 1.5}),
         json!({"identifier": "mailer", "action": "send", "priority": "urgent"}),
         json!({"identifier": "mailer", "action": "send", "data": "text"}),
         json!({"identifier": "mailer", "action": "send", "max_attempts": 0}),

@@ -191,7 +191,8 @@ impl Input {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            // A number where a name belongs is a client bug, not a name:
+            // `"identifier": 5` is refused rather than stored as "5".
             Some(other) => Err(ApiError::invalid(key, format!("expected a string, got {}", type_name(other)))),
         }
     }

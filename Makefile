@@ -48,6 +48,8 @@ test-laravel: build services
 	  echo "== Laravel app on $$c"; \
 	  DB_CONNECTION=$$c STASK_EXTENSION=$(DEBUG_LIB) tests/laravel/run.sh || exit 1; \
 	done
+	@echo "== Laravel app on sqlite, tables without a prefix"
+	HARNESS_PREFIX= DB_CONNECTION=sqlite STASK_EXTENSION=$(DEBUG_LIB) tests/laravel/run.sh
 
 # The admin module in headless Debian chromium (playwright-core from npm,
 # pinned by tests/browser/package-lock.json), standalone and inside Laravel.

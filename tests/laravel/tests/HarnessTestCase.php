@@ -30,8 +30,11 @@ abstract class HarnessTestCase extends TestCase
     {
         parent::setUp();
         $this->connection = getenv('DB_CONNECTION') ?: 'sqlite';
+        // SQLite: a database file per test, Evolution's usual prefix, or the
+        // empty prefix of a site installed without one (HARNESS_PREFIX=).
+        // Server backends: a prefix per test keeps tests apart.
         $this->prefix = $this->connection === 'sqlite'
-            ? 'evo_'
+            ? (getenv('HARNESS_PREFIX') !== false ? (string) getenv('HARNESS_PREFIX') : 'evo_')
             : 't' . substr(bin2hex(random_bytes(4)), 0, 6) . '_';
         $this->dir = $this->copyApp();
     }
@@ -198,7 +201,8 @@ abstract class HarnessTestCase extends TestCase
         $pdo = $this->pdo();
         switch ($this->connection) {
             case 'sqlite':
-                $sql = "SELECT name FROM sqlite_master WHERE type = 'table'";
+                // sqlite_sequence and the like are SQLite's own, whatever the prefix.
+                $sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
                 break;
             case 'mysql':
                 $sql = 'SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()';

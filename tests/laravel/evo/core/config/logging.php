@@ -1,0 +1,8 @@
+<?php
+
+return [
+    'default' => 'single',
+    'channels' => [
+        'single' => ['driver' => 'single', 'path' => storage_path('logs/core.log'), 'level' => 'debug'],
+    ],
+];

@@ -1,0 +1,4 @@
+<?php
+
+// What `php artisan package:discover` writes for the package (extra.laravel.providers).
+return Seiger\sTask\sTaskServiceProvider::class;

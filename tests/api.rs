@@ -34,6 +34,8 @@ suite!(
     abandoned_chunked_uploads_are_cleaned,
     metrics_health_clean_and_limits,
     no_input_makes_the_api_panic_or_answer_without_json,
+    executable_upload_extensions_are_refused_unless_configured,
+    open_chunked_uploads_are_capped_in_number_and_bytes,
 );
 
 fn bearer_mode_needs_the_configured_token(h: &H) {
@@ -756,4 +758,87 @@ fn no_input_makes_the_api_panic_or_answer_without_json(h: &H) {
             }
         }
     }
+}
+
+/// Issue 11 #4: a worker's settings may not open uploads to code, and an
+/// old settings row that lists `php` does not either.
+fn executable_upload_extensions_are_refused_unless_configured(h: &H) {
+    h.worker("importer", true);
+    for ext in ["php", "phtml", "phar", "PHP5", "pht", "shtml", "htaccess", "cgi", "pl", "py", "sh", "exe", "js", "html", "svg"] {
+        let (status, v) = h.call("PUT", "/workers/importer/settings", Some(json!({"allowed_extensions": ["csv", ext]})));
+        assert_eq!(status, 422, "{ext}: {v}");
+        assert_eq!(v["field"], "allowed_extensions");
+        assert!(v["message"].as_str().unwrap().contains(&format!("'{ext}'")), "{ext}: {v}");
+    }
+    // A row written before the check (or by hand) still cannot store code.
+    let q = Query::new(Table::Workers).where_eq("identifier", QValue::Text("importer".into())).unwrap();
+    h.wait(h.engine().update(&q, &[("settings", QValue::Text(r#"{"allowed_extensions":["php","phtml","phar","csv"]}"#.into()))]))
+        .unwrap();
+    for name in ["shell.php", "shell.phtml", "shell.PHAR"] {
+        let (status, v) = h.post_file("/workers/importer/upload", h.upload(name, b"<?php echo 1;"));
+        assert_eq!(status, 422, "{name}: {v}");
+        let ext = name.rsplit('.').next().unwrap().to_ascii_lowercase();
+        assert!(v["message"].as_str().unwrap().contains(&format!("'.{ext}'")), "{v}");
+        assert_eq!(v["allowed_extensions"], json!(["csv"]), "executables are not offered");
+    }
+    let (status, v) = h.post("/workers/importer/uploads", json!({"filename": "shell.php", "size": 10}));
+    assert_eq!((status, v["extension"].as_str()), (422, Some("php")), "{v}");
+    let id = h.task("importer", "import");
+    assert_eq!(h.post_file(&format!("/tasks/{id}/upload"), h.upload("x.php", b"<?php")).0, 422);
+    let stored: Vec<_> = std::fs::read_dir(h.storage().join("uploads")).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(stored.iter().all(|e| !e.file_name().to_string_lossy().contains(".ph")), "nothing executable stored");
+    assert_eq!(h.post_file("/workers/importer/upload", h.upload("fine.csv", b"a,b\n")).0, 200);
+
+    // Explicitly allowed by the configuration: accepted and stored.
+    let allow = ApiSettings { upload_allow_executable: true, ..h.api.clone() };
+    let host = TestHost { h };
+    let put = h.req("PUT", "/workers/importer/settings", Some(json!({"allowed_extensions": ["php", "phtml", "phar"]})));
+    assert_eq!(api::handle(h.engine(), h.rt.handle(), &host, &allow, &put).status, 200);
+    let mut r = h.req("POST", "/workers/importer/upload", None);
+    r.files.insert("file".into(), h.upload("shell.php", b"<?php"));
+    let resp = api::handle(h.engine(), h.rt.handle(), &host, &allow, &r);
+    assert_eq!(resp.status, 200, "{:?}", resp.body);
+    assert!(resp.json_body().unwrap()["result"].as_str().unwrap().ends_with(".php"));
+}
+
+/// Issue 11 #6: a token holder cannot open chunked uploads without end.
+fn open_chunked_uploads_are_capped_in_number_and_bytes(h: &H) {
+    h.worker("importer", true);
+    h.worker("other", true);
+    let caps = ApiSettings {
+        upload_max_open: 3,
+        upload_max_open_per_worker: 2,
+        upload_max_open_bytes: 10_000,
+        upload_chunk_size: 1024,
+        ..h.api.clone()
+    };
+    let host = TestHost { h };
+    let start = |worker: &str, size: u64| {
+        let r = h.req("POST", &format!("/workers/{worker}/uploads"), Some(json!({"filename": "a.csv", "size": size})));
+        let resp = api::handle(h.engine(), h.rt.handle(), &host, &caps, &r);
+        h.assert_clean(&resp);
+        (resp.status, resp.json_body().unwrap(), resp.header("Retry-After").map(str::to_string))
+    };
+    let (status, first, _) = start("importer", 4000);
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(start("importer", 10).0, 200);
+    let (status, v, retry) = start("importer", 10);
+    assert_eq!((status, v["error"].as_str()), (429, Some("Too many open uploads")), "per worker: {v}");
+    assert!(v["message"].as_str().unwrap().contains("upload_max_open_per_worker") && retry.is_some(), "{v}");
+    // The bytes the open uploads announced count against the cap.
+    let (status, v, _) = start("other", 6000);
+    assert_eq!((status, v["error"].as_str()), (507, Some("Insufficient Storage")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("upload_max_open_bytes"), "{v}");
+    assert_eq!(start("other", 10).0, 200);
+    let (status, v, _) = start("other", 10);
+    assert_eq!(status, 429, "global: {v}");
+    assert!(v["message"].as_str().unwrap().contains("stask.upload_max_open)"), "{v}");
+    // A completed upload frees its slot.
+    let id = first["upload_id"].as_str().unwrap().to_string();
+    for i in 0..4u64 {
+        let size = if i == 3 { 4000 - 3 * 1024 } else { 1024 };
+        assert_eq!(h.post_file(&format!("/uploads/{id}/chunks/{i}"), h.upload("blob", &vec![7u8; size as usize])).0, 200);
+    }
+    assert_eq!(h.post(&format!("/uploads/{id}/complete"), json!({})).0, 200);
+    assert_eq!(start("other", 10).0, 200);
 }

@@ -817,6 +817,19 @@ fn uploads(c: &Checked) {
     assert_eq!(c.post("/workers/product/uploads", json!({"filename": "a.csv", "size": 1_000_000_000})).0, 413);
     assert_eq!(c.file("/workers/idle/upload", "a.csv", b"x").0, 409);
     assert_eq!(c.call("POST", &format!("/tasks/{pending}/upload"), None).0, 400, "no file");
+    // Executable types in the settings; caps on open chunked uploads (429, 507).
+    let (status, v) = c.call("PUT", "/workers/product/settings", Some(json!({"allowed_extensions": ["phtml"]})));
+    assert_eq!((status, v["extension"].as_str()), (422, Some("phtml")), "{v}");
+    let capped = ApiSettings { upload_max_open: 1, upload_max_open_bytes: 2000, ..h.api.clone() };
+    let start = |size: u64| {
+        let r = h.req("POST", "/workers/product/uploads", Some(json!({"filename": "a.csv", "size": size})));
+        let resp = c.send_with(&r, &capped);
+        (resp.status, resp.json_body().unwrap_or(Value::Null))
+    };
+    assert_eq!(start(2001).0, 507);
+    let (status, v) = start(100);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(start(100).0, 429);
 }
 
 fn failures(c: &Checked, done: i64) {

@@ -103,6 +103,19 @@ pub struct ApiSettings {
     pub upload_max_chunks: u64,
     /// Chunk folders of uploads not completed within this time are removed.
     pub upload_stale_after: Duration,
+    /// Chunked uploads open at once, all workers together (429 above): each
+    /// may hold up to `upload_max_size` on disk until it completes or goes stale.
+    pub upload_max_open: u64,
+    /// Chunked uploads open at once for one worker (429 above), so one
+    /// import cannot take every slot.
+    pub upload_max_open_per_worker: u64,
+    /// Bytes the open chunked uploads may announce together (507 above).
+    pub upload_max_open_bytes: u64,
+    /// Whether uploads (and `allowed_extensions`) may name extensions a web
+    /// server or a browser executes (`php`, `phtml`, `phar`, `html`, `svg`…).
+    /// Off: the uploads folder sits under the application, and one
+    /// misconfigured server rule would turn an upload into code.
+    pub upload_allow_executable: bool,
 }
 
 impl Default for ApiSettings {
@@ -114,6 +127,10 @@ impl Default for ApiSettings {
             upload_chunk_size: 1024 * 1024,
             upload_max_chunks: 1000,
             upload_stale_after: Duration::from_secs(24 * 3600),
+            upload_max_open: 100,
+            upload_max_open_per_worker: 10,
+            upload_max_open_bytes: 1024 * 1024 * 1024,
+            upload_allow_executable: false,
         }
     }
 }
@@ -127,6 +144,10 @@ impl std::fmt::Debug for ApiSettings {
             .field("upload_chunk_size", &self.upload_chunk_size)
             .field("upload_max_chunks", &self.upload_max_chunks)
             .field("upload_stale_after", &self.upload_stale_after)
+            .field("upload_max_open", &self.upload_max_open)
+            .field("upload_max_open_per_worker", &self.upload_max_open_per_worker)
+            .field("upload_max_open_bytes", &self.upload_max_open_bytes)
+            .field("upload_allow_executable", &self.upload_allow_executable)
             .finish()
     }
 }
@@ -155,6 +176,10 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("upload_chunk_size", "stask.upload_chunk_size", "STASK_UPLOAD_CHUNK_SIZE"),
     ("upload_max_chunks", "stask.upload_max_chunks", "STASK_UPLOAD_MAX_CHUNKS"),
     ("upload_stale_hours", "stask.upload_stale_hours", "STASK_UPLOAD_STALE_HOURS"),
+    ("upload_max_open", "stask.upload_max_open", "STASK_UPLOAD_MAX_OPEN"),
+    ("upload_max_open_per_worker", "stask.upload_max_open_per_worker", "STASK_UPLOAD_MAX_OPEN_PER_WORKER"),
+    ("upload_max_open_bytes", "stask.upload_max_open_bytes", "STASK_UPLOAD_MAX_OPEN_BYTES"),
+    ("upload_allow_executable", "stask.upload_allow_executable", "STASK_UPLOAD_ALLOW_EXECUTABLE"),
 ];
 
 pub const INI_NAMES: &[&str] = &[
@@ -171,6 +196,10 @@ pub const INI_NAMES: &[&str] = &[
     "stask.upload_chunk_size",
     "stask.upload_max_chunks",
     "stask.upload_stale_hours",
+    "stask.upload_max_open",
+    "stask.upload_max_open_per_worker",
+    "stask.upload_max_open_bytes",
+    "stask.upload_allow_executable",
 ];
 
 /// Keys `configure()` accepts; anything else is rejected so a typo is seen.
@@ -194,6 +223,10 @@ pub const CONFIGURE_KEYS: &[&str] = &[
     "upload_chunk_size",
     "upload_max_chunks",
     "upload_stale_hours",
+    "upload_max_open",
+    "upload_max_open_per_worker",
+    "upload_max_open_bytes",
+    "upload_allow_executable",
     // Accepted because Laravel connection arrays carry them; not used.
     "charset",
     "collation",
@@ -310,12 +343,18 @@ impl Sources {
                 }
             },
         };
-        let max_chunks = match get("upload_max_chunks") {
-            None => d.upload_max_chunks,
-            Some(raw) => match raw.trim().parse::<u64>() {
-                Ok(n) if (1..=100_000).contains(&n) => n,
-                _ => return Err(Error::Configuration(format!("upload_max_chunks must be between 1 and 100000, got '{raw}'"))),
-            },
+        let count = |key: &str, default: u64| -> Result<u64> {
+            let Some(raw) = get(key) else { return Ok(default) };
+            match raw.trim().parse::<u64>() {
+                Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+                _ => Err(Error::Configuration(format!("{key} must be between 1 and 100000, got '{raw}'"))),
+            }
+        };
+        let allow_executable = match get("upload_allow_executable") {
+            None => d.upload_allow_executable,
+            Some(raw) => parse_bool(&raw).ok_or_else(|| {
+                Error::Configuration(format!("upload_allow_executable must be a boolean (1/0, true/false, on/off), got '{raw}'"))
+            })?,
         };
         const G: u64 = 1024 * 1024 * 1024;
         Ok(ApiSettings {
@@ -323,9 +362,22 @@ impl Sources {
             max_body: bytes("api_max_body", d.max_body, 1024, G)?,
             upload_max_size: bytes("upload_max_size", d.upload_max_size, 1, 64 * G)?,
             upload_chunk_size: bytes("upload_chunk_size", d.upload_chunk_size, 1024, G)?,
-            upload_max_chunks: max_chunks,
+            upload_max_chunks: count("upload_max_chunks", d.upload_max_chunks)?,
             upload_stale_after: stale_hours,
+            upload_max_open: count("upload_max_open", d.upload_max_open)?,
+            upload_max_open_per_worker: count("upload_max_open_per_worker", d.upload_max_open_per_worker)?,
+            upload_max_open_bytes: bytes("upload_max_open_bytes", d.upload_max_open_bytes, 1, 1024 * G)?,
+            upload_allow_executable: allow_executable,
         })
+    }
+}
+
+/// A php.ini-style boolean: `1`/`0`, `true`/`false`, `on`/`off`, `yes`/`no`.
+pub fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Some(true),
+        "0" | "false" | "off" | "no" | "" => Some(false),
+        _ => None,
     }
 }
 
@@ -479,6 +531,25 @@ mod tests {
         assert_eq!(s.api.upload_max_size, 10 * 1024 * 1024);
         src.ini.insert("stask.upload_chunk_size".into(), "lots".into());
         assert!(src.resolve().is_err());
+    }
+
+    #[test]
+    fn upload_caps_and_the_executable_switch_follow_the_same_precedence() {
+        let mut src = sources();
+        let s = src.resolve().unwrap();
+        assert_eq!((s.api.upload_max_open, s.api.upload_max_open_per_worker), (100, 10));
+        assert_eq!(s.api.upload_max_open_bytes, 1024 * 1024 * 1024);
+        assert!(!s.api.upload_allow_executable);
+        src.ini.insert("stask.upload_allow_executable".into(), "On".into());
+        src.env.insert("STASK_UPLOAD_MAX_OPEN_BYTES".into(), "10M".into());
+        src.configured = Some([("upload_max_open".to_string(), "3".to_string())].into());
+        let s = src.resolve().unwrap();
+        assert!(s.api.upload_allow_executable);
+        assert_eq!((s.api.upload_max_open, s.api.upload_max_open_bytes), (3, 10 * 1024 * 1024));
+        src.configured = Some([("upload_allow_executable".to_string(), "maybe".to_string())].into());
+        assert!(src.resolve().unwrap_err().to_string().contains("upload_allow_executable"));
+        src.configured = Some([("upload_max_open_per_worker".to_string(), "0".to_string())].into());
+        assert!(src.resolve().unwrap_err().to_string().contains("upload_max_open_per_worker"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef, IniEntryDefs};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
-static INI_ENTRIES: IniEntryDefs<14> = IniEntryDefs::new([
+static INI_ENTRIES: IniEntryDefs<18> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.dsn", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.storage_path", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.table_prefix", c"", IniEntryPermission::All),
@@ -24,6 +24,11 @@ static INI_ENTRIES: IniEntryDefs<14> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.upload_chunk_size", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.upload_max_chunks", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.upload_stale_hours", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.upload_max_open", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.upload_max_open_per_worker", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.upload_max_open_bytes", c"", IniEntryPermission::All),
+    // PHP_INI_SYSTEM: a script must not be able to open the door to code uploads.
+    IniEntryDef::new(c"stask.upload_allow_executable", c"", IniEntryPermission::System),
     IniEntryDef::end(),
 ]);
 

@@ -10,6 +10,7 @@
 
 use crate::engine::api::json::{self, ok, ApiError, ApiResult};
 use crate::engine::api::{Ctx, Response, UploadedFile};
+use crate::engine::config::ApiSettings;
 use crate::engine::query::{Query, Table, Value as QValue};
 use crate::engine::task::Status;
 use crate::engine::time;
@@ -72,17 +73,56 @@ pub fn allowed_extensions(w: Option<&WorkerRow>) -> Vec<String> {
     from_settings.unwrap_or_else(|| vec!["csv".into()])
 }
 
-/// The extension of a client file name, if it is an allowed one.
-fn checked_extension(original: &str, allowed: &[String]) -> ApiResult<String> {
+/// Extensions that a web server may run as code or a browser may render as
+/// an active page (besides every `php*`). Uploads land under the storage
+/// folder, which lives inside the application: one server rule that maps
+/// `.phtml` or `.phar` to PHP, or one static route that serves the folder,
+/// and an upload becomes code or a same-origin page with script. Imports
+/// are data (csv, xlsx, json, xml, txt, zip), so these are refused unless
+/// `upload_allow_executable` says otherwise, whatever a worker's settings list.
+pub const EXECUTABLE_EXTENSIONS: &[&str] = &[
+    "phtml", "pht", "phar", "pgif", "shtml", "shtm", "stm", "htaccess", "htpasswd", "user.ini", "cgi", "fcgi", "pl", "pm", "py",
+    "pyc", "rb", "sh", "bash", "ksh", "exe", "dll", "so", "com", "bat", "cmd", "ps1", "vbs", "msi", "jar", "war", "jsp", "jspx",
+    "asp", "aspx", "asa", "ashx", "asmx", "js", "mjs", "html", "htm", "xhtml", "xht", "hta", "svg", "svgz", "swf",
+];
+
+/// Whether an extension (any case, without the dot) is one a server or a
+/// browser may execute: `php`, `php5`, `phps`, … and [`EXECUTABLE_EXTENSIONS`].
+pub fn is_executable_extension(ext: &str) -> bool {
+    let e = ext.trim().trim_start_matches('.').to_ascii_lowercase();
+    e.starts_with("php") || EXECUTABLE_EXTENSIONS.contains(&e.as_str())
+}
+
+/// The extension of a client file name, if it is an allowed one. An
+/// executable extension is refused even when an old settings row lists
+/// it, unless the configuration allows executables.
+fn checked_extension(original: &str, allowed: &[String], allow_executable: bool) -> ApiResult<String> {
     let base = original.rsplit(['/', '\\']).next().unwrap_or("");
     let ext = Path::new(base).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    let shown: Vec<&String> = allowed.iter().filter(|e| allow_executable || !is_executable_extension(e)).collect();
+    // `.htaccess` has no extension to Path: its whole name is checked too.
+    let name = base.trim_start_matches('.').to_ascii_lowercase();
+    if !allow_executable && (is_executable_extension(&ext) || (base.starts_with('.') && is_executable_extension(&name))) {
+        let named = if ext.is_empty() { name } else { ext };
+        return Err(ApiError::new(
+            422,
+            "Invalid file type",
+            format!(
+                "'.{named}' files can be executed by a web server or a browser and are never accepted as uploads \
+                 (stask.upload_allow_executable is off); accepted file types: {}",
+                shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .with("extension", json!(named))
+        .with("allowed_extensions", json!(shown)));
+    }
     if ext.is_empty() || !ext.bytes().all(|b| b.is_ascii_alphanumeric()) || !allowed.contains(&ext) {
         return Err(ApiError::new(
             422,
             "Invalid file type",
-            format!("only these file types are accepted: {}", allowed.join(", ")),
+            format!("only these file types are accepted: {}", shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
         )
-        .with("allowed_extensions", json!(allowed)));
+        .with("allowed_extensions", json!(shown)));
     }
     Ok(ext)
 }
@@ -177,7 +217,7 @@ pub fn task_upload(ctx: &Ctx, id: i64) -> ApiResult<Response> {
     let worker = ctx.wait(ctx.engine.worker(&task.identifier))?;
     let allowed = allowed_extensions(worker.as_ref());
     let (f, size) = received_file(ctx, ctx.settings.upload_max_size)?;
-    let ext = checked_extension(&f.name, &allowed)?;
+    let ext = checked_extension(&f.name, &allowed, ctx.settings.upload_allow_executable)?;
     let name = store_single(ctx, f, &format!("task_{id}"), &ext)?;
     let relative = format!("{UPLOADS_DIR}/{name}");
     let original = display_name(&f.name);
@@ -217,7 +257,7 @@ pub fn worker_upload(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
     }
     let worker = worker_for_upload(ctx, identifier)?;
     let (f, size) = received_file(ctx, ctx.settings.upload_max_size)?;
-    let ext = checked_extension(&f.name, &allowed_extensions(Some(&worker)))?;
+    let ext = checked_extension(&f.name, &allowed_extensions(Some(&worker)), ctx.settings.upload_allow_executable)?;
     let name = store_single(ctx, f, identifier, &ext)?;
     Ok(ok(json!({
         "code": 200, "message": "File uploaded successfully", "result": name, "filename": name,
@@ -231,7 +271,7 @@ pub fn start(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
     let worker = worker_for_upload(ctx, identifier)?;
     let input = json::body(ctx.req)?;
     let original = input.required_str("filename")?;
-    let ext = checked_extension(&original, &allowed_extensions(Some(&worker)))?;
+    let ext = checked_extension(&original, &allowed_extensions(Some(&worker)), ctx.settings.upload_allow_executable)?;
     let s = ctx.settings;
     let size = input.int("size")?.ok_or_else(|| ApiError::invalid("size", "is required (bytes)"))?;
     if size < 1 || size as u64 > s.upload_max_size {
@@ -250,9 +290,15 @@ pub fn start(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
             ),
         ));
     }
-    let root = chunks_root(&ctx.engine.settings().storage_path);
+    let storage = &ctx.engine.settings().storage_path;
+    let root = chunks_root(storage);
     // Opportunistic: starting an upload is when old ones are worth removing.
-    let _ = clean_abandoned(&ctx.engine.settings().storage_path, s.upload_stale_after, SystemTime::now());
+    let _ = clean_abandoned(storage, s.upload_stale_after, SystemTime::now());
+    // Counting and creating happen under one lock, so parallel starts
+    // cannot all see room for one more.
+    std::fs::create_dir_all(&root).map_err(|e| io_failed("start the upload", e))?;
+    let _lock = DirLock::acquire(&root).map_err(|e| io_failed("start the upload", e))?;
+    check_open_caps(&open_uploads(storage, identifier), size, s)?;
     let id = new_upload_id();
     let dir = root.join(&id);
     let manifest = Manifest {
@@ -274,6 +320,111 @@ pub fn start(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
         "chunk_url": ctx.url(&format!("/uploads/{id}/chunks/{{index}}")),
         "complete_url": ctx.url(&format!("/uploads/{id}/complete")),
     })))
+}
+
+/// What the chunked uploads in progress hold: how many, how many of one
+/// worker, and the bytes they announced (each may fill up to its size).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct OpenUploads {
+    pub count: u64,
+    pub for_worker: u64,
+    pub bytes: u64,
+}
+
+/// Reads the manifests of the open uploads (interrupted assemblies too:
+/// their bytes are still on disk until the cleaner removes them).
+pub fn open_uploads(storage: &Path, identifier: &str) -> OpenUploads {
+    let mut open = OpenUploads::default();
+    let Ok(entries) = std::fs::read_dir(chunks_root(storage)) else { return open };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let id = name.strip_suffix(".assembling").unwrap_or(&name);
+        if !valid_upload_id(id) || !entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            continue;
+        }
+        open.count += 1;
+        // A folder without a readable manifest still counts, with no bytes:
+        // it is removed when it goes stale.
+        let manifest =
+            std::fs::read(entry.path().join(MANIFEST)).ok().and_then(|raw| serde_json::from_slice::<Manifest>(&raw).ok());
+        if let Some(m) = manifest {
+            open.bytes = open.bytes.saturating_add(m.size);
+            if m.identifier == identifier {
+                open.for_worker += 1;
+            }
+        }
+    }
+    open
+}
+
+/// The caps on open chunked uploads: without them a token holder opens
+/// any number of uploads, each up to `upload_max_size`, and fills the disk.
+/// Too many open: 429 (they free up as uploads complete or go stale); too
+/// many bytes announced: 507.
+pub fn check_open_caps(open: &OpenUploads, size: u64, s: &ApiSettings) -> ApiResult<()> {
+    let retry = (s.upload_stale_after.as_secs() / 4).clamp(60, 3600).to_string();
+    if open.count >= s.upload_max_open {
+        return Err(ApiError::new(
+            429,
+            "Too many open uploads",
+            format!(
+                "{} chunked uploads are open, the limit is {} (stask.upload_max_open); complete them or wait until unfinished ones expire",
+                open.count, s.upload_max_open
+            ),
+        )
+        .with("limit", json!(s.upload_max_open))
+        .header("Retry-After", &retry));
+    }
+    if open.for_worker >= s.upload_max_open_per_worker {
+        return Err(ApiError::new(
+            429,
+            "Too many open uploads",
+            format!(
+                "{} chunked uploads of this worker are open, the limit is {} (stask.upload_max_open_per_worker); complete them or wait until unfinished ones expire",
+                open.for_worker, s.upload_max_open_per_worker
+            ),
+        )
+        .with("limit", json!(s.upload_max_open_per_worker))
+        .header("Retry-After", &retry));
+    }
+    if open.bytes.saturating_add(size) > s.upload_max_open_bytes {
+        return Err(ApiError::new(
+            507,
+            "Insufficient Storage",
+            format!(
+                "open chunked uploads already reserve {} bytes; {size} more would pass the limit of {} bytes (stask.upload_max_open_bytes)",
+                open.bytes, s.upload_max_open_bytes
+            ),
+        )
+        .with("limit", json!(s.upload_max_open_bytes))
+        .header("Retry-After", &retry));
+    }
+    Ok(())
+}
+
+/// An exclusive `flock` on the chunks folder, released when dropped (also
+/// when the process dies, so a crash cannot leave it held).
+struct DirLock(std::fs::File);
+
+impl DirLock {
+    fn acquire(root: &Path) -> std::io::Result<DirLock> {
+        use std::os::unix::io::AsRawFd;
+        let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(root.join(".lock"))?;
+        // SAFETY: flock on a descriptor we own; it blocks only while another
+        // start of this host counts the uploads.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(DirLock(f))
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: as in acquire; closing the file would release it anyway.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
 }
 
 fn session(ctx: &Ctx, upload_id: &str) -> ApiResult<(PathBuf, Manifest)> {
@@ -443,11 +594,60 @@ mod tests {
     #[test]
     fn extensions_come_from_the_worker_settings_with_csv_by_default() {
         assert_eq!(allowed_extensions(None), vec!["csv"]);
-        assert!(checked_extension("a.CSV", &["csv".into()]).is_ok());
-        assert!(checked_extension("a.php", &["csv".into()]).is_err());
-        assert!(checked_extension("csv", &["csv".into()]).is_err());
-        assert!(checked_extension("../x.csv", &["csv".into()]).is_ok());
+        assert!(checked_extension("a.CSV", &["csv".into()], false).is_ok());
+        assert!(checked_extension("a.php", &["csv".into()], false).is_err());
+        assert!(checked_extension("csv", &["csv".into()], false).is_err());
+        assert!(checked_extension("../x.csv", &["csv".into()], false).is_ok());
         assert_eq!(display_name("C:\\Users\\x\\data.csv"), "data.csv");
+    }
+
+    #[test]
+    fn executable_extensions_are_refused_even_when_settings_list_them() {
+        let listed: Vec<String> = ["csv", "php", "phtml", "phar", "svg"].iter().map(|s| s.to_string()).collect();
+        for name in ["shell.php", "x.PHP5", "a.phtml", "b.phar", "c.pht", "d.shtml", "e.svg", "f.html", "g.js", ".htaccess"] {
+            let e = checked_extension(name, &listed, false).unwrap_err();
+            assert_eq!(e.status, 422, "{name}");
+            let ext = name.rsplit('.').next().unwrap().to_ascii_lowercase();
+            assert!(e.message.contains(&format!("'.{ext}'")), "{name}: {}", e.message);
+            assert!(!e.message.contains("php,"), "executables are not offered as accepted: {}", e.message);
+        }
+        assert_eq!(checked_extension("ok.phtml", &listed, true).unwrap(), "phtml");
+        assert_eq!(checked_extension("ok.csv", &listed, false).unwrap(), "csv");
+        assert!(!is_executable_extension("csv") && !is_executable_extension("xlsx") && is_executable_extension("Php7"));
+    }
+
+    #[test]
+    fn open_upload_caps_answer_429_then_507() {
+        let s =
+            ApiSettings { upload_max_open: 3, upload_max_open_per_worker: 2, upload_max_open_bytes: 100, ..Default::default() };
+        let open = |count, for_worker, bytes| OpenUploads { count, for_worker, bytes };
+        assert!(check_open_caps(&open(2, 1, 50), 50, &s).is_ok());
+        assert_eq!(check_open_caps(&open(3, 0, 0), 1, &s).unwrap_err().status, 429);
+        assert_eq!(check_open_caps(&open(2, 2, 0), 1, &s).unwrap_err().status, 429);
+        let e = check_open_caps(&open(2, 1, 50), 51, &s).unwrap_err();
+        assert_eq!((e.status, e.error.as_str()), (507, "Insufficient Storage"));
+    }
+
+    #[test]
+    fn open_uploads_are_counted_from_their_manifests() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = chunks_root(dir.path());
+        for (who, size) in [("product", 10u64), ("product", 20), ("other", 5)] {
+            let d = root.join(new_upload_id());
+            std::fs::create_dir_all(&d).unwrap();
+            let m = Manifest {
+                identifier: who.into(),
+                original_filename: "a.csv".into(),
+                extension: "csv".into(),
+                size,
+                total_chunks: 1,
+                chunk_size: 1024,
+                created_at: String::new(),
+            };
+            std::fs::write(d.join(MANIFEST), serde_json::to_vec(&m).unwrap()).unwrap();
+        }
+        std::fs::create_dir_all(root.join("not-an-upload")).unwrap();
+        assert_eq!(open_uploads(dir.path(), "product"), OpenUploads { count: 3, for_worker: 2, bytes: 35 });
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! host, which alone can load PHP classes.
 
 use crate::engine::api::json::{self, ok, type_name, ApiError, ApiResult};
-use crate::engine::api::schedule;
+use crate::engine::api::{schedule, uploads};
 use crate::engine::api::{Ctx, HostError, Response};
 use crate::engine::query::{Query, Table, Value as QValue};
 use crate::engine::task::TaskRow;
@@ -144,7 +144,7 @@ pub fn settings_get(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
 
 /// Checks the keys the engine and the package give a meaning to; other
 /// keys are the worker's own and are kept as they are.
-pub fn validate_settings(s: &Map<String, Value>) -> ApiResult<()> {
+pub fn validate_settings(s: &Map<String, Value>, allow_executable: bool) -> ApiResult<()> {
     if let Some(v) = s.get("allowed_extensions") {
         let Value::Array(items) = v else {
             return Err(ApiError::invalid("allowed_extensions", format!("must be a list of extensions, got {}", type_name(v))));
@@ -159,6 +159,17 @@ pub fn validate_settings(s: &Map<String, Value>) -> ApiResult<()> {
                     "allowed_extensions",
                     format!("{} is not a file extension (letters and digits, no dot)", json::describe(e)),
                 ));
+            }
+            let ext = e.as_str().unwrap_or_default();
+            if !allow_executable && uploads::is_executable_extension(ext) {
+                return Err(ApiError::invalid(
+                    "allowed_extensions",
+                    format!(
+                        "'{ext}' files can be executed by a web server or a browser and are not accepted for uploads \
+                         (stask.upload_allow_executable is off)"
+                    ),
+                )
+                .with("extension", json!(ext.to_ascii_lowercase())));
             }
         }
     }
@@ -186,7 +197,7 @@ pub fn settings_put(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
         _ => input.0.clone(),
     };
     incoming.remove("_token");
-    validate_settings(&incoming)?;
+    validate_settings(&incoming, ctx.settings.upload_allow_executable)?;
     match incoming.get("schedule") {
         Some(s) => {
             let s = schedule::validate(s)?;

@@ -270,7 +270,7 @@ class Core extends Container implements ApplicationContract
     /** The harness app's migrations (Evolution's permission tables). */
     public function databasePath($path = '')
     {
-        return dirname(EVO_CORE_PATH, 3) . '/database' . ($path ? '/' . $path : '');
+        return dirname(EVO_CORE_PATH, 2) . '/database' . ($path ? '/' . $path : '');
     }
 
     public function resourcePath($path = '')

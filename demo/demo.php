@@ -48,7 +48,9 @@ $recipients = [];
 for ($i = 1; $i <= 400; $i++) {
     $recipients[] = ['email' => "user{$i}@example.com", 'name' => "User {$i}"];
 }
-$csv = $storage . '/supplier.csv';
+// The example workers read only files uploaded to sTask: storage/uploads.
+@mkdir($storage . '/uploads', 0775, true);
+$csv = $storage . '/uploads/supplier.csv';
 $fh = fopen($csv, 'wb');
 fputcsv($fh, ['sku', 'name', 'price']);
 for ($i = 1; $i <= 80; $i++) {

@@ -10,7 +10,7 @@ use Seiger\sTask\Workers\BaseWorker;
 /**
  * A bulk e-mail campaign (the seed's Example 3).
  *
- * send: checks that every attachment exists (before anything is sent, so a
+ * send: checks that every attachment is a file uploaded to sTask (before anything is sent, so a
  *       retry cannot send twice), then "sends" to each recipient by
  *       appending to an outbox file in the storage folder, reporting
  *       progress per recipient. Invalid addresses are skipped and listed in
@@ -18,6 +18,8 @@ use Seiger\sTask\Workers\BaseWorker;
  */
 class EmailCampaignWorker extends BaseWorker
 {
+    use UploadedFiles;
+
     public function identifier(): string
     {
         return 'email_campaign';
@@ -42,9 +44,14 @@ class EmailCampaignWorker extends BaseWorker
     {
         $recipients = array_values((array) ($options['recipients'] ?? []));
         $subject = (string) ($options['subject'] ?? '(no subject)');
+        // Attachments are files uploaded to sTask, nothing else (see UploadedFiles for why).
         foreach ((array) ($options['attachments'] ?? []) as $file) {
-            if (!is_file((string) $file)) {
-                throw new \RuntimeException("attachment not found: {$file}");
+            try {
+                self::uploadedFile(is_scalar($file) ? (string) $file : '');
+            } catch (\RuntimeException $e) {
+                $this->markFailed($task, 'Attachment ' . $e->getMessage());
+
+                return;
             }
         }
 

@@ -10,12 +10,14 @@ use Seiger\sTask\Workers\BaseWorker;
 /**
  * Synchronises products from a supplier CSV (the seed's Quick Start).
  *
- * import: options file, delimiter (default ","), skip_first_row (default
+ * import: options file (a file uploaded to sTask, `uploads/<name>`), delimiter (default ","), skip_first_row (default
  *         true). Rows without a SKU are skipped; the task is finished with
  *         the number of synced and skipped rows.
  */
 class ProductSyncWorker extends BaseWorker
 {
+    use UploadedFiles;
+
     public function identifier(): string
     {
         return 'product_sync';
@@ -38,9 +40,11 @@ class ProductSyncWorker extends BaseWorker
 
     public function taskImport(sTaskModel $task, array $options = []): void
     {
-        $file = (string) ($options['file'] ?? '');
-        if ($file === '' || !is_readable($file)) {
-            $this->markFailed($task, "Import file not found: {$file}");
+        // Only files uploaded to sTask (see UploadedFiles for why).
+        try {
+            $file = self::uploadedFile((string) ($options['file'] ?? ''));
+        } catch (\RuntimeException $e) {
+            $this->markFailed($task, 'Import ' . $e->getMessage());
 
             return;
         }

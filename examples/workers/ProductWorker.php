@@ -10,7 +10,8 @@ use Seiger\sTask\Workers\BaseWorker;
 /**
  * Product import and export for a shop (the seed's Examples 1 and 2).
  *
- * import: reads the CSV named by the `file` option (header row skipped
+ * import: reads the CSV named by the `file` option, a file uploaded to sTask
+ *         (`uploads/<name>`; any other path fails the task, see UploadedFiles) (header row skipped
  *         unless `skip_first_row` is false); without `file` it simulates
  *         `rows` rows (default 200); `pace_ms` slows each row down (for the demo). Progress is reported on every row; the
  *         summary goes into the task result and the engine completes it.
@@ -20,6 +21,8 @@ use Seiger\sTask\Workers\BaseWorker;
  */
 class ProductWorker extends BaseWorker
 {
+    use UploadedFiles;
+
     private const FIELDS = ['id', 'sku', 'name', 'price', 'stock', 'category_id', 'active'];
 
     public function identifier(): string
@@ -49,8 +52,19 @@ class ProductWorker extends BaseWorker
 
     public function taskImport(sTaskModel $task, array $options = []): void
     {
-        $rows = isset($options['file'])
-            ? $this->readCsv((string) $options['file'], (string) ($options['delimiter'] ?? ','), (bool) ($options['skip_first_row'] ?? true))
+        $path = null;
+        if (isset($options['file'])) {
+            try {
+                $path = self::uploadedFile(is_scalar($options['file']) ? (string) $options['file'] : '');
+            } catch (\RuntimeException $e) {
+                // Refused for good: retrying would not make the path acceptable.
+                $this->markFailed($task, 'Import ' . $e->getMessage());
+
+                return;
+            }
+        }
+        $rows = $path !== null
+            ? $this->readCsv($path, (string) ($options['delimiter'] ?? ','), (bool) ($options['skip_first_row'] ?? true))
             : $this->simulatedRows(max(0, (int) ($options['rows'] ?? 200)));
 
         $total = count($rows);

@@ -107,7 +107,8 @@ final class SeedSnippetsTest extends TestCase
 {
     private function productsCsv(): string
     {
-        return $this->csv($this->storage . '/imports/products.csv', [
+        // The example workers read only files uploaded to sTask (storage/stask/uploads).
+        return $this->csv($this->staskStorage . '/uploads/products.csv', [
             ['sku', 'name', 'price', 'stock'],
             ['A-1', 'Chair', '10.50', '3'],
             ['A-2', 'Table', '99.00', '1'],
@@ -275,7 +276,7 @@ final class SeedSnippetsTest extends TestCase
     public function testExample1QueuesAHighPriorityImportThatTheWorkerCompletes(): void
     {
         $this->activeWorker(ProductWorker::class);
-        $this->csv(storage_path('imports/products_2025.csv'), [
+        $this->csv(storage_path('stask/uploads/products_2025.csv'), [
             ['id', 'sku', 'name'],
             ['', 'N-1', 'New product'],
             ['12', 'S-12', 'Existing product'],
@@ -287,7 +288,7 @@ final class SeedSnippetsTest extends TestCase
                 identifier: 'product',
                 action: 'import',
                 data: [
-                    'file' => storage_path('imports/products_2025.csv'),
+                    'file' => storage_path('stask/uploads/products_2025.csv'),
                     'update_existing' => true,
                     'create_new' => true
                 ],
@@ -311,7 +312,7 @@ final class SeedSnippetsTest extends TestCase
         $task = $this->task(1);
         $this->assertSame('completed', $task->status_text);
         $this->assertSame(
-            ['source' => storage_path('imports/products_2025.csv'), 'rows' => 2, 'created' => 1, 'updated' => 1],
+            ['source' => storage_path('stask/uploads/products_2025.csv'), 'rows' => 2, 'created' => 1, 'updated' => 1],
             $task->result
         );
         $snapshot = $this->snapshot(1);
@@ -388,8 +389,8 @@ final class SeedSnippetsTest extends TestCase
     public function testExample3SendsTheCampaignToEveryRecipient(): void
     {
         $this->activeWorker(EmailCampaignWorker::class);
-        mkdir(storage_path('newsletters'));
-        file_put_contents(storage_path('newsletters/january_2025.pdf'), '%PDF-1.4');
+        mkdir(storage_path('stask/uploads'));
+        file_put_contents(storage_path('stask/uploads/january_2025.pdf'), '%PDF-1.4');
 
         // Create email task
         $task = sTask::create(
@@ -404,7 +405,7 @@ final class SeedSnippetsTest extends TestCase
                 ],
                 'subject' => 'Monthly Newsletter - January 2025',
                 'attachments' => [
-                    storage_path('newsletters/january_2025.pdf')
+                    storage_path('stask/uploads/january_2025.pdf')
                 ]
             ],
             priority: 'normal'

@@ -5,18 +5,19 @@
  *
  * The facade, the models, the exceptions and TaskInterface live in the stask
  * extension; this package adds the PHP classes that user code extends
- * (BaseWorker). Without the extension those classes cannot even be declared,
- * so we stop here with a message that says what to do instead of failing
- * later with "interface not found".
+ * (BaseWorker) and the host glue. Including this file never breaks the page
+ * that includes it: without the extension it says in PHP's log how to load
+ * it, and only the classes that need the extension fail when used.
  */
 
 declare(strict_types=1);
 
-if (!extension_loaded('stask')) {
-    throw new \RuntimeException(
-        'sTask needs the stask PHP extension, which is not loaded: '
-        . 'add "extension=stask" (or the full path to libstask.so) to php.ini, '
-        . 'or run php with -d extension=/path/to/libstask.so'
+if (!extension_loaded('stask') && !defined('STASK_MISSING_EXTENSION_LOGGED')) {
+    define('STASK_MISSING_EXTENSION_LOGGED', true);
+    error_log(
+        'sTask needs the stask PHP extension, which this PHP (' . PHP_SAPI . ') has not loaded: '
+        . 'add "extension=stask" (or the full path to stask.so) to its php.ini, '
+        . 'or run php with -d extension=/path/to/stask.so'
     );
 }
 

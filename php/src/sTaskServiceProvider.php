@@ -16,6 +16,8 @@ use Seiger\sTask\Exceptions\sTaskException;
 use Seiger\sTask\Facades\sTask;
 use Seiger\sTask\Queue\StaskConnector;
 use Seiger\sTask\Support\BaseProvider;
+use Seiger\sTask\Support\HostExceptionHandler;
+use Seiger\sTask\Support\HostLog;
 use Seiger\sTask\Support\sTaskAlias;
 
 /**
@@ -36,6 +38,9 @@ class sTaskServiceProvider extends BaseProvider
         'unix_socket', 'charset', 'collation', 'schema', 'search_path', 'sslmode',
     ];
 
+    /** Where vendor:publish --tag=stask copies the module's assets, under the public folder. */
+    public const PUBLISHED_ASSETS = 'assets/site';
+
     /** Container key holding why configure() failed during a web request (Http\HttpAdapter answers 503). */
     public const CONFIGURATION_ERROR = 'stask.configuration_error';
 
@@ -52,11 +57,16 @@ class sTaskServiceProvider extends BaseProvider
 
     public function register()
     {
-        if (!extension_loaded('stask')) {
-            throw new \RuntimeException(
-                'sTask needs the stask PHP extension, which is not loaded: add "extension=stask" '
-                . '(or the full path to libstask.so) to php.ini for both the CLI and PHP-FPM.'
-            );
+        if (!self::extensionLoaded()) {
+            // The host keeps working without the extension (a web server
+            // whose PHP lacks it, a CLI run with -n): the commands and the
+            // module tab say how to load it; nothing that needs it is wired.
+            HostLog::warning(self::missingExtensionMessage());
+            if ($this->app->runningInConsole()) {
+                $this->commands(self::COMMANDS);
+            }
+
+            return;
         }
 
         if ($this->app->runningInConsole()) {
@@ -72,25 +82,46 @@ class sTaskServiceProvider extends BaseProvider
 
     public function boot()
     {
+        $this->mergeConfigFrom(self::PACKAGE_PATH . '/config/stask.php', 'stask');
+        $this->loadTranslationsFrom(self::PACKAGE_PATH . '/lang', 'sTask');
+        $this->loadViewsFrom(self::PACKAGE_PATH . '/views', 'sTask');
+        if (!self::extensionLoaded()) {
+            $this->registerRoutes(self::PACKAGE_PATH . '/src/Http/routes-without-extension.php');
+            $this->registerMenu();
+
+            return;
+        }
+
         $this->configureEngine();
         self::ensureStorageDirectory($this->storagePath());
 
         $this->mergeConfigFrom(self::PACKAGE_PATH . '/config/sTaskCheck.php', 'cms.settings');
-        $this->mergeConfigFrom(self::PACKAGE_PATH . '/config/stask.php', 'stask');
         $this->registerAlias();
-
-        $this->loadTranslationsFrom(self::PACKAGE_PATH . '/lang', 'sTask');
-        $this->loadViewsFrom(self::PACKAGE_PATH . '/views', 'sTask');
         $this->loadMigrationsFrom(self::PACKAGE_PATH . '/database/migrations');
 
         $this->publishes([
             self::PACKAGE_PATH . '/config/sTaskAlias.php' => self::aliasFilePath(),
-            self::PACKAGE_PATH . '/assets' => public_path('assets/site'),
+            self::PACKAGE_PATH . '/assets' => public_path(self::PUBLISHED_ASSETS),
         ], 'stask');
 
         $this->registerSchedule();
-        $this->registerRoutes();
+        $this->registerRoutes(self::PACKAGE_PATH . '/src/Http/routes.php');
         $this->registerMenu();
+    }
+
+    /** The extension is loaded in this PHP (CLI and web server PHPs are configured apart). */
+    public static function extensionLoaded(): bool
+    {
+        return extension_loaded('stask') && class_exists('Seiger\sTask\Facades\sTask', false);
+    }
+
+    /** What to do when the extension is missing, for the log, the commands and the module tab. */
+    public static function missingExtensionMessage(): string
+    {
+        return 'sTask needs the stask PHP extension, which this PHP (' . PHP_SAPI . ' ' . PHP_VERSION
+            . ') has not loaded: add "extension=stask" (or the full path to stask.so) to the php.ini of '
+            . (PHP_SAPI === 'cli' ? 'the command line (php --ini shows which)' : 'the web server (PHP-FPM or Apache; phpinfo() shows which), then restart it')
+            . '. The CLI and the web server each need it; `php -m | grep stask` checks the CLI.';
     }
 
     /**
@@ -207,44 +238,99 @@ class sTaskServiceProvider extends BaseProvider
      * works. Where the host has them (Laravel, later Evolution cores), its
      * own registration stands: this only fills in names nobody registered
      * before it, and a host registering them later replaces them.
+     *
+     * What the package brings must run there: schedule:run asks the
+     * container for Laravel's ExceptionHandler contract, which a 3.1 core
+     * does not bind (its handler is the service `ExceptionHandler`, not that
+     * contract); schedule:list needs a timezone the core may not configure
+     * (Console\Scheduling\ScheduleListCommand).
      */
     protected function registerScheduleCommandsWhereMissing(): void
     {
         $commands = [
             'schedule:run' => 'Illuminate\Console\Scheduling\ScheduleRunCommand',
             'schedule:finish' => 'Illuminate\Console\Scheduling\ScheduleFinishCommand',
-            'schedule:list' => 'Illuminate\Console\Scheduling\ScheduleListCommand',
+            'schedule:list' => Console\Scheduling\ScheduleListCommand::class,
         ];
         if (!class_exists('Illuminate\Console\Application') || !class_exists($commands['schedule:run'])) {
             return;
         }
-        \Illuminate\Console\Application::starting(static function ($artisan) use ($commands): void {
+        $app = $this->app;
+        \Illuminate\Console\Application::starting(static function ($artisan) use ($commands, $app): void {
+            $brought = false;
             foreach ($commands as $name => $class) {
                 if (!$artisan->has($name) && class_exists($class)) {
                     $artisan->resolve($class);
+                    $brought = true;
                 }
+            }
+            if ($brought) {
+                self::bindExceptionHandlerContract($app);
             }
         });
     }
 
     /**
-     * The admin module (GET /stask, named sTask.index) and the REST API under
-     * /stask/* (src/Http/routes.php), in the mgr group; not when the host
-     * already has a route of that name.
+     * Binds Laravel's ExceptionHandler contract where nothing does: to the
+     * host's handler when it keeps one under another name that honours the
+     * contract, else to a handler that reports through the host's log.
      */
-    protected function registerRoutes(): void
+    public static function bindExceptionHandlerContract($app): void
     {
-        if (!$this->app->bound('router')) {
+        $contract = 'Illuminate\Contracts\Debug\ExceptionHandler';
+        if ($app->bound($contract)) {
+            return;
+        }
+        try {
+            $host = $app->bound('ExceptionHandler') ? $app->make('ExceptionHandler') : null;
+        } catch (\Throwable) {
+            $host = null;
+        }
+        if ($host instanceof \Illuminate\Contracts\Debug\ExceptionHandler) {
+            $app->instance($contract, $host);
+
+            return;
+        }
+        $app->singleton($contract, static fn () => new HostExceptionHandler());
+    }
+
+    /**
+     * The admin module (GET /stask, named sTask.index) and the REST API under
+     * /stask/* (src/Http/routes.php); not when the host already has a route
+     * of that name. In Evolution CMS they belong to the manager
+     * (/manager/stask, the mgr group) and are not added to the site's pages,
+     * where they would answer anonymous visitors and shadow a page with that
+     * alias. Elsewhere config('stask.routes.prefix') and
+     * config('stask.routes.middleware') place them (default: /stask in the
+     * `mgr` group, which is the host's `web` group unless it defines one).
+     */
+    protected function registerRoutes(string $file): void
+    {
+        if (!$this->app->bound('router') || self::onEvolutionSite()) {
             return;
         }
         $router = $this->app->make('router');
         if ($router->has('sTask.index')) {
             return;
         }
-        if (!array_key_exists('mgr', $router->getMiddlewareGroups())) {
-            $router->middlewareGroup('mgr', (array) $this->app->make('config')->get('app.middleware.mgr', ['web']));
+        $config = $this->app->make('config');
+        $middleware = $config->get('stask.routes.middleware');
+        if ($middleware === null || $middleware === '' || $middleware === []) {
+            if (!array_key_exists('mgr', $router->getMiddlewareGroups())) {
+                $router->middlewareGroup('mgr', (array) $config->get('app.middleware.mgr', ['web']));
+            }
+            $middleware = ['mgr'];
         }
-        $router->middleware('mgr')->group(self::PACKAGE_PATH . '/src/Http/routes.php');
+        $prefix = trim((string) $config->get('stask.routes.prefix', 'stask'), '/');
+        // One group with both prefix and middleware: a prefix nested in a
+        // group without one makes Laravel 8.46 call trim(null).
+        $router->group(['prefix' => $prefix === '' ? 'stask' : $prefix, 'middleware' => (array) $middleware], $file);
+    }
+
+    /** A request of an Evolution CMS site's front end (index.php defines IN_MANAGER_MODE false). */
+    private static function onEvolutionSite(): bool
+    {
+        return function_exists('evo') && defined('IN_MANAGER_MODE') && IN_MANAGER_MODE !== true;
     }
 
     protected function registerMenu(): void

@@ -58,6 +58,13 @@ return new class extends Migration
                 'updated_at' => $now,
             ]);
         }
+
+        // Evolution reads a manager's permissions once, at login.
+        if (PHP_SAPI === 'cli' && defined('STDOUT')) {
+            fwrite(STDOUT, "sTask: the `stask` permission (Access sTask Interface) is granted to the Administrator role (1); "
+                . "managers who are logged in now must log out and log in again to see Tools > Task Manager. "
+                . "Grant it to other roles under Users > Roles.\n");
+        }
     }
 
     public function down(): void

@@ -5,10 +5,25 @@ declare(strict_types=1);
 namespace Seiger\sTask\Console;
 
 use Illuminate\Console\Command;
+use Seiger\sTask\sTaskServiceProvider;
+use Symfony\Component\Console\Input\InputInterface;
+use Symfony\Component\Console\Output\OutputInterface;
 
 /** Helpers shared by the stask:* commands: input checks and one-line errors. */
 abstract class StaskCommand extends Command
 {
+    /** Without the extension every stask:* command says how to load it and exits 1. */
+    protected function execute(InputInterface $input, OutputInterface $output)
+    {
+        if (!sTaskServiceProvider::extensionLoaded()) {
+            $this->error(sTaskServiceProvider::missingExtensionMessage());
+
+            return 1;
+        }
+
+        return parent::execute($input, $output);
+    }
+
     /** Prints one error line and returns the exit code 1. */
     protected function failWith(string $message): int
     {

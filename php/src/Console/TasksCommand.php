@@ -17,17 +17,24 @@ class TasksCommand extends StaskCommand
 
     protected $description = 'List sTask tasks, newest first.';
 
-    /** Status names (and the package's aliases) to codes. */
-    public const STATUSES = [
-        'pending' => sTaskModel::TASK_STATUS_PENDING,
-        'queued' => sTaskModel::TASK_STATUS_QUEUED,
-        'preparing' => sTaskModel::TASK_STATUS_PREPARING,
-        'running' => sTaskModel::TASK_STATUS_RUNNING,
-        'completed' => sTaskModel::TASK_STATUS_COMPLETED,
-        'finished' => sTaskModel::TASK_STATUS_FINISHED,
-        'failed' => sTaskModel::TASK_STATUS_FAILED,
-        'cancelled' => sTaskModel::TASK_STATUS_CANCELLED,
-    ];
+    /**
+     * Status names (and the package's aliases) to codes. A method, not a
+     * constant: the class must load where the extension is missing (then the
+     * command only says how to load it).
+     */
+    public static function statuses(): array
+    {
+        return [
+            'pending' => sTaskModel::TASK_STATUS_PENDING,
+            'queued' => sTaskModel::TASK_STATUS_QUEUED,
+            'preparing' => sTaskModel::TASK_STATUS_PREPARING,
+            'running' => sTaskModel::TASK_STATUS_RUNNING,
+            'completed' => sTaskModel::TASK_STATUS_COMPLETED,
+            'finished' => sTaskModel::TASK_STATUS_FINISHED,
+            'failed' => sTaskModel::TASK_STATUS_FAILED,
+            'cancelled' => sTaskModel::TASK_STATUS_CANCELLED,
+        ];
+    }
 
     public function handle(): int
     {
@@ -81,10 +88,10 @@ class TasksCommand extends StaskCommand
             return null;
         }
         $text = strtolower(trim((string) $value));
-        if (isset(self::STATUSES[$text])) {
-            return self::STATUSES[$text];
+        if (isset(self::statuses()[$text])) {
+            return self::statuses()[$text];
         }
-        if (ctype_digit($text) && in_array((int) $text, self::STATUSES, true)) {
+        if (ctype_digit($text) && in_array((int) $text, self::statuses(), true)) {
             return (int) $text;
         }
 

@@ -10,6 +10,7 @@ use Symfony\Component\HttpFoundation\File\UploadedFile;
 use Seiger\sTask\Exceptions\ConfigurationException;
 use Seiger\sTask\Facades\sTask;
 use Seiger\sTask\sTaskServiceProvider;
+use Seiger\sTask\Support\HostLog;
 use Symfony\Component\HttpFoundation\BinaryFileResponse;
 use Symfony\Component\HttpFoundation\Response;
 
@@ -43,12 +44,43 @@ final class HttpAdapter
             'auth' => 'csrf',
             'csrf' => Middleware\AuthorizeManager::sessionToken($request) ?: (function_exists('csrf_token') ? (string) csrf_token() : ''),
             'locale' => $locale,
-            'assets' => $base . '/assets',
+            'assets' => self::publishedAssetsUrl() ?? $base . '/assets',
         ]]);
         $response->headers->set('Cache-Control', 'no-store');
-        $response->headers->set('X-Content-Type-Options', 'nosniff');
+        // The same list as the standalone page (SecurityHeaders::PAGE): frame-ancestors 'self' lets the manager frame it.
+        SecurityHeaders::apply($response->headers, SecurityHeaders::PAGE);
 
         return $response;
+    }
+
+    /**
+     * URL of the copies `vendor:publish --tag=stask` put under the public
+     * folder (assets/site), when every one of them is the package's current
+     * file; null otherwise, and the module loads them through
+     * /stask/assets/{file} from the package (a copy left by an older version
+     * is never served).
+     */
+    public static function publishedAssetsUrl(): ?string
+    {
+        if (!function_exists('public_path')) {
+            return null;
+        }
+        try {
+            $published = public_path(sTaskServiceProvider::PUBLISHED_ASSETS);
+        } catch (\Throwable) {
+            return null;
+        }
+        foreach (['stask-admin.js', 'stask-admin.css', 'stask.svg'] as $file) {
+            $copy = $published . '/' . $file;
+            $source = ModulePage::assetsPath() . '/' . $file;
+            if (!is_file($copy) || !is_file($source) || filesize($copy) !== filesize($source) || sha1_file($copy) !== sha1_file($source)) {
+                return null;
+            }
+        }
+        // The site's root URL: Evolution's MODX_BASE_URL, else the web root of this request.
+        $root = defined('MODX_BASE_URL') ? rtrim((string) MODX_BASE_URL, '/') : rtrim(request()->getBasePath(), '/');
+
+        return $root . '/' . sTaskServiceProvider::PUBLISHED_ASSETS;
     }
 
     /** GET /stask/assets/{file}: the page's script and stylesheet, from the package. */
@@ -62,11 +94,13 @@ final class HttpAdapter
             return new JsonResponse(['success' => false, 'code' => 404, 'message' => 'Not found'], 404);
         }
 
-        return new BinaryFileResponse($path, 200, [
+        $response = new BinaryFileResponse($path, 200, [
             'Content-Type' => self::ASSET_TYPES[$ext],
             'Cache-Control' => 'public, max-age=300',
-            'X-Content-Type-Options' => 'nosniff',
         ], true, null, false, false);
+        SecurityHeaders::apply($response->headers, SecurityHeaders::RESPONSE);
+
+        return $response;
     }
 
     /** Any method on /stask/{path}: forwarded to the engine. */
@@ -105,12 +139,12 @@ final class HttpAdapter
                 'base_url' => self::apiBase($request),
             ]);
         } catch (ConfigurationException $e) {
-            report($e);
+            HostLog::error('sTask is not configured: ' . $e->getMessage(), $e);
 
             return self::unavailable('sTask is not configured: ' . $e->getMessage());
         } catch (\Throwable $e) {
             // Never the host's error page (HTML, a stack trace with APP_DEBUG).
-            report($e);
+            HostLog::error('sTask API ' . $request->getMethod() . ' /' . ltrim($path, '/') . ' failed: ' . $e->getMessage(), $e);
 
             return new JsonResponse(['success' => false, 'code' => 500, 'error' => 'Internal Server Error', 'message' => 'The server failed; the details are in the log'], 500, ['Cache-Control' => 'no-store']);
         }
@@ -201,7 +235,9 @@ final class HttpAdapter
     private static function toResponse(array $result): Response
     {
         $status = (int) ($result['status'] ?? 500);
-        $headers = (array) ($result['headers'] ?? []);
+        // The engine's own headers win over the defaults of SecurityHeaders::RESPONSE.
+        $headers = (array) ($result['headers'] ?? []) + SecurityHeaders::RESPONSE;
+        SecurityHeaders::removePoweredBy();
         if (isset($result['file'])) {
             $file = (string) $result['file'];
             if (!is_file($file) || !is_readable($file)) {

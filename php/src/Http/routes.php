@@ -8,8 +8,9 @@ use Seiger\sTask\Http\Middleware\AuthorizeManager;
 
 /*
  * The admin module and the REST API of sTask inside the host, loaded by the
- * provider in the `mgr` middleware group (manager session; under
- * /manager/stask in Evolution CMS, /stask in plain Laravel).
+ * provider inside its group (prefix `stask`, the `mgr` middleware group:
+ * /manager/stask in Evolution CMS's manager, /stask in plain Laravel; see
+ * sTaskServiceProvider::registerRoutes()).
  *
  * Every route requires the `stask` permission and, unless it is a GET,
  * the session's CSRF token (AuthorizeManager, which answers 403/419 JSON).
@@ -23,7 +24,7 @@ $hostCsrf = [
     'EvolutionCMS\Middleware\VerifyCsrfToken',
 ];
 
-Route::prefix('stask')->middleware(AuthorizeManager::class)->group(static function () use ($hostCsrf): void {
+Route::middleware(AuthorizeManager::class)->group(static function () use ($hostCsrf): void {
     Route::get('', [HttpAdapter::class, 'page'])->name('sTask.index')->withoutMiddleware($hostCsrf);
     Route::get('assets/{file}', [HttpAdapter::class, 'asset'])
         ->where('file', '[A-Za-z0-9][A-Za-z0-9._-]*')

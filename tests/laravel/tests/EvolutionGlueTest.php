@@ -195,37 +195,6 @@ class EvolutionGlueTest extends HarnessTestCase
         $this->assertArrayNotHasKey('stask', $this->menu(['--role=2', '--user=7'])['menu']);
     }
 
-    /**
-     * An Evolution 3.1 core has no schedule:run (no Console Kernel): the
-     * package brings it, so the seed's cron entry starts the worker there too.
-     */
-    public function testScheduleRunOnACoreWithoutOne(): void
-    {
-        $list = $this->core(['list']);
-        $this->assertSame(0, $list->getExitCode(), $this->describe($list));
-        $this->assertStringNotContainsString('migrate', $list->getOutput(), 'a core without Laravel\'s own commands');
-        $this->assertStringContainsString('schedule:run', $list->getOutput());
-        $this->assertStringContainsString('stask:worker', $list->getOutput());
-        $scheduled = $this->core(['schedule:list']);
-        $this->assertMatchesRegularExpression('/stask:worker\s*\|\s*\* \* \* \* \*/', $scheduled->getOutput(), $this->describe($scheduled));
-
-        $this->migrate();
-        $output = $this->artisanOk(['demo:enqueue', '2']);
-        preg_match('/queued ([\d,]+)/', $output, $m);
-        $ids = array_map('intval', explode(',', $m[1]));
-
-        $run = $this->core(['schedule:run'], [], 30);
-        $this->assertSame(0, $run->getExitCode(), $this->describe($run));
-        $this->assertStringContainsString("'artisan-evo' stask:worker", $run->getOutput());
-        $done = $this->waitFor(function () use ($ids) {
-            $rows = $this->rows('s_tasks');
-
-            return count($rows) === 2 && array_map('intval', array_column($rows, 'status')) === [30, 30];
-        }, 20);
-        $this->assertTrue((bool) $done, 'completed by the worker the core\'s schedule:run started: ' . json_encode($this->rows('s_tasks')));
-        $this->assertSame($ids, array_map(static fn ($line) => (int) $line[0], $this->ledger()));
-    }
-
     public function testSettingsThroughEvo(): void
     {
         $data = json_decode(trim($this->artisanOk(['demo:config'])), true);

@@ -60,7 +60,7 @@ abstract class HarnessTestCase extends TestCase
     {
         $dir = sys_get_temp_dir() . '/stask-laravel-' . bin2hex(random_bytes(5));
         mkdir($dir, 0755, true);
-        foreach (['app', 'bootstrap', 'database', 'public', 'resources', 'routes', 'shims'] as $folder) {
+        foreach (['app', 'bootstrap', 'database', 'evo', 'public', 'resources', 'routes', 'shims'] as $folder) {
             $this->mustRun(['cp', '-R', self::APP . '/' . $folder, $dir . '/' . $folder]);
         }
         mkdir($dir . '/config');
@@ -68,9 +68,11 @@ abstract class HarnessTestCase extends TestCase
             copy($file, $dir . '/config/' . basename($file));
         }
         copy(self::APP . '/artisan', $dir . '/artisan');
-        copy(self::APP . '/artisan-evo', $dir . '/artisan-evo');
         // Only the source of the app: no state from an in-place run.
-        $this->mustRun(['rm', '-rf', $dir . '/public/assets', $dir . '/bootstrap/cache']);
+        $this->mustRun(['rm', '-rf', $dir . '/public/assets', $dir . '/bootstrap/cache', $dir . '/evo/assets']);
+        foreach (glob($dir . '/evo/core/storage/*') ?: [] as $state) {
+            $this->mustRun(['rm', '-rf', $state]);
+        }
         foreach (glob($dir . '/database/*.sqlite') as $file) {
             unlink($file);
         }
@@ -115,13 +117,31 @@ abstract class HarnessTestCase extends TestCase
         return $process;
     }
 
-    /** Runs `php artisan-evo $args` (the app as an Evolution 3.1 core runs artisan) to the end. */
+    /**
+     * Runs `php artisan $args` of the Evolution 3.1-like core (evo/core, see
+     * evo/core/bootstrap.php) to the end, in its folder as cron does
+     * (`cd core && php artisan schedule:run`).
+     */
     protected function core(array $args, array $env = [], float $timeout = 60): Process
     {
-        $process = new Process(array_merge([PHP_BINARY, 'artisan-evo'], $args), $this->dir, $this->env($env), null, $timeout);
+        $process = $this->coreProcess($args, $env, $timeout);
         $process->run();
 
         return $process;
+    }
+
+    protected function coreProcess(array $args, array $env = [], float $timeout = 60, array $php = []): Process
+    {
+        return new Process(array_merge([PHP_BINARY], $php, ['artisan'], $args), $this->dir . '/evo/core', $this->env($env), null, $timeout);
+    }
+
+    /** Runs the core's artisan and fails the test unless it exits 0. */
+    protected function coreOk(array $args, array $env = [], float $timeout = 60): string
+    {
+        $process = $this->core($args, $env, $timeout);
+        $this->assertSame(0, $process->getExitCode(), $this->describe($process));
+
+        return $process->getOutput();
     }
 
     /** Runs `php artisan $args` to the end. */
@@ -229,10 +249,10 @@ abstract class HarnessTestCase extends TestCase
         }
     }
 
-    /** Finished runs of DemoWorker (storage/demo-ledger.txt): [task id, pid, start, end] each. */
-    protected function ledger(): array
+    /** Finished runs of DemoWorker (storage/demo-ledger.txt; the core's: evo/core/storage): [task id, pid, start, end] each. */
+    protected function ledger(string $storage = 'storage'): array
     {
-        return $this->lines('storage/demo-ledger.txt');
+        return $this->lines($storage . '/demo-ledger.txt');
     }
 
     /** Started runs of DemoWorker (storage/demo-started.txt): [task id, pid] each. */
@@ -288,8 +308,9 @@ abstract class HarnessTestCase extends TestCase
     }
 
     /**
-     * Stops processes whose working folder is this test's copy (what
-     * schedule:run starts in the background). Only pids found that way.
+     * Stops processes whose working folder is in this test's copy (what
+     * schedule:run starts in the background, the core's in evo/core). Only
+     * pids found that way.
      */
     protected function stopProcessesIn(string $dir): void
     {
@@ -300,7 +321,7 @@ abstract class HarnessTestCase extends TestCase
         $pids = [];
         foreach (glob('/proc/[0-9]*') as $proc) {
             $cwd = @readlink($proc . '/cwd');
-            if ($cwd === $real && (int) basename($proc) !== getmypid()) {
+            if (is_string($cwd) && ($cwd === $real || str_starts_with($cwd, $real . '/')) && (int) basename($proc) !== getmypid()) {
                 $pids[] = (int) basename($proc);
             }
         }

@@ -49,7 +49,10 @@ class HttpAdapterTest extends HttpHarnessTestCase
     public function testEveryRouteAnswers403WithoutThePermission(): void
     {
         $base = $this->serve(['EVO_PERMISSIONS' => 'other']);
-        foreach ([['GET', '/stask'], ['GET', '/stask/stats'], ['GET', '/stask/assets/stask-admin.js'], ['POST', '/stask/workers/discover'], ['GET', '/stask/tasks/1/download']] as [$method, $path]) {
+        $page = $this->request('GET', $base . '/stask');
+        $this->assertSame(403, $page['status']);
+        $this->assertStringContainsString('id="stask-access-denied"', $page['body'], 'the tab gets a page that says why');
+        foreach ([['GET', '/stask/stats'], ['GET', '/stask/assets/stask-admin.js'], ['POST', '/stask/workers/discover'], ['GET', '/stask/tasks/1/download']] as [$method, $path]) {
             $response = $this->request($method, $base . $path);
             $this->assertSame(403, $response['status'], "{$method} {$path}");
             $this->assertSame(['success' => false, 'code' => 403, 'message' => 'Access denied: the stask permission is required'], $this->json($response));

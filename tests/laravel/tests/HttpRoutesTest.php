@@ -76,7 +76,7 @@ class HttpRoutesTest extends HttpHarnessTestCase
         }
     }
 
-    public function testWithoutAManagerSessionEveryRouteIsRefusedWithJson(): void
+    public function testWithoutAManagerSessionEveryRouteIsRefused(): void
     {
         $base = $this->serve([]);
         $this->assertEveryRouteIsDenied($base, 'no session');
@@ -443,8 +443,9 @@ class HttpRoutesTest extends HttpHarnessTestCase
         // The Gate denies; or allows but nobody is logged in.
         foreach ([['HARNESS_GATE' => 'deny', 'HARNESS_USER_ID' => '9'], ['HARNESS_GATE' => 'allow']] as $env) {
             $base = $this->serve($host + $env);
-            foreach ([['GET', '/stask'], ['GET', '/stask/stats'], ['POST', '/stask/tasks']] as [$method, $path]) {
-                $response = $this->request($method, $base . $path);
+            $this->assertDeniedPage($this->request('GET', $base . '/stask'));
+            foreach ([['GET', '/stask', ['Accept' => 'application/json']], ['GET', '/stask/stats', []], ['POST', '/stask/tasks', []]] as [$method, $path, $headers]) {
+                $response = $this->request($method, $base . $path, $headers);
                 $this->assertSame(403, $response['status'], json_encode($env) . " {$method} {$path}");
                 $this->assertSame(self::DENIED, $this->json($response));
             }
@@ -523,6 +524,16 @@ class HttpRoutesTest extends HttpHarnessTestCase
         return $base;
     }
 
+    /** The 403 page the manager's tab shows: HTML naming the permission, no JSON, no redirect. */
+    private function assertDeniedPage(array $response): void
+    {
+        $this->assertSame(403, $response['status']);
+        $this->assertStringStartsWith('text/html', $response['headers']['content-type']);
+        $this->assertArrayNotHasKey('location', $response['headers']);
+        $this->assertStringContainsString('id="stask-access-denied"', $response['body']);
+        $this->assertStringContainsString('Access sTask Interface', $response['body']);
+    }
+
     private function assertEveryRouteIsDenied(string $base, string $who): void
     {
         $token = '';
@@ -530,6 +541,11 @@ class HttpRoutesTest extends HttpHarnessTestCase
             foreach ([[], ['X-CSRF-TOKEN' => $token, 'Accept' => 'application/json']] as $headers) {
                 $response = $this->request($method, $base . '/stask/' . self::concrete($pattern), $headers + ['Content-Type' => 'application/json'], '{}');
                 $this->assertSame(403, $response['status'], "{$who}: {$method} /stask/{$pattern}");
+                if ($pattern === '' && $headers === []) {
+                    // The module page opened in the manager's tab: a page that says why, not JSON.
+                    $this->assertDeniedPage($response);
+                    continue;
+                }
                 $this->assertStringStartsWith('application/json', $response['headers']['content-type']);
                 $this->assertArrayNotHasKey('location', $response['headers']);
                 $this->assertSame(self::DENIED, $this->json($response));

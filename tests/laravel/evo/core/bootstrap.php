@@ -33,6 +33,13 @@ if (!defined('IN_MANAGER_MODE')) {
     define('IN_MANAGER_MODE', false);
 }
 
+// The folders a core ships under core/storage.
+foreach (['logs', 'sessions', 'cache', 'views', 'bootstrap'] as $folder) {
+    if (!is_dir(EVO_CORE_PATH . 'storage/' . $folder)) {
+        @mkdir(EVO_CORE_PATH . 'storage/' . $folder, 0755, true);
+    }
+}
+
 error_reporting(E_ALL);
 set_error_handler(static function (int $level, string $message, string $file, int $line): bool {
     $dir = EVO_CORE_PATH . 'storage/logs';

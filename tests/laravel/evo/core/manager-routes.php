@@ -8,5 +8,5 @@ Route::get('/', static fn () => '<!doctype html><title>Evolution CMS</title><h1>
 Route::post('harness-login', static function () {
     evo()->loginManager((int) request('user_id', 1), (int) request('role_id', 1));
 
-    return response()->json(['ok' => true, 'token' => csrf_token()]);
+    return response()->json(['ok' => true]);
 });

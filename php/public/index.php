@@ -25,6 +25,7 @@ declare(strict_types=1);
 
 use Seiger\sTask\Facades\sTask;
 use Seiger\sTask\Http\ModulePage;
+use Seiger\sTask\Http\SecurityHeaders;
 
 const STASK_API_PREFIX = '/stask';
 const STASK_DEFAULT_MAX_BODY = 8 * 1024 * 1024;
@@ -40,11 +41,24 @@ function stask_send_json(int $status, array $body, array $headers = []): void
     http_response_code($status);
     header('Content-Type: application/json; charset=utf-8');
     header('Cache-Control: no-store');
-    header('X-Content-Type-Options: nosniff');
+    stask_security_headers(false);
     foreach ($headers as $name => $value) {
         header($name . ': ' . $value);
     }
     echo json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+}
+
+/**
+ * The security headers of php/src/Http/SecurityHeaders.php (the list the
+ * Laravel adapter sends too), for the page or for any other response. Sent
+ * before the package's autoloader may be available, so it is loaded here.
+ */
+function stask_security_headers(bool $page): void
+{
+    if (!class_exists(SecurityHeaders::class, false)) {
+        require_once __DIR__ . '/../src/Http/SecurityHeaders.php';
+    }
+    SecurityHeaders::send($page ? SecurityHeaders::PAGE : SecurityHeaders::RESPONSE);
 }
 
 function stask_setting(string $env, string $ini): string
@@ -126,7 +140,7 @@ function stask_serve_asset(string $name): void
     header('Content-Type: ' . $types[$ext]);
     header('Content-Length: ' . filesize($file));
     header('Cache-Control: public, max-age=300');
-    header('X-Content-Type-Options: nosniff');
+    stask_security_headers(false);
     readfile($file);
 }
 
@@ -141,12 +155,7 @@ function stask_serve_page(): void
     ]);
     header('Content-Type: text/html; charset=utf-8');
     header('Cache-Control: no-store');
-    header('X-Content-Type-Options: nosniff');
-    header('X-Frame-Options: SAMEORIGIN');
-    header('Referrer-Policy: same-origin');
-    // Scripts only from here; worker widgets may carry inline styles.
-    header("Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        . "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'");
+    stask_security_headers(true);
     echo $html;
 }
 
@@ -154,11 +163,14 @@ function stask_serve_page(): void
 function stask_send_response(array $response): void
 {
     http_response_code((int) ($response['status'] ?? 500));
+    stask_security_headers(false);
     $names = [];
     foreach ((array) ($response['headers'] ?? []) as $name => $value) {
+        $replace = true; // the first value replaces a default security header of the same name
         foreach ((array) $value as $one) {
             // Header injection is not possible through header() (it refuses line breaks), but be explicit.
-            header($name . ': ' . str_replace(["\r", "\n"], '', (string) $one), false);
+            header($name . ': ' . str_replace(["\r", "\n"], '', (string) $one), $replace);
+            $replace = false;
         }
         $names[strtolower((string) $name)] = true;
     }
@@ -197,6 +209,9 @@ function stask_send_response(array $response): void
 }
 
 // ---------------------------------------------------------------------------
+
+// Every response: PHP's X-Powered-By (expose_php) names the PHP version to anyone.
+header_remove('X-Powered-By');
 
 $method = strtoupper((string) ($_SERVER['REQUEST_METHOD'] ?? 'GET'));
 $path = (string) parse_url((string) ($_SERVER['REQUEST_URI'] ?? '/'), PHP_URL_PATH);

@@ -4,6 +4,9 @@ namespace Tests;
 
 use Seiger\sTask\Http\SecurityHeaders;
 
+// The expected lists come from the package itself (the test process does not autoload it).
+require_once __DIR__ . '/../../../php/src/Http/SecurityHeaders.php';
+
 /**
  * Issue 11 #7: the module page, its assets and the API inside Laravel /
  * Evolution send the same security headers as the standalone front

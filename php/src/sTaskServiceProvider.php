@@ -38,6 +38,9 @@ class sTaskServiceProvider extends BaseProvider
         'unix_socket', 'charset', 'collation', 'schema', 'search_path', 'sslmode',
     ];
 
+    /** The path the routes are mounted under (config('stask.routes.prefix')), below the host's base URL. */
+    public static string $routePrefix = 'stask';
+
     /** Where vendor:publish --tag=stask copies the module's assets, under the public folder. */
     public const PUBLISHED_ASSETS = 'assets/site';
 
@@ -322,9 +325,10 @@ class sTaskServiceProvider extends BaseProvider
             $middleware = ['mgr'];
         }
         $prefix = trim((string) $config->get('stask.routes.prefix', 'stask'), '/');
+        self::$routePrefix = $prefix === '' ? 'stask' : $prefix;
         // One group with both prefix and middleware: a prefix nested in a
         // group without one makes Laravel 8.46 call trim(null).
-        $router->group(['prefix' => $prefix === '' ? 'stask' : $prefix, 'middleware' => (array) $middleware], $file);
+        $router->group(['prefix' => self::$routePrefix, 'middleware' => (array) $middleware], $file);
     }
 
     /** A request of an Evolution CMS site's front end (index.php defines IN_MANAGER_MODE false). */

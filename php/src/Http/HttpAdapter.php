@@ -165,10 +165,10 @@ final class HttpAdapter
         ], 503, ['Cache-Control' => 'no-store', 'Retry-After' => '60']);
     }
 
-    /** URL path of the API root: /stask, or /manager/stask under Evolution's manager. */
+    /** URL path of the API root: /stask (or the configured prefix), /manager/stask under Evolution's manager. */
     public static function apiBase(Request $request): string
     {
-        return rtrim($request->getBaseUrl(), '/') . '/stask';
+        return rtrim($request->getBaseUrl(), '/') . '/' . sTaskServiceProvider::$routePrefix;
     }
 
     public static function userId(): ?int

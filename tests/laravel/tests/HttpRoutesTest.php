@@ -463,6 +463,23 @@ class HttpRoutesTest extends HttpHarnessTestCase
         $this->assertSame('9', (string) $this->rows('s_tasks', 'id = ?', [$this->json($run)['id']])[0]['started_by']);
     }
 
+    public function testAPlainLaravelHostChoosesThePrefixAndTheMiddleware(): void
+    {
+        $base = $this->serve(['HARNESS_HOST' => 'laravel', 'HARNESS_GATE' => 'allow', 'HARNESS_USER_ID' => '9',
+            'STASK_ROUTE_PREFIX' => 'admin/tasks', 'STASK_ROUTE_MIDDLEWARE' => 'web,stamp']);
+        $this->assertSame(404, $this->request('GET', $base . '/stask')['status']);
+        $this->assertSame(404, $this->request('GET', $base . '/stask/stats')['status']);
+        $page = $this->request('GET', $base . '/admin/tasks');
+        $this->assertSame(200, $page['status'], $page['body']);
+        $this->assertSame('yes', $page['headers']['x-harness-stamp'] ?? null, 'the configured middleware ran');
+        $config = $this->pageConfig($page['body']);
+        $this->assertSame('/admin/tasks', $config['api']);
+        $this->assertMatchesRegularExpression('#<script src="/admin/tasks/assets/stask-admin\.js\?v=#', $page['body']);
+        $this->assertSame(200, $this->request('GET', $base . '/admin/tasks/stats')['status']);
+        $run = $this->request('POST', $base . '/admin/tasks/workers/report/tasks/csv', ['X-CSRF-TOKEN' => $this->csrfToken($page['body']), 'Content-Type' => 'application/json'], '{}');
+        $this->assertSame(200, $run['status'], $run['body']);
+    }
+
     public function testAConfigurationTheEngineRefusesIsA503JsonNotTheHostsErrorPage(): void
     {
         $base = $this->serve(['EVO_PERMISSIONS' => 'stask', 'STASK_API_TOKEN' => 'short', 'APP_DEBUG' => 'true']);

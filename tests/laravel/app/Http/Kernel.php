@@ -21,5 +21,6 @@ class Kernel extends HttpKernel
 
     protected $routeMiddleware = [
         'bindings' => \Illuminate\Routing\Middleware\SubstituteBindings::class,
+        'stamp' => \App\Http\Middleware\Stamp::class,
     ];
 }

@@ -260,10 +260,22 @@ impl Host for PhpHost {
     }
 
     fn is_uploaded_file(&self, tmp: &Path) -> bool {
-        // The CLI has no uploads; there the array comes from a test or a
-        // command, which PHP's check would always refuse.
+        // The CLI has no uploads; there the array comes from a test, a
+        // command or a long-running CLI server, which PHP's check would
+        // always refuse. It must still name a temp file: the file is moved
+        // away, and a forged `tmp_name` of /etc/passwd or .env would
+        // otherwise be taken from where it belongs into the uploads folder.
         if call("php_sapi_name", vec![]).ok().and_then(|z| z.string()).as_deref() == Some("cli") {
-            return tmp.is_file();
+            let ini = |name: &str| call("ini_get", vec![&name]).ok().and_then(|z| z.string()).filter(|s| !s.is_empty());
+            let temp = call("sys_get_temp_dir", vec![]).ok().and_then(|z| z.string());
+            let is_regular = std::fs::symlink_metadata(tmp).map(|m| m.file_type().is_file()).unwrap_or(false);
+            let Ok(real) = tmp.canonicalize() else { return false };
+            return is_regular
+                && [ini("upload_tmp_dir"), temp]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| std::fs::canonicalize(d).ok())
+                    .any(|d| real.starts_with(&d) && real != d);
         }
         let p = tmp.to_string_lossy().into_owned();
         call("is_uploaded_file", vec![&p]).ok().and_then(|z| z.bool()).unwrap_or(false)

@@ -106,7 +106,10 @@ pub fn throw(kind: Kind, message: impl Into<String>) -> PhpException {
         Kind::InvalidArgument => 400,
         _ => 0,
     };
-    PhpException::new(message.into(), code, class_entry(kind))
+    // PHP cannot build an exception whose message holds a NUL byte (the
+    // message would become an `Error` about that instead): a refused value
+    // quoted in the message, or an anonymous class name, may carry one.
+    PhpException::new(message.into().replace('\0', "\\0"), code, class_entry(kind))
 }
 
 pub fn invalid(field: &str, reason: impl std::fmt::Display) -> PhpException {

@@ -14,6 +14,7 @@ use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
 extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
     php::context::register_ini(module_number);
+    php::panic::install();
     if php::exceptions::register() {
         0
     } else {

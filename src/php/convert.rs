@@ -7,6 +7,7 @@ use crate::php::exceptions::{invalid, throw, Kind};
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
+use ext_php_rs::types::array::Iter;
 use ext_php_rs::types::{ArrayKey, ZendCallable, ZendHashTable, ZendObject, Zval};
 use ext_php_rs::zend::ClassEntry;
 
@@ -201,11 +202,82 @@ pub fn value_to_zval(v: &Value) -> Zval {
     z
 }
 
+/// How deep values may nest on their way to and from JSON: the default
+/// depth of PHP's own `json_encode` and `json_decode`. The conversions
+/// recurse, and an array nested 8,000 deep would otherwise overflow the
+/// PHP thread's stack (a segfault, not an exception).
+pub const MAX_DEPTH: usize = 512;
+
+/// An array key, decoded without trusting it to be UTF-8.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Key {
+    Index(i64),
+    Name(String),
+}
+
+impl Key {
+    pub fn as_string(&self) -> String {
+        match self {
+            Key::Index(n) => n.to_string(),
+            Key::Name(s) => s.clone(),
+        }
+    }
+}
+
+/// A string key that is not UTF-8, shown lossily (for messages only).
+#[derive(Clone, Debug)]
+pub struct BadKey(pub String);
+
+/// The entries of a PHP array in order. ext-php-rs's own iterator
+/// (`ht.iter()`) panics on a string key that is not UTF-8 ("Invalid array
+/// key!"), and any HTTP client can send one (`?%ff=1`); this walks the raw
+/// keys and reports such a key instead.
+pub fn raw_entries(ht: &ZendHashTable) -> Result<Vec<(Key, &Zval)>, BadKey> {
+    let mut out = Vec::with_capacity(ht.len());
+    let mut it = Iter::new(ht);
+    while let Some((k, v)) = it.next_zval() {
+        let key = if let Some(i) = k.long() {
+            Key::Index(i)
+        } else if let Some(zs) = k.zend_str() {
+            match zs.as_str() {
+                Ok(s) => Key::Name(s.to_string()),
+                Err(_) => return Err(BadKey(String::from_utf8_lossy(zs.as_bytes()).into_owned())),
+            }
+        } else {
+            Key::Index(out.len() as i64)
+        };
+        out.push((key, v));
+    }
+    Ok(out)
+}
+
+/// The entries of an array argument with their keys as strings; a key that
+/// is not UTF-8 is an InvalidArgumentException naming `field`.
+pub fn entries<'a>(ht: &'a ZendHashTable, field: &str) -> PhpResult<Vec<(String, &'a Zval)>> {
+    raw_entries(ht)
+        .map(|list| list.into_iter().map(|(k, v)| (k.as_string(), v)).collect())
+        .map_err(|BadKey(k)| invalid(field, format!("array key \"{}\" is not valid UTF-8", short(&k))))
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
 /// A JSON document as PHP values: objects become associative arrays (as
 /// Eloquent's array cast gives them).
 pub fn json_to_zval(v: &serde_json::Value) -> PhpResult<Zval> {
+    json_to_zval_at(v, 1)
+}
+
+fn json_to_zval_at(v: &serde_json::Value, depth: usize) -> PhpResult<Zval> {
     use serde_json::Value as J;
     let mut z = Zval::new();
+    if matches!(v, J::Array(_) | J::Object(_)) && depth > MAX_DEPTH {
+        // Documents come from serde_json, whose parser stops at 128 levels,
+        // so this is a second line; it keeps the recursion bounded whoever
+        // built the value.
+        return Err(throw(Kind::Base, format!("JSON nested deeper than {MAX_DEPTH} levels")));
+    }
     match v {
         J::Null => z.set_null(),
         J::Bool(b) => z.set_bool(*b),
@@ -220,7 +292,7 @@ pub fn json_to_zval(v: &serde_json::Value) -> PhpResult<Zval> {
         J::Array(items) => {
             let mut ht = ZendHashTable::with_capacity(items.len() as u32);
             for item in items {
-                ht.push(json_to_zval(item)?)?;
+                ht.push(json_to_zval_at(item, depth + 1)?)?;
             }
             z.set_hashtable(ht);
         }
@@ -229,8 +301,8 @@ pub fn json_to_zval(v: &serde_json::Value) -> PhpResult<Zval> {
             for (k, item) in map {
                 // Numeric string keys become integer keys, as in PHP arrays.
                 match k.parse::<i64>() {
-                    Ok(i) if i.to_string() == *k => ht.insert_at_index(i, json_to_zval(item)?)?,
-                    _ => ht.insert(k.as_str(), json_to_zval(item)?)?,
+                    Ok(i) if i.to_string() == *k => ht.insert_at_index(i, json_to_zval_at(item, depth + 1)?)?,
+                    _ => ht.insert(k.as_str(), json_to_zval_at(item, depth + 1)?)?,
                 }
             }
             z.set_hashtable(ht);
@@ -243,15 +315,56 @@ pub fn json_to_zval(v: &serde_json::Value) -> PhpResult<Zval> {
 pub fn json_text_to_zval(text: &str) -> PhpResult<Zval> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) => json_to_zval(&v),
+        // serde_json stops at 128 levels (it recurses, and so bounds its
+        // stack); what PHP stored may nest up to json_encode's 512, so that
+        // goes through PHP's own parser, which is not recursive.
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
+            let decoded = ZendCallable::try_from_name("json_decode")?.try_call(vec![&text, &true, &(MAX_DEPTH as i64)])?;
+            if ext_php_rs::zend::ExecutorGlobals::has_exception() {
+                let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
+            }
+            if decoded.is_null() {
+                return Ok(value_to_zval(&Value::Text(text.to_string())));
+            }
+            Ok(decoded)
+        }
         Err(_) => Ok(value_to_zval(&Value::Text(text.to_string()))),
+    }
+}
+
+/// Where a conversion to JSON is: how deep, and which arrays enclose it
+/// (an array that encloses itself through a reference is recursion).
+struct Walk<'f> {
+    field: &'f str,
+    open: Vec<*const ZendHashTable>,
+}
+
+impl Walk<'_> {
+    fn enter(&mut self, ht: &ZendHashTable) -> PhpResult<()> {
+        let p = ht as *const ZendHashTable;
+        if self.open.contains(&p) {
+            return Err(invalid(self.field, "recursion detected: the array contains itself (through a reference)"));
+        }
+        if self.open.len() >= MAX_DEPTH {
+            return Err(invalid(self.field, format!("nested deeper than {MAX_DEPTH} levels")));
+        }
+        self.open.push(p);
+        Ok(())
     }
 }
 
 /// PHP values as JSON. Lists (keys 0..n) become arrays, other arrays
 /// objects; objects go through PHP's own `json_encode` so that
-/// JsonSerializable and dates are honoured.
+/// JsonSerializable and dates are honoured. Arrays may nest up to
+/// [`MAX_DEPTH`] levels and may not contain themselves; both are an
+/// InvalidArgumentException naming `field`, as are keys that are not UTF-8.
 pub fn zval_to_json(z: &Zval, field: &str) -> PhpResult<serde_json::Value> {
+    zval_to_json_in(z, &mut Walk { field, open: Vec::new() })
+}
+
+fn zval_to_json_in(z: &Zval, walk: &mut Walk<'_>) -> PhpResult<serde_json::Value> {
     use serde_json::Value as J;
+    let field = walk.field;
     let z = z.dereference();
     if z.is_null() {
         return Ok(J::Null);
@@ -267,18 +380,28 @@ pub fn zval_to_json(z: &Zval, field: &str) -> PhpResult<serde_json::Value> {
             .map(J::Number)
             .ok_or_else(|| invalid(field, format!("{f} cannot be stored as JSON")));
     }
-    if let Some(s) = z.string() {
-        return Ok(J::String(s));
+    if let Some(zs) = z.zend_str() {
+        return match zs.as_str() {
+            Ok(s) => Ok(J::String(s.to_string())),
+            Err(_) => Err(invalid(field, "a string is not valid UTF-8 and cannot be stored as JSON")),
+        };
     }
     if let Some(ht) = z.array() {
-        return hashtable_to_json(ht, field);
+        walk.enter(ht)?;
+        let r = hashtable_in(ht, walk);
+        walk.open.pop();
+        return r;
     }
     if z.is_object() {
-        let enc = ZendCallable::try_from_name("json_encode")?.try_call(vec![z, &(0x40 | 0x80 | 0x400000i64)])?;
+        // json_encode has its own depth limit and recursion check; it gets
+        // what is left of ours.
+        let depth = (MAX_DEPTH - walk.open.len()).max(1) as i64;
+        let enc = ZendCallable::try_from_name("json_encode")?.try_call(vec![z, &(0x40 | 0x80 | 0x400000i64), &depth]);
         if ext_php_rs::zend::ExecutorGlobals::has_exception() {
             let _ = ext_php_rs::zend::ExecutorGlobals::take_exception();
             return Err(invalid(field, format!("{} cannot be encoded as JSON", describe(z))));
         }
+        let enc = enc?;
         let text = enc.string().ok_or_else(|| invalid(field, format!("{} cannot be encoded as JSON", describe(z))))?;
         return serde_json::from_str(&text).map_err(|e| invalid(field, e));
     }
@@ -286,27 +409,29 @@ pub fn zval_to_json(z: &Zval, field: &str) -> PhpResult<serde_json::Value> {
 }
 
 pub fn hashtable_to_json(ht: &ZendHashTable, field: &str) -> PhpResult<serde_json::Value> {
+    let mut walk = Walk { field, open: Vec::new() };
+    walk.enter(ht)?;
+    hashtable_in(ht, &mut walk)
+}
+
+fn hashtable_in(ht: &ZendHashTable, walk: &mut Walk<'_>) -> PhpResult<serde_json::Value> {
     use serde_json::Value as J;
     if ht.is_empty() {
         return Ok(J::Array(vec![]));
     }
-    let list = ht.iter().enumerate().all(|(i, (k, _))| matches!(k, ArrayKey::Long(n) if n == i as i64));
+    let items =
+        raw_entries(ht).map_err(|BadKey(k)| invalid(walk.field, format!("array key \"{}\" is not valid UTF-8", short(&k))))?;
+    let list = items.iter().enumerate().all(|(i, (k, _))| *k == Key::Index(i as i64));
     if list {
-        let mut out = Vec::with_capacity(ht.len());
-        for (_, v) in ht.iter() {
-            out.push(zval_to_json(v, field)?);
+        let mut out = Vec::with_capacity(items.len());
+        for (_, v) in items {
+            out.push(zval_to_json_in(v, walk)?);
         }
         Ok(J::Array(out))
     } else {
-        let mut out = serde_json::Map::with_capacity(ht.len());
-        for (k, v) in ht.iter() {
-            let key = match k {
-                ArrayKey::Long(n) => n.to_string(),
-                ArrayKey::String(s) => s,
-                ArrayKey::Str(s) => s.to_string(),
-                ArrayKey::ZendString(s) => s.as_str().unwrap_or_default().to_string(),
-            };
-            out.insert(key, zval_to_json(v, field)?);
+        let mut out = serde_json::Map::with_capacity(items.len());
+        for (k, v) in items {
+            out.insert(k.as_string(), zval_to_json_in(v, walk)?);
         }
         Ok(J::Object(out))
     }

@@ -11,7 +11,7 @@ use crate::engine::task::NewTask;
 use crate::php::collection::Collection;
 use crate::php::columns::priority_arg;
 use crate::php::context::{self, block_on, engine};
-use crate::php::convert::{describe, id_arg, int_arg, json_to_zval, key_string, string_arg, zval_to_json};
+use crate::php::convert::{describe, entries, id_arg, int_arg, json_to_zval, string_arg, zval_to_json};
 use crate::php::discovery;
 use crate::php::exceptions::{invalid, throw, Kind};
 use crate::php::executor::{run_batch, run_one, Flow, Tally};
@@ -57,8 +57,7 @@ impl WorkOptions {
             cancel_grace: 10.0,
         };
         let Some(opts) = opts else { return Ok(o) };
-        for (k, v) in opts.iter() {
-            let key = key_string(&k);
+        for (key, v) in entries(opts, "options")? {
             let num = |v: &Zval, name: &str| -> PhpResult<f64> {
                 let f = v.double().or_else(|| v.long().map(|i| i as f64)).or_else(|| v.str().and_then(|s| s.trim().parse().ok()));
                 match f {
@@ -87,7 +86,7 @@ impl WorkOptions {
                 }
                 "command" => {
                     let arr = v.array().ok_or_else(|| invalid("command", "must be an array: the PHP binary, then its arguments"))?;
-                    o.command = arr.iter().map(|(_, a)| string_arg(a, "command")).collect::<PhpResult<_>>()?;
+                    o.command = arr.values().map(|a| string_arg(a, "command")).collect::<PhpResult<_>>()?;
                 }
                 "grace" => o.grace = num(v, "grace")?,
                 "timeout" => o.timeout = num(v, "timeout")?,
@@ -545,8 +544,7 @@ impl Facade {
     /// `base_path`; validated at once, connected on first use.
     pub fn configure(connection: &ZendHashTable) -> PhpResult<()> {
         let mut args = ConfigureArgs::new();
-        for (k, v) in connection.iter() {
-            let key = key_string(&k);
+        for (key, v) in entries(connection, "connection")? {
             if v.is_null() || v.is_array() {
                 // `options` and friends: accepted, not used.
                 args.insert(key, String::new());

@@ -8,12 +8,12 @@
 //! response. A malformed request array is a programming error of the
 //! adapter and throws; anything a client sent wrong is a JSON response.
 
-use crate::engine::api::{self, Auth, Body, Host, HostError, Request, UploadedFile};
+use crate::engine::api::{self, ApiError, Auth, Body, Host, HostError, Request, UploadedFile};
 use crate::engine::config::parse_bytes;
 use crate::engine::service::Engine;
 use crate::engine::worker::WorkerRow;
 use crate::php::context;
-use crate::php::convert::{describe, key_string, zval_to_json};
+use crate::php::convert::{describe, entries, raw_entries, zval_to_json};
 use crate::php::discovery;
 use crate::php::exceptions::invalid;
 use crate::php::executor::{action_method, action_name};
@@ -53,12 +53,21 @@ fn array_field<'a>(req: &'a ZendHashTable, key: &str) -> PhpResult<Option<&'a Ze
     }
 }
 
+/// What the client sent that cannot be read: names or values that are not
+/// UTF-8 (`?%ff=1`). The client's fault, so a 400 rather than an exception.
+fn unreadable(what: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "The request's {what} hold a name or value that cannot be read (not valid UTF-8, or nested too deeply)"
+    ))
+}
+
 /// `$_GET`/`$_POST` as a JSON object (list keys become "0", "1", …).
-fn object_of(ht: Option<&ZendHashTable>, key: &str) -> PhpResult<Map<String, Value>> {
+fn object_of(ht: Option<&ZendHashTable>, key: &str) -> Result<Map<String, Value>, ApiError> {
     let mut m = Map::new();
     if let Some(ht) = ht {
-        for (k, v) in ht.iter() {
-            m.insert(key_string(&k), zval_to_json(v, key)?);
+        let what = if key == "query" { "query parameters" } else { "form fields" };
+        for (k, v) in raw_entries(ht).map_err(|_| unreadable(what))? {
+            m.insert(k.as_string(), zval_to_json(v, key).map_err(|_| unreadable(what))?);
         }
     }
     Ok(m)
@@ -72,11 +81,13 @@ fn int_of(z: Option<&Zval>) -> Option<i64> {
 /// `$_FILES`: field => [name, type, tmp_name, error, size]. Fields holding
 /// several files (`name` is an array) are left out: the API takes one
 /// file per field.
-fn files_of(ht: Option<&ZendHashTable>) -> PhpResult<BTreeMap<String, UploadedFile>> {
+fn files_of(ht: Option<&ZendHashTable>) -> PhpResult<Result<BTreeMap<String, UploadedFile>, ApiError>> {
     let mut out = BTreeMap::new();
-    let Some(ht) = ht else { return Ok(out) };
-    for (k, v) in ht.iter() {
-        let key = key_string(&k);
+    let Some(ht) = ht else { return Ok(Ok(out)) };
+    // Field names come from the client's multipart body.
+    let Ok(list) = raw_entries(ht) else { return Ok(Err(unreadable("file fields"))) };
+    for (key, v) in list {
+        let key = key.as_string();
         let f = v
             .dereference()
             .array()
@@ -96,24 +107,27 @@ fn files_of(ht: Option<&ZendHashTable>) -> PhpResult<BTreeMap<String, UploadedFi
             },
         );
     }
-    Ok(out)
+    Ok(Ok(out))
 }
 
-fn headers_of(ht: Option<&ZendHashTable>) -> PhpResult<BTreeMap<String, String>> {
+fn headers_of(ht: Option<&ZendHashTable>) -> PhpResult<Result<BTreeMap<String, String>, ApiError>> {
     let mut out = BTreeMap::new();
-    let Some(ht) = ht else { return Ok(out) };
-    for (k, v) in ht.iter() {
+    let Some(ht) = ht else { return Ok(Ok(out)) };
+    let Ok(list) = raw_entries(ht) else { return Ok(Err(unreadable("headers"))) };
+    for (k, v) in list {
         let v = v.dereference();
         // Laravel's `$request->headers->all()` gives a list per name.
         let value = match v.array() {
-            Some(list) => list.iter().filter_map(|(_, x)| x.dereference().string()).collect::<Vec<_>>().join(", "),
-            None => {
-                v.string().ok_or_else(|| invalid("request['headers']", format!("values must be strings, got {}", describe(v))))?
-            }
+            Some(list) => list.values().filter_map(|x| x.dereference().string()).collect::<Vec<_>>().join(", "),
+            None if v.is_string() => match v.string() {
+                Some(s) => s,
+                None => return Ok(Err(unreadable("headers"))),
+            },
+            None => return Err(invalid("request['headers']", format!("values must be strings, got {}", describe(v)))),
         };
-        out.insert(key_string(&k).to_ascii_lowercase(), value);
+        out.insert(k.as_string().to_ascii_lowercase(), value);
     }
-    Ok(out)
+    Ok(Ok(out))
 }
 
 fn auth_of(ht: Option<&ZendHashTable>) -> PhpResult<Auth> {
@@ -135,10 +149,12 @@ fn auth_of(ht: Option<&ZendHashTable>) -> PhpResult<Auth> {
     }
 }
 
-/// The request array as the engine's request.
-pub fn request_of(req: &ZendHashTable) -> PhpResult<Request> {
-    for (k, _) in req.iter() {
-        let key = key_string(&k);
+/// The request array as the engine's request. A malformed array (the
+/// adapter's bug) throws; what the client sent and cannot be read (bytes
+/// that are not UTF-8 in the path, query, form or headers) is the inner
+/// `Err`, answered with a 400.
+pub fn request_of(req: &ZendHashTable) -> PhpResult<Result<Request, ApiError>> {
+    for (key, _) in entries(req, "request")? {
         if !KEYS.contains(&key.as_str()) {
             return Err(invalid("request", format!("unknown key '{key}'; known keys: {}", KEYS.join(", "))));
         }
@@ -152,17 +168,26 @@ pub fn request_of(req: &ZendHashTable) -> PhpResult<Request> {
         Some(z) if z.is_string() => z.binary::<u8>().unwrap_or_default(),
         Some(z) => return Err(invalid("request['body']", format!("must be a string, got {}", describe(z)))),
     };
-    Ok(Request {
-        method,
-        path: string_field(req, "path", true)?.unwrap_or_default(),
-        query: object_of(array_field(req, "query")?, "query")?,
-        body,
-        form: object_of(array_field(req, "form")?, "form")?,
-        files: files_of(array_field(req, "files")?)?,
-        headers: headers_of(array_field(req, "headers")?)?,
-        auth: auth_of(array_field(req, "auth")?)?,
-        base_url: string_field(req, "base_url", false)?.unwrap_or_else(|| "/stask".into()),
-    })
+    if field(req, "path").is_some_and(|z| z.is_string() && z.str().is_none()) {
+        return Ok(Err(unreadable("path")));
+    }
+    let path = string_field(req, "path", true)?.unwrap_or_default();
+    let (query_ht, form_ht) = (array_field(req, "query")?, array_field(req, "form")?);
+    let files = match files_of(array_field(req, "files")?)? {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(e)),
+    };
+    let headers = match headers_of(array_field(req, "headers")?)? {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(e)),
+    };
+    let auth = auth_of(array_field(req, "auth")?)?;
+    let base_url = string_field(req, "base_url", false)?.unwrap_or_else(|| "/stask".into());
+    let (query, form) = match (object_of(query_ht, "query"), object_of(form_ht, "form")) {
+        (Ok(q), Ok(f)) => (q, f),
+        (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+    };
+    Ok(Ok(Request { method, path, query, body, form, files, headers, auth, base_url }))
 }
 
 fn response_array(r: api::Response) -> PhpResult<Zval> {
@@ -298,7 +323,16 @@ impl Host for PhpHost {
 
 /// `sTask::handleHttp()`.
 pub fn handle(request: &ZendHashTable) -> PhpResult<Zval> {
-    let req = request_of(request)?;
+    // A test seam of debug builds: tests/php/PanicTest.php checks that a
+    // panic reaches PHP as an sTaskException with a plain message and
+    // nothing on stderr (src/php/panic.rs).
+    if cfg!(debug_assertions) && std::env::var_os("STASK_TEST_PANIC").is_some() {
+        panic!("panic requested by STASK_TEST_PANIC");
+    }
+    let req = match request_of(request)? {
+        Ok(r) => r,
+        Err(e) => return response_array(e.into_response()),
+    };
     let settings = context::settings()?;
     // Authentication first: nothing, not even "the database is down", is
     // said to a client without the token.
@@ -315,6 +349,7 @@ pub fn handle(request: &ZendHashTable) -> PhpResult<Zval> {
     // the client gets a 500 rather than the PHP process an abort.
     let resp = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| api::handle(&engine, &rt, &host, &settings.api, &req)))
         .unwrap_or_else(|_| {
+            crate::php::panic::forget();
             api::ApiError::new(500, "Server Error", "The task manager could not complete the request").into_response()
         });
     response_array(resp)

@@ -9,7 +9,7 @@ use crate::engine::task::Status;
 use crate::php::collection::Collection;
 use crate::php::columns::column_value;
 use crate::php::context::{block_on, engine};
-use crate::php::convert::{describe, int_arg, key_string, string_arg, zval_to_value};
+use crate::php::convert::{describe, entries, int_arg, string_arg, zval_to_value};
 use crate::php::exceptions::invalid;
 use crate::php::task_model::task_to_zval;
 use crate::php::worker_model::worker_to_zval;
@@ -43,9 +43,9 @@ impl Query {
     /// `where(['column' => value, ...])`.
     pub fn add_where(&mut self, column: &Zval, a: Option<&Zval>, b: Option<&Zval>, given: usize) -> PhpResult<()> {
         if let Some(ht) = column.dereference().array() {
-            for (k, v) in ht.iter() {
+            for (k, v) in entries(ht, "column")? {
                 let value = zval_to_value(v, "value")?;
-                self.q = self.q.clone().where_eq(&key_string(&k), value)?;
+                self.q = self.q.clone().where_eq(&k, value)?;
             }
             return Ok(());
         }
@@ -90,7 +90,7 @@ impl Query {
 type This<'a> = &'a mut ZendClassObject<Query>;
 
 fn values_of(arr: &ZendHashTable) -> PhpResult<Vec<Value>> {
-    arr.iter().map(|(_, v)| zval_to_value(v, "values")).collect()
+    arr.values().map(|v| zval_to_value(v, "values")).collect()
 }
 
 #[php_impl]
@@ -305,8 +305,8 @@ impl Query {
     /// Writes the given columns on every matched row; returns how many.
     pub fn update(&self, values: &ZendHashTable) -> PhpResult<i64> {
         let mut set = Vec::with_capacity(values.len());
-        for (k, v) in values.iter() {
-            let col = self.q.writable_column(&key_string(&k))?;
+        for (k, v) in entries(values, "values")? {
+            let col = self.q.writable_column(&k)?;
             set.push((col, column_value(self.q.table, col, v)?));
         }
         Ok(block_on(engine()?.update(&self.q, &set))? as i64)

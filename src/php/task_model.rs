@@ -13,7 +13,7 @@ use crate::php::collection::{json_serializable, Collection};
 use crate::php::columns::{column_value, priority_arg};
 use crate::php::context::{block_on, engine};
 use crate::php::convert::{
-    id_arg, int_arg, json_text_to_zval, key_string, string_arg, timestamp_to_zval, value_to_zval, zval_to_json,
+    entries, id_arg, int_arg, json_text_to_zval, string_arg, timestamp_to_zval, value_to_zval, zval_to_json,
 };
 use crate::php::exceptions::{invalid, throw, Kind};
 use crate::php::query::Query;
@@ -132,8 +132,7 @@ impl TaskModel {
         let mut identifier = None;
         let mut action = None;
         let mut t = NewTask::new("", "");
-        for (k, v) in attrs.iter() {
-            let key = key_string(&k);
+        for (key, v) in entries(attrs, "attributes")? {
             match key.as_str() {
                 "identifier" => identifier = Some(string_arg(v, "identifier")?),
                 "action" => action = Some(string_arg(v, "action")?),
@@ -220,7 +219,7 @@ impl TaskModel {
         let mut query = q();
         query.q = query.q.clone().where_in(
             &column,
-            values.iter().map(|(_, v)| crate::php::convert::zval_to_value(v, "values")).collect::<PhpResult<_>>()?,
+            values.values().map(|v| crate::php::convert::zval_to_value(v, "values")).collect::<PhpResult<_>>()?,
             false,
         )?;
         Ok(query)
@@ -394,8 +393,8 @@ impl TaskModel {
     }
 
     pub fn update(&mut self, attributes: &ZendHashTable) -> PhpResult<bool> {
-        for (k, v) in attributes.iter() {
-            self.stage_zval(&key_string(&k), v)?;
+        for (k, v) in entries(attributes, "attributes")? {
+            self.stage_zval(&k, v)?;
         }
         self.persist()
     }
@@ -460,8 +459,7 @@ impl TaskModel {
     pub fn push_progress(&mut self, delta: Option<&ZendHashTable>) -> PhpResult<()> {
         let mut d = ProgressDelta::default();
         if let Some(delta) = delta {
-            for (k, v) in delta.iter() {
-                let key = key_string(&k);
+            for (key, v) in entries(delta, "progress")? {
                 let text = |v: &Zval| -> Option<String> {
                     if v.is_null() {
                         None

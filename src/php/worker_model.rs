@@ -8,9 +8,7 @@ use crate::engine::worker::{self, WorkerRow};
 use crate::php::collection::{json_serializable, Collection};
 use crate::php::columns::column_value;
 use crate::php::context::{block_on, engine};
-use crate::php::convert::{
-    hashtable_to_json, id_arg, json_text_to_zval, key_string, string_arg, timestamp_to_zval, value_to_zval,
-};
+use crate::php::convert::{entries, hashtable_to_json, id_arg, json_text_to_zval, string_arg, timestamp_to_zval, value_to_zval};
 use crate::php::exceptions::{invalid, throw, Kind};
 use crate::php::query::Query;
 use crate::php::workers::{class_exists, instantiate};
@@ -172,8 +170,8 @@ impl WorkerModel {
     }
 
     pub fn update(&mut self, attributes: &ZendHashTable) -> PhpResult<bool> {
-        for (k, v) in attributes.iter() {
-            self.stage_zval(&key_string(&k), v)?;
+        for (k, v) in entries(attributes, "attributes")? {
+            self.stage_zval(&k, v)?;
         }
         self.persist()
     }

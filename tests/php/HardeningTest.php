@@ -1,0 +1,174 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Stask\Tests;
+
+use Examples\Workers\ProductWorker;
+use Seiger\sTask\Exceptions\InvalidArgumentException;
+use Seiger\sTask\Exceptions\sTaskException;
+use Seiger\sTask\Facades\sTask;
+use Seiger\sTask\Models\sTaskModel;
+
+/**
+ * Issue 11: hostile PHP values. Arrays that contain themselves or nest
+ * thousands deep used to overflow the stack while becoming JSON (a
+ * segfault, which also kills PHPUnit), so each of those runs in a child
+ * process whose exit code and output are asserted. Array keys that are not
+ * UTF-8 used to panic inside ext-php-rs's iterator; a panic reached PHP as
+ * `Error: Rust panic` with the panic printed to stderr.
+ */
+final class HardeningTest extends TestCase
+{
+    /** Where a PHP value becomes JSON, each with the argument it must name. */
+    private const SITES = [
+        'create' => ['sTask::create("w", "a", $rec);', 'data'],
+        'model create' => ['sTaskModel::create(["identifier" => "w", "action" => "a", "meta" => $rec]);', 'meta'],
+        'update' => ['sTask::create("w", "a")->update(["result" => $rec]);', 'result'],
+        'save' => ['$m = sTask::create("w", "a"); $m->meta = $rec; $m->save();', 'meta'],
+        'worker settings' => ['Seiger\sTask\Models\sWorker::where("identifier", "product")->first()->update(["settings" => $rec]);', 'settings'],
+    ];
+
+    /** The two hostile values, as PHP code building `$rec`. */
+    private const VALUES = [
+        'self-referencing' => '$rec = []; $rec["x"] = &$rec;',
+        '8000 deep' => '$rec = 1; for ($i = 0; $i < 8000; $i++) { $rec = [$rec]; }',
+    ];
+
+    public function testSelfReferencingAndDeeplyNestedArraysAreAnInvalidArgumentWhereverAValueBecomesJson(): void
+    {
+        $this->assertNotNull(sTask::registerWorker(ProductWorker::class));
+        foreach (self::VALUES as $kind => $value) {
+            foreach (self::SITES as $site => [$code, $field]) {
+                [$rc, $out, $err] = $this->child($value . "\ntry { {$code} echo 'accepted'; } catch (\\Throwable \$e) { echo get_class(\$e), ': ', \$e->getMessage(); }");
+                $this->assertSame(0, $rc, "{$site}, {$kind}: the process died ({$rc}): {$out} {$err}");
+                $this->assertStringStartsWith(InvalidArgumentException::class . ': Invalid ' . $field . ':', $out, "{$site}, {$kind}");
+                $this->assertStringContainsString($kind === '8000 deep' ? 'deeper than 512' : 'recursion', $out, "{$site}, {$kind}");
+            }
+            [$rc, $out] = $this->child($value . "\n\$r = sTask::handleHttp(['method' => 'GET', 'path' => '/health', 'query' => \$rec]); echo \$r['status'], ' ', \$r['body'];");
+            $this->assertSame(0, $rc, "handleHttp, {$kind}: {$out}");
+            $this->assertStringStartsWith('400 {', $out, "handleHttp, {$kind}");
+        }
+    }
+
+    public function testArraysUpTo512LevelsAreStoredAndReadBackWhole(): void
+    {
+        $value = 'leaf';
+        for ($i = 0; $i < 511; $i++) {
+            $value = [$value];
+        }
+        $task = sTask::create('w', 'a', $value);
+        $back = sTaskModel::find($task->id)->meta;
+        $depth = 0;
+        while (is_array($back)) {
+            $back = $back[0];
+            $depth++;
+        }
+        $this->assertSame([511, 'leaf'], [$depth, $back]);
+
+        $this->expectException(InvalidArgumentException::class);
+        sTask::create('w', 'a', [[$value]]);
+    }
+
+    public function testDeeplyNestedJsonInARowIsReadWithoutCrashing(): void
+    {
+        $task = sTask::create('w', 'a', ['ok' => true]);
+        $deep = str_repeat('[', 100000) . str_repeat(']', 100000);
+        $this->rawUpdate($task->id, $deep);
+        [$rc, $out, $err] = $this->child('$t = sTaskModel::find(' . $task->id . '); echo gettype($t->meta), " ", strlen((string) json_encode($t->toArray()["meta"] ?? null));'
+            . ' $r = sTask::handleHttp(["method" => "GET", "path" => "/tasks/' . $task->id . '", "auth" => ["mode" => "trusted", "user_id" => 1]]); echo " ", $r["status"];');
+        $this->assertSame(0, $rc, "reading the row killed the process: {$out} {$err}");
+        $this->assertSame('string 200002 200', $out, 'JSON too deep to decode comes back as the text it is');
+    }
+
+    public function testADeeplyNestedRequestBodyIsA4xx(): void
+    {
+        $body = str_repeat('{"a":', 100000) . '1' . str_repeat('}', 100000);
+        $r = sTask::handleHttp(['method' => 'POST', 'path' => '/tasks', 'body' => $body,
+            'headers' => ['content-type' => 'application/json'], 'auth' => ['mode' => 'trusted', 'user_id' => 1]]);
+        $this->assertGreaterThanOrEqual(400, $r['status']);
+        $this->assertLessThan(500, $r['status'], $r['body'] ?? '');
+    }
+
+    public function testAnArrayKeyThatIsNotUtf8IsAnInvalidArgument(): void
+    {
+        foreach ([
+            fn () => sTask::create('x', 'y', ["\xff" => 1]),
+            fn () => sTask::create('x', 'y', ['ok' => ['nested' => ["a\xc3" => 1]]]),
+            fn () => sTaskModel::create(["ident\xffifier" => 'x']),
+            fn () => sTask::create('x', 'y')->update(["\xfe" => 1]),
+            fn () => sTaskModel::query()->where(["\xff" => 1])->get(),
+            fn () => sTask::configure(["\xff" => 1]),
+        ] as $i => $call) {
+            try {
+                $call();
+                $this->fail("call {$i} accepted a key that is not UTF-8");
+            } catch (InvalidArgumentException $e) {
+                $this->assertStringContainsString('not valid UTF-8', $e->getMessage(), "call {$i}");
+            }
+        }
+    }
+
+    public function testARequestWithAQueryKeyThatIsNotUtf8IsA400BeforeAuthentication(): void
+    {
+        foreach (['query' => ["\xff" => '1'], 'form' => ["a\xff" => 'x'], 'headers' => ["x-\xff" => 'v'], 'files' => ["\xff" => []]] as $part => $value) {
+            $r = sTask::handleHttp(['method' => 'GET', 'path' => '/health', $part => $value]);
+            $this->assertSame(400, $r['status'], $part);
+            $this->assertStringContainsString('"success":false', $r['body'], $part);
+        }
+        $r = sTask::handleHttp(['method' => 'GET', 'path' => "/health\xff"]);
+        $this->assertSame(400, $r['status']);
+    }
+
+    public function testAPanicIsAnSTaskExceptionWithAPlainMessageAndNothingOnStderr(): void
+    {
+        [$rc, $out, $err] = $this->child(
+            'try { sTask::handleHttp(["method" => "GET", "path" => "/health"]); } catch (\Throwable $e) { echo get_class($e), "|", $e->getMessage(); }'
+            . ' try { throw new \Error("Rust panic: not ours"); } catch (\Error $e) { echo "|", get_class($e); }',
+            ['STASK_TEST_PANIC' => '1'],
+        );
+        $this->assertSame(0, $rc, $err);
+        $this->assertSame('', $err, 'the panic hook printed to stderr');
+        [$class, $message, $userError] = explode('|', $out) + ['', '', ''];
+        $this->assertSame(sTaskException::class, $class);
+        $this->assertStringStartsWith('stask internal error: panic requested by STASK_TEST_PANIC', $message);
+        $this->assertStringNotContainsString('backtrace', $message);
+        $this->assertSame('Error', $userError, "PHP's own Error is left alone");
+    }
+
+    /**
+     * Runs PHP code in a child process with the extension, the package and
+     * this test's connection; returns [exit code, stdout, stderr].
+     *
+     * @return array{int, string, string}
+     */
+    private function child(string $code, array $env = []): array
+    {
+        $lib = getenv('STASK_LIB') ?: dirname(__DIR__, 2) . '/target/debug/libstask.so';
+        $prelude = 'require ' . var_export(dirname(__DIR__, 2) . '/php/autoload.php', true) . ';'
+            . ' require ' . var_export(dirname(__DIR__, 2) . '/examples/autoload.php', true) . ';'
+            . ' use Seiger\sTask\Facades\sTask; use Seiger\sTask\Models\sTaskModel;'
+            . ' sTask::configure(' . var_export($this->connection(), true) . ');';
+        $cmd = [PHP_BINARY, '-d', 'extension=' . $lib, '-d', 'display_errors=stderr', '-r', $prelude . "\n" . $code];
+        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env + getenv());
+        $out = stream_get_contents($pipes[1]);
+        $err = stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+
+        return [proc_close($proc), $out, $err];
+    }
+
+    /** Writes a task's meta column behind the extension's back. */
+    private function rawUpdate(int $id, string $meta): void
+    {
+        $pdo = match (self::backend()) {
+            'pgsql' => new \PDO('pgsql:host=127.0.0.1;port=5432;dbname=test', 'postgres', ''),
+            'mariadb' => new \PDO('mysql:host=127.0.0.1;port=3306;dbname=test', 'root', ''),
+            default => new \PDO('sqlite:' . $this->database),
+        };
+        $stmt = $pdo->prepare("UPDATE {$this->prefix}s_tasks SET meta = ? WHERE id = ?");
+        $stmt->execute([$meta, $id]);
+        $this->assertSame(1, $stmt->rowCount());
+    }
+}

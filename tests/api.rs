@@ -29,6 +29,7 @@ suite!(
     discovery_rescan_orphans_and_widgets_go_through_the_host,
     stats_timeline_performance_and_cache_have_the_seed_keys,
     downloads_serve_only_files_inside_the_storage_folder,
+    downloads_never_serve_the_database_its_journals_snapshots_or_chunks,
     single_uploads_check_type_and_size_and_fill_the_task_meta,
     chunked_uploads_are_checked_and_assembled_only_when_complete,
     abandoned_chunked_uploads_are_cleaned,
@@ -551,6 +552,80 @@ fn downloads_serve_only_files_inside_the_storage_folder(h: &H) {
         t.result = Some("\"stask.sqlite\"".into());
         assert!(stask::engine::api::download::result_file(&s, &t).is_err());
     }
+}
+
+fn downloads_never_serve_the_database_its_journals_snapshots_or_chunks(h: &H) {
+    use stask::engine::api::download::{result_file, Refused};
+    let storage = h.storage();
+    std::fs::create_dir_all(storage.join("uploads/.chunks/u1")).unwrap();
+    std::fs::create_dir_all(storage.join("exports")).unwrap();
+    for (name, body) in [
+        ("stask.sqlite", "db"),
+        ("stask.sqlite-wal", "wal pages"),
+        ("stask.sqlite-shm", "shm"),
+        ("stask.sqlite-journal", "journal"),
+        ("41.json", r#"{"id":41}"#),
+        (".~41.1.2.json", "{}"),
+        ("uploads/.chunks/u1/000000.part", "chunk"),
+        ("uploads/.chunks/u1/manifest.json", "{}"),
+        ("exports/41.json", "a result may be named like a snapshot in a subfolder"),
+    ] {
+        std::fs::write(storage.join(name), body).unwrap();
+    }
+    let abs = |name: &str| storage.join(name).to_string_lossy().into_owned();
+    let refused: Vec<(String, Refused)> = vec![
+        ("stask.sqlite-wal".into(), Refused::Database),
+        (abs("stask.sqlite-wal"), Refused::Database),
+        ("stask.sqlite-shm".into(), Refused::Database),
+        ("stask.sqlite-journal".into(), Refused::Database),
+        ("stask.sqlite".into(), Refused::Database),
+        ("41.json".into(), Refused::EngineFile),
+        (abs("41.json"), Refused::EngineFile),
+        (".~41.1.2.json".into(), Refused::EngineFile),
+        ("uploads/.chunks/u1/000000.part".into(), Refused::EngineFile),
+        ("uploads/.chunks/u1/manifest.json".into(), Refused::EngineFile),
+        ("uploads/.chunks/u1".into(), Refused::EngineFile),
+        ("uploads".into(), Refused::NotAFile),
+    ];
+    // The default SQLite place is the storage folder; the rules hold for any DSN.
+    let mut in_storage = h.settings.clone();
+    in_storage.dsn = Dsn::Sqlite { path: storage.join("stask.sqlite") };
+    for (name, why) in &refused {
+        for result in [serde_json::to_string(name).unwrap(), json!({"file": name}).to_string()] {
+            let id = h.task("w", "export");
+            h.complete_with_result(id, name);
+            let mut t = h.wait(h.engine().require_task(id)).unwrap();
+            t.result = Some(result.clone());
+            assert_eq!(result_file(&in_storage, &t), Err(why.clone()), "{result}");
+        }
+    }
+    // Through the API, with this harness's own settings (its database lies
+    // elsewhere): snapshots and chunks are 404 on every backend.
+    let download = |id: i64| h.send(&h.req("GET", &format!("/tasks/{id}/download"), None));
+    for name in ["41.json", ".~41.1.2.json", "uploads/.chunks/u1/000000.part", "uploads/.chunks/u1/manifest.json"] {
+        let id = h.task("w", "export");
+        h.complete_with_result(id, name);
+        let r = download(id);
+        assert_eq!((r.status, r.json_body().unwrap()["error"].as_str()), (404, Some("Export file not found")), "{name}");
+    }
+    if let Dsn::Sqlite { path } = &h.settings.dsn {
+        // The harness's database with its WAL, by absolute path (it lies outside storage: 404 either way).
+        for name in [path.clone(), path.with_extension("sqlite-wal")] {
+            let id = h.task("w", "export");
+            h.complete_with_result(id, &name.to_string_lossy());
+            assert_eq!(download(id).status, 404, "{}", name.display());
+        }
+    }
+    let id = h.task("w", "export");
+    h.complete_with_result(id, "exports/41.json");
+    assert_eq!(download(id).status, 200);
+    // A FIFO is not a file to stream.
+    let fifo = storage.join("exports/pipe.csv");
+    let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let id = h.task("w", "export");
+    h.complete_with_result(id, "exports/pipe.csv");
+    assert_eq!(download(id).status, 404);
 }
 
 fn single_uploads_check_type_and_size_and_fill_the_task_meta(h: &H) {

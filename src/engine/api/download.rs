@@ -1,7 +1,13 @@
 //! Downloads of a completed task's result file. The PHP package served any
 //! path a worker wrote into `result` (REFERENCE §13.1 #4); here only regular
 //! files inside the storage folder are served, after resolving symlinks,
-//! so neither `../` nor a link can reach anything else.
+//! so neither `../` nor a link can reach anything else. The storage folder
+//! also holds the engine's own files, which are never a task's result: the
+//! SQLite database with its `-wal`, `-shm` and `-journal` companions (the
+//! WAL holds the latest pages of every row), the progress snapshots
+//! (`{id}.json`, and their `.~…` temp files) and the upload chunks
+//! (`uploads/.chunks`); hidden files (a name starting with `.`) are refused
+//! too.
 
 use crate::engine::api::json::{ApiError, ApiResult};
 use crate::engine::api::{Body, Ctx, Response};
@@ -16,7 +22,38 @@ pub enum Refused {
     NoResult,
     Missing,
     OutsideStorage,
+    /// The SQLite database or one of its companions (`-wal`, `-shm`, `-journal`).
+    Database,
+    /// A progress snapshot, an upload chunk, or another hidden file.
+    EngineFile,
     NotAFile,
+}
+
+/// Whether `real` (canonical) is the SQLite database or a file named after
+/// it in its folder: SQLite's `-wal`, `-shm` and `-journal` files.
+fn is_database(settings: &Settings, real: &Path) -> bool {
+    let Dsn::Sqlite { path } = &settings.dsn else { return false };
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return false };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let Ok(dir) = dir.canonicalize() else { return false };
+    let name = name.as_encoded_bytes();
+    let beside = real.parent() == Some(dir.as_path()) && real.file_name().is_some_and(|f| f.as_encoded_bytes().starts_with(name));
+    // Or a link to the database under another name.
+    beside || path.canonicalize().is_ok_and(|db| db == real)
+}
+
+/// Whether `rel` (inside the storage folder) is one of the engine's own
+/// files: a hidden component (progress temp files `.~…`, `uploads/.chunks`,
+/// lock files) or a progress snapshot `{id}.json` at the top.
+fn is_engine_file(rel: &Path) -> bool {
+    let parts: Vec<&[u8]> = rel.components().map(|c| c.as_os_str().as_encoded_bytes()).collect();
+    if parts.iter().any(|p| p.starts_with(b".")) {
+        return true;
+    }
+    match parts.as_slice() {
+        [only] => only.strip_suffix(b".json").is_some_and(|stem| !stem.is_empty() && stem.iter().all(|b| b.is_ascii_digit())),
+        _ => false,
+    }
 }
 
 /// The path a result names: a JSON string, or an object's `file`/`path`.
@@ -37,7 +74,7 @@ fn named_path(t: &TaskRow) -> Option<String> {
 /// The real path of the task's result file, if it may be served: relative
 /// names resolve under the storage folder; either way the resolved path
 /// (symlinks followed) must lie inside it and be a regular file, and never
-/// the SQLite database.
+/// one of the engine's own files (the module doc lists them).
 pub fn result_file(settings: &Settings, t: &TaskRow) -> Result<PathBuf, Refused> {
     let name = named_path(t).ok_or(Refused::NoResult)?;
     let storage = settings.storage_path.canonicalize().map_err(|_| Refused::Missing)?;
@@ -51,15 +88,18 @@ pub fn result_file(settings: &Settings, t: &TaskRow) -> Result<PathBuf, Refused>
         settings.storage_path.join(p)
     };
     let real = candidate.canonicalize().map_err(|_| Refused::Missing)?;
-    if !real.starts_with(&storage) || real == storage {
-        return Err(Refused::OutsideStorage);
+    let rel = match real.strip_prefix(&storage) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel,
+        _ => return Err(Refused::OutsideStorage),
+    };
+    if is_database(settings, &real) {
+        return Err(Refused::Database);
     }
-    if let Dsn::Sqlite { path } = &settings.dsn {
-        if path.canonicalize().map(|db| real.starts_with(db)).unwrap_or(false) {
-            return Err(Refused::OutsideStorage);
-        }
+    if is_engine_file(rel) {
+        return Err(Refused::EngineFile);
     }
-    if !real.metadata().map(|m| m.is_file()).unwrap_or(false) {
+    // Canonical, so no link is left: a regular file, not a folder, FIFO or device.
+    if !std::fs::symlink_metadata(&real).map(|m| m.file_type().is_file()).unwrap_or(false) {
         return Err(Refused::NotAFile);
     }
     Ok(real)
@@ -131,5 +171,15 @@ mod tests {
         assert!(disposition("x\"\r\n.csv").starts_with("attachment; filename=\"x___.csv\""));
         assert_eq!(content_type(Path::new("/x/Y.XLSX")), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
         assert_eq!(content_type(Path::new("/x/y")), "application/octet-stream");
+    }
+
+    #[test]
+    fn engine_files_are_told_from_task_results() {
+        for own in ["12.json", ".~7.123.456.json", "uploads/.chunks/abc/000001.part", ".env", "a/.lock"] {
+            assert!(is_engine_file(Path::new(own)), "{own}");
+        }
+        for result in ["exports/12.json", "report.json", "x12.json", "12.json.csv", "uploads/list.csv"] {
+            assert!(!is_engine_file(Path::new(result)), "{result}");
+        }
     }
 }

@@ -57,6 +57,28 @@ impl Table {
         }
     }
 
+    /// What a column holds. The stores bind by it (PostgreSQL wants typed
+    /// parameters) and conditions are checked against it, so a value the
+    /// column cannot hold is refused the same way on every backend instead
+    /// of matching nothing (SQLite), failing in the database (PostgreSQL)
+    /// or being coerced (MySQL compares `'1abc'` with 1 as equal).
+    pub fn kind(self, column: &str) -> ColumnKind {
+        if self.timestamps().contains(&column) {
+            return ColumnKind::Time;
+        }
+        match (self, column) {
+            (
+                Table::Tasks,
+                "id" | "status" | "started_by" | "attempts" | "max_attempts" | "progress" | "peak_memory" | "priority_rank",
+            ) => ColumnKind::Int,
+            (Table::Tasks, "duration") => ColumnKind::Float,
+            (Table::Tasks, "cancel_requested") => ColumnKind::Bool,
+            (Table::Workers, "id" | "position" | "hidden") => ColumnKind::Int,
+            (Table::Workers, "active") => ColumnKind::Bool,
+            _ => ColumnKind::Text,
+        }
+    }
+
     /// The whitelisted spelling of `name`, or an error listing what exists.
     pub fn column(self, name: &str) -> Result<&'static str> {
         let wanted = name.trim();
@@ -66,6 +88,61 @@ impl Table {
                 format!("'{name}' is not a column of {}; known columns: {}", self.noun(), self.columns().join(", ")),
             )
         })
+    }
+}
+
+/// What a column holds (see [`Table::kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Int,
+    Float,
+    Bool,
+    Text,
+    Time,
+}
+
+/// Most values one `whereIn` may list: PostgreSQL and MySQL take at most
+/// 65,535 parameters per statement, and a list this long is a mistake.
+pub const MAX_IN_VALUES: usize = 10_000;
+
+/// `value` as `column` can compare it, or why it cannot. Timestamps are
+/// left to the stores, which parse the text forms they accept.
+fn comparable(table: Table, column: &'static str, value: Value) -> Result<Value> {
+    let refuse = |what: &str, v: &Value| {
+        let shown = match v {
+            Value::Text(t) => format!("'{}'", t.chars().take(60).collect::<String>()),
+            other => format!("{other:?}"),
+        };
+        Err(Error::invalid("value", format!("column '{column}' holds {what}; {shown} is not one")))
+    };
+    match (table.kind(column), value) {
+        (_, Value::Null) => Ok(Value::Null),
+        (ColumnKind::Int, Value::Int(i)) => Ok(Value::Int(i)),
+        (ColumnKind::Int, Value::Bool(b)) => Ok(Value::Int(b as i64)),
+        (ColumnKind::Int, Value::Float(f)) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::Int(f as i64)),
+        (ColumnKind::Int, Value::Text(t)) if t.trim().parse::<i64>().is_ok() => Ok(Value::Int(t.trim().parse().unwrap_or(0))),
+        (ColumnKind::Int, v) => refuse("integers", &v),
+        (ColumnKind::Float, Value::Int(i)) => Ok(Value::Float(i as f64)),
+        (ColumnKind::Float, Value::Float(f)) if f.is_finite() => Ok(Value::Float(f)),
+        (ColumnKind::Float, Value::Text(t)) if t.trim().parse::<f64>().map(f64::is_finite).unwrap_or(false) => {
+            Ok(Value::Float(t.trim().parse().unwrap_or(0.0)))
+        }
+        (ColumnKind::Float, v) => refuse("numbers", &v),
+        (ColumnKind::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
+        (ColumnKind::Bool, Value::Int(i)) if i == 0 || i == 1 => Ok(Value::Bool(i == 1)),
+        (ColumnKind::Bool, Value::Text(t)) => match t.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" => Ok(Value::Bool(true)),
+            "0" | "false" | "" => Ok(Value::Bool(false)),
+            _ => refuse("booleans", &Value::Text(t)),
+        },
+        (ColumnKind::Bool, v) => refuse("booleans", &v),
+        (ColumnKind::Text, Value::Int(i)) => Ok(Value::Text(i.to_string())),
+        (ColumnKind::Text, Value::Bool(b)) => Ok(Value::Text((b as i64).to_string())),
+        (ColumnKind::Text, Value::Float(f)) if f.is_finite() => Ok(Value::Text(f.to_string())),
+        (ColumnKind::Text, Value::Text(t)) => Ok(Value::Text(t)),
+        (ColumnKind::Text, v) => refuse("text", &v),
+        (ColumnKind::Time, Value::Float(f)) if !f.is_finite() => refuse("timestamps", &Value::Float(f)),
+        (ColumnKind::Time, v) => Ok(v),
     }
 }
 
@@ -172,7 +249,9 @@ impl Query {
             (_, Value::Null) => {
                 return Err(Error::invalid("value", format!("null can only be compared with = or != (column '{column}')")))
             }
-            _ => Cond::Compare { column, op, value },
+            // LIKE patterns are text whatever the column holds.
+            (Op::Like | Op::NotLike, _) => Cond::Compare { column, op, value },
+            _ => Cond::Compare { column, op, value: comparable(self.table, column, value)? },
         };
         self.conds.push(cond);
         Ok(self)
@@ -187,6 +266,13 @@ impl Query {
         if values.iter().any(|v| matches!(v, Value::Null)) {
             return Err(Error::invalid("value", format!("whereIn on '{column}' cannot contain null")));
         }
+        if values.len() > MAX_IN_VALUES {
+            return Err(Error::invalid(
+                "value",
+                format!("whereIn on '{column}' lists {} values; at most {MAX_IN_VALUES} are accepted", values.len()),
+            ));
+        }
+        let values = values.into_iter().map(|v| comparable(self.table, column, v)).collect::<Result<Vec<_>>>()?;
         self.conds.push(Cond::In { column, values, negate });
         Ok(self)
     }
@@ -239,6 +325,27 @@ mod tests {
         assert!(e.to_string().contains("status; DROP TABLE x"), "{e}");
         assert!(Op::parse("~").is_err());
         assert!(Query::new(Table::Tasks).order_by("id", Dir::parse("sideways").unwrap_or(Dir::Asc)).is_ok());
+    }
+
+    #[test]
+    fn values_a_column_cannot_hold_are_refused_the_same_on_every_backend() {
+        let q = || Query::new(Table::Tasks);
+        for bad in [Value::Text("1abc".into()), Value::Text("product".into()), Value::Float(1.5), Value::Float(f64::NAN)] {
+            let e = q().where_eq("id", bad.clone()).unwrap_err();
+            assert!(e.to_string().contains("'id' holds integers"), "{bad:?}: {e}");
+        }
+        assert_eq!(
+            q().where_eq("id", Value::Text(" 12 ".into())).unwrap().conds,
+            vec![Cond::Compare { column: "id", op: Op::Eq, value: Value::Int(12) }]
+        );
+        assert_eq!(
+            q().where_eq("identifier", Value::Int(5)).unwrap().conds,
+            vec![Cond::Compare { column: "identifier", op: Op::Eq, value: Value::Text("5".into()) }]
+        );
+        assert!(q().where_eq("cancel_requested", Value::Text("maybe".into())).is_err());
+        assert!(q().where_in("status", vec![Value::Int(10), Value::Text("x".into())], false).is_err());
+        assert!(q().where_in("id", (0..=MAX_IN_VALUES as i64).map(Value::Int).collect(), false).is_err());
+        assert!(q().where_op("id", Op::Like, Value::Text("1%".into())).is_ok());
     }
 
     #[test]

@@ -14,7 +14,8 @@ pub fn column_value(table: Table, column: &'static str, z: &Zval) -> PhpResult<V
     let z = z.dereference();
     if table.json_columns().contains(&column) {
         if z.is_null() {
-            return Ok(Value::Null);
+            // A worker's settings column is NOT NULL: null means "no settings".
+            return Ok(if table == Table::Workers { Value::Text("{}".into()) } else { Value::Null });
         }
         let json = zval_to_json(z, column)?;
         if table == Table::Workers && !json.is_object() && !matches!(&json, serde_json::Value::Array(a) if a.is_empty()) {

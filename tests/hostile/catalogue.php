@@ -47,6 +47,10 @@ return [
     $r('sql-model-direction', 'sTaskModel::orderBy()', "direction `desc; DROP TABLE s_tasks`", 'InvalidArgumentException', 'direction', fn () => sTaskModel::orderBy('id', 'desc; DROP TABLE s_tasks')->get()),
     $r('sql-model-operator', 'Query::where()', "operator `= 1 OR 1 --`", 'InvalidArgumentException', 'operator', fn () => sTaskModel::query()->where('id', '= 1 OR 1 --', 1)->count()),
     $r('sql-model-value', 'Query::where()', "value `' OR 1=1 --`", 'ok', '0', fn () => sTaskModel::where('identifier', "' OR 1=1 --")->count()),
+    $r('sql-model-coerce', 'Query::where()', "`where('id', '1abc')` (MySQL would compare it with 1)", 'InvalidArgumentException', 'holds integers', fn () => sTaskModel::where('id', '1abc')->count()),
+    $r('sql-model-text-vs-int', 'Query::where()', "`where('identifier', 5)`", 'ok', '0', fn () => sTaskModel::where('identifier', 5)->count()),
+    $r('sql-model-bool', 'Query::where()', "`where('cancel_requested', 'maybe')`", 'InvalidArgumentException', 'booleans', fn () => sTaskModel::where('cancel_requested', 'maybe')->count()),
+    $r('sql-model-where-in-huge', 'Query::whereIn()', '70,000 values (over the 65,535 parameters of a statement)', 'InvalidArgumentException', 'at most', fn () => sTaskModel::whereIn('id', range(1, 70_000))->count()),
     $r('sql-find', 'sTaskModel::find()', "`'1 OR 1=1'`", 'InvalidArgumentException', 'id', fn () => sTaskModel::find('1 OR 1=1')),
     $r('sql-case-identifier-api', 'GET /workers/{identifier}', 'identifier `PRODUCT` (case differs)', 404, 'Worker not found', fn (Hostile $h) => $h->http('GET', '/workers/PRODUCT')),
     $r('sql-case-identifier-php', 'sTask::getWorker()', "`'PRODUCT'` (identifiers are case-sensitive on every backend)", 'ok', 'null', fn () => sTask::getWorker('PRODUCT')),
@@ -116,7 +120,7 @@ return [
     $r('utf8-create-identifier', 'sTask::create()', 'identifier `0xFF 0xFE`', 'InvalidArgumentException', 'identifier', fn () => sTask::create("\xff\xfe", 'import')),
     $r('utf8-create-data-key', 'sTask::create()', 'data key `0xFF`', 'InvalidArgumentException', 'UTF-8', fn () => sTask::create('product', 'import', ["\xff" => 1])),
     $r('utf8-create-data-value', 'sTask::create()', 'data value `0xC3 0x28`', 'InvalidArgumentException', 'data', fn () => sTask::create('product', 'import', ['x' => "\xc3\x28"])),
-    $r('utf8-bearer', 'any route (bearer)', 'Authorization `Bearer 0xFF…`', 401, '', fn (Hostile $h) => $h->bearer('GET', '/stats', "Bearer \xff\xfe\xfd-0123456789abcdef")),
+    $r('utf8-bearer', 'any route (bearer)', 'Authorization `Bearer 0xFF…` (bytes no header may hold)', 400, 'headers', fn (Hostile $h) => $h->bearer('GET', '/stats', "Bearer \xff\xfe\xfd-0123456789abcdef")),
 
     // ------------------------------------------------------------ deep and recursive
     $r('deep-create-recursive', 'sTask::create()', 'data that contains itself', 'InvalidArgumentException', 'recursi', fn () => sTask::create('product', 'import', Hostile::recursive())),
@@ -220,5 +224,6 @@ return [
     $r('worker-class-not-worker', 'sWorker->update()', "`class: 'stdClass'`", 'WorkerInvalidInterfaceException', 'TaskInterface', fn () => $worker()->update(['class' => 'stdClass'])),
     $r('worker-register-stdclass', 'sTask::registerWorker()', "`'stdClass'`", 'WorkerInvalidInterfaceException', 'TaskInterface', fn () => sTask::registerWorker('stdClass')),
     $r('worker-register-path', 'sTask::registerWorker()', "`'../../etc/passwd'`", 'WorkerClassNotFoundException', '', fn () => sTask::registerWorker('../../etc/passwd')),
+    $r('worker-settings-null', 'sWorker->update()', '`settings: null` (the column is NOT NULL)', 'ok', 'true', fn () => $worker()->update(['settings' => null])),
     $r('worker-empty-identifier', 'sWorker->update()', "`identifier: ''`", 'InvalidArgumentException', 'identifier', fn () => $worker()->update(['identifier' => ''])),
 ];

@@ -351,32 +351,12 @@ fn classify(e: sqlx::Error) -> StoreError {
 
 // ---- binding -----------------------------------------------------------------
 
-/// What a column holds, for binding a `Value` with a type PostgreSQL
-/// accepts there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Int,
-    Float,
-    Bool,
-    Text,
-    Time,
-}
+// What a column holds, for binding a `Value` with a type PostgreSQL
+// accepts there (one table for the engine: `Table::kind`).
+use crate::engine::query::ColumnKind as Kind;
 
 fn kind_of(table: Table, column: &str) -> Kind {
-    if table.timestamps().contains(&column) {
-        return Kind::Time;
-    }
-    match (table, column) {
-        (
-            Table::Tasks,
-            "id" | "status" | "started_by" | "attempts" | "max_attempts" | "progress" | "peak_memory" | "priority_rank",
-        ) => Kind::Int,
-        (Table::Tasks, "duration") => Kind::Float,
-        (Table::Tasks, "cancel_requested") => Kind::Bool,
-        (Table::Workers, "id" | "position" | "hidden") => Kind::Int,
-        (Table::Workers, "active") => Kind::Bool,
-        _ => Kind::Text,
-    }
+    table.kind(column)
 }
 
 /// One bound parameter, typed. A NULL is typed too: PostgreSQL refuses a

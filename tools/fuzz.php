@@ -301,6 +301,32 @@ final class Fuzz
     }
 }
 
+/** A short, printable description of a value (for --verbose replays). */
+function fuzz_describe(mixed $v, int $depth = 0): string
+{
+    if (is_array($v)) {
+        if ($depth > 3) {
+            return 'array(' . count($v) . ')[…]';
+        }
+        $parts = [];
+        foreach (array_slice($v, 0, 8, true) as $k => $x) {
+            $parts[] = json_encode($k, JSON_INVALID_UTF8_SUBSTITUTE) . ' => ' . fuzz_describe($x, $depth + 1);
+        }
+
+        return '[' . implode(', ', $parts) . (count($v) > 8 ? ', … (' . count($v) . ')' : '') . ']';
+    }
+    if (is_string($v)) {
+        $shown = strlen($v) > 60 ? substr($v, 0, 60) . '…(' . strlen($v) . ' bytes)' : $v;
+
+        return mb_check_encoding($v, 'UTF-8') ? (string) json_encode($shown, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE) : 'bytes:' . bin2hex(substr($v, 0, 30));
+    }
+    if (is_object($v)) {
+        return 'object(' . get_class($v) . ')';
+    }
+
+    return is_resource($v) ? 'resource' : var_export($v, true);
+}
+
 /** Whether a throwable is an acceptable answer to hostile input. */
 function fuzz_acceptable(\Throwable $e, string $target): bool
 {
@@ -349,6 +375,10 @@ function fuzz_child(array $context, int $seed, int $cases, ?int $only, bool $ver
         [$target, $call] = $fuzz->nextCase();
         if (($only !== null && $k !== $only) || $k < $from) {
             continue;
+        }
+        if ($verbose) {
+            $static = (new \ReflectionFunction($call))->getStaticVariables();
+            echo '  ', fuzz_describe(array_diff_key($static, ['this' => 1])), "\n";
         }
         echo "case {$k} {$target}\n";
         flush();

@@ -117,6 +117,7 @@ return [
     $r('utf8-query-key', 'GET /tasks', 'query key `0xFF 0xFE`', 400, '', fn (Hostile $h) => $h->query('/tasks', ["\xff\xfe" => '1'])),
     $r('utf8-query-value', 'GET /tasks', 'query `identifier=0xC3 0x28`', 400, '', fn (Hostile $h) => $h->query('/tasks', ['identifier' => "\xc3\x28"])),
     $r('utf8-form', 'POST /tasks (form)', 'form field `identifier=0xC3 0x28`', 400, '', fn (Hostile $h) => $h->http('POST', '/tasks', ['form' => ['identifier' => "\xc3\x28", 'action' => 'import'], 'headers' => ['content-type' => 'application/x-www-form-urlencoded']])),
+    $r('utf8-header-list-key', 'any route', 'a header value list with the key `0xC3 0x28`', 400, 'headers', fn (Hostile $h) => $h->http('GET', '/stats', ['headers' => ['x-a' => ["\xc3\x28" => '1']]])),
     $r('utf8-create-identifier', 'sTask::create()', 'identifier `0xFF 0xFE`', 'InvalidArgumentException', 'identifier', fn () => sTask::create("\xff\xfe", 'import')),
     $r('utf8-create-data-key', 'sTask::create()', 'data key `0xFF`', 'InvalidArgumentException', 'UTF-8', fn () => sTask::create('product', 'import', ["\xff" => 1])),
     $r('utf8-create-data-value', 'sTask::create()', 'data value `0xC3 0x28`', 'InvalidArgumentException', 'data', fn () => sTask::create('product', 'import', ['x' => "\xc3\x28"])),

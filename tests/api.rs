@@ -30,6 +30,7 @@ suite!(
     stats_timeline_performance_and_cache_have_the_seed_keys,
     downloads_serve_only_files_inside_the_storage_folder,
     downloads_never_serve_the_database_its_journals_snapshots_or_chunks,
+    names_compare_byte_for_byte_and_a_nul_byte_is_a_422,
     single_uploads_check_type_and_size_and_fill_the_task_meta,
     chunked_uploads_are_checked_and_assembled_only_when_complete,
     abandoned_chunked_uploads_are_cleaned,
@@ -626,6 +627,46 @@ fn downloads_never_serve_the_database_its_journals_snapshots_or_chunks(h: &H) {
     let id = h.task("w", "export");
     h.complete_with_result(id, "exports/pipe.csv");
     assert_eq!(download(id).status, 404);
+}
+
+fn names_compare_byte_for_byte_and_a_nul_byte_is_a_422(h: &H) {
+    h.worker("product", true);
+    let id = h.task("product", "import");
+    assert_eq!(h.get("/workers/product").0, 200);
+    // MariaDB's default collation ignored case and trailing spaces.
+    for other in ["/workers/PRODUCT", "/workers/Product", "/workers/product%20", "/workers/product%20%20"] {
+        assert_eq!(h.get(other).0, 404, "{other}");
+    }
+    let listed = |q: &str| {
+        let (status, v) = h.get(&format!("/tasks{q}"));
+        assert_eq!(status, 200, "{q}: {v}");
+        v["data"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect::<Vec<_>>()
+    };
+    assert_eq!(listed("?identifier=product"), vec![id]);
+    // (Query filters are trimmed by the API on purpose, so only case is tried there.)
+    for q in ["?identifier=PRODUCT", "?worker=Product", "?identifier=product&action=IMPORT"] {
+        assert_eq!(listed(q), Vec::<i64>::new(), "{q}");
+    }
+    let q = Query::new(stask::engine::query::Table::Tasks).where_eq("identifier", QValue::Text("PRODUCT".into())).unwrap();
+    assert_eq!(h.wait(h.engine().count(&q)).unwrap(), 0);
+    // A NUL byte: PostgreSQL's text cannot hold one (a 500 there, a match or
+    // a miss elsewhere); a 422 on every backend.
+    for q in ["?identifier=a\0b", "?action=a\0b", "?worker=a\0b", "?status=10\0"] {
+        let (status, v) = h.get(&format!("/tasks{q}"));
+        assert_eq!(status, 422, "{q}: {v}");
+    }
+    for body in [
+        json!({"identifier": "a\0b", "action": "x"}),
+        json!({"identifier": "a", "action": "x\0"}),
+        json!({"identifier": "a", "action": "x", "unique": "k\0"}),
+    ] {
+        let (status, v) = h.post("/tasks", body.clone());
+        assert_eq!(status, 422, "{body}: {v}");
+    }
+    assert_eq!(h.get("/workers/a%00b").0, 400, "a path segment with a control character");
+    assert!(Query::new(stask::engine::query::Table::Tasks).where_eq("identifier", QValue::Text("a\0b".into())).is_err());
+    let set = Query::new(stask::engine::query::Table::Tasks).where_eq("id", QValue::Int(id)).unwrap();
+    assert!(h.wait(h.engine().update(&set, &[("message", QValue::Text("a\0b".into()))])).is_err());
 }
 
 fn single_uploads_check_type_and_size_and_fill_the_task_meta(h: &H) {

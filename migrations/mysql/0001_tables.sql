@@ -11,7 +11,10 @@
 -- (`DEFAULT ('')`), the only form MySQL 8 accepts for TEXT columns.
 -- The tables use utf8mb4_unicode_ci as Laravel does (LIKE ignores case, as in
 -- SQLite); the unique key compares bytes (utf8mb4_bin), as in SQLite and
--- PostgreSQL.
+-- PostgreSQL. The names rows are looked up by (s_workers.identifier,
+-- s_tasks.identifier and action) are then given the server's padless binary
+-- collation by the store (mysql.rs, `exact_names_on`), which differs between
+-- MariaDB and MySQL, so that `PRODUCT` and `product ` do not find `product`.
 
 CREATE TABLE IF NOT EXISTS {prefix}s_workers (
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,

@@ -117,6 +117,11 @@ fn comparable(table: Table, column: &'static str, value: Value) -> Result<Value>
     };
     match (table.kind(column), value) {
         (_, Value::Null) => Ok(Value::Null),
+        // PostgreSQL's text cannot hold NUL (an error there, a match
+        // elsewhere): refused alike on every backend.
+        (_, Value::Text(t)) if t.contains('\0') => {
+            Err(Error::invalid("value", format!("a value for column '{column}' must not contain a NUL byte")))
+        }
         (ColumnKind::Int, Value::Int(i)) => Ok(Value::Int(i)),
         (ColumnKind::Int, Value::Bool(b)) => Ok(Value::Int(b as i64)),
         (ColumnKind::Int, Value::Float(f)) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::Int(f as i64)),

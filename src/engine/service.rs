@@ -693,6 +693,8 @@ fn truncate(s: &str, max: usize) -> &str {
 /// its own invariants (an unknown status code, a priority it cannot order).
 fn validate_column_value(table: Table, col: &str, v: &Value) -> Result<()> {
     match (table, col, v) {
+        // PostgreSQL's text cannot hold NUL: refused alike on every backend.
+        (_, _, Value::Text(s)) if s.contains('\0') => Err(Error::invalid(col, "must not contain a NUL byte")),
         (Table::Tasks, "status", Value::Int(code)) if Status::from_code(*code).is_none() => Err(Error::invalid(
             "status",
             format!(

@@ -190,6 +190,8 @@ impl Input {
     pub fn str(&self, key: &str) -> ApiResult<Option<String>> {
         match self.get(key) {
             None => Ok(None),
+            // No column can hold NUL on PostgreSQL; refused alike everywhere.
+            Some(Value::String(s)) if s.contains('\0') => Err(ApiError::invalid(key, "must not contain a NUL byte")),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             // A number where a name belongs is a client bug, not a name:
             // `"identifier": 5` is refused rather than stored as "5".
@@ -234,6 +236,10 @@ impl Input {
 
     /// A list of strings: a JSON array, or a comma-separated string.
     pub fn list(&self, key: &str) -> ApiResult<Option<Vec<String>>> {
+        let has_nul = |v: &Value| matches!(v, Value::String(s) if s.contains('\0'));
+        if self.get(key).is_some_and(|v| has_nul(v) || v.as_array().is_some_and(|a| a.iter().any(has_nul))) {
+            return Err(ApiError::invalid(key, "must not contain a NUL byte"));
+        }
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())),

@@ -89,6 +89,20 @@ impl Flavor {
     /// concurrent claimers queue on each other's locks: still correct (a
     /// locking read re-reads the row once the lock is free and the claimed
     /// row no longer matches `status = 10`), only slower.
+    /// The collation under which names (worker identifiers, actions)
+    /// compare byte for byte, as `=` does on SQLite and PostgreSQL. Not
+    /// `utf8mb4_bin`: it pads, so `'product '` would still find `product`.
+    /// MariaDB calls the padless one `utf8mb4_nopad_bin`, MySQL 8
+    /// `utf8mb4_0900_bin`; older MySQL has none and keeps `utf8mb4_bin`
+    /// (case-sensitive at least).
+    pub fn exact_collation(self) -> &'static str {
+        match self {
+            Flavor::MariaDb { .. } => "utf8mb4_nopad_bin",
+            Flavor::MySql { major, .. } if major >= 8 => "utf8mb4_0900_bin",
+            Flavor::MySql { .. } => "utf8mb4_bin",
+        }
+    }
+
     pub fn skip_locked(self) -> bool {
         match self {
             Flavor::MySql { major, minor } => (major, minor) >= (8, 0),
@@ -172,7 +186,9 @@ struct Built {
 
 impl Built {
     fn new() -> Self {
-        Built { b: SqlBuilder::new(Placeholders::Question), timestamps: Vec::new() }
+        let mut b = SqlBuilder::new(Placeholders::Question);
+        b.fold_like = true;
+        Built { b, timestamps: Vec::new() }
     }
 
     fn push(&mut self, s: &str) -> &mut Self {
@@ -818,7 +834,7 @@ impl Store for MySqlStore {
         if got.try_get_unchecked::<Option<i64>, _>(0).map_err(classify)? != Some(1) {
             return Err(StoreError::new(StoreErrorKind::Busy, "another process kept the migration lock for 30 s"));
         }
-        let result = migrate_on(&mut conn, &self.st).await;
+        let result = migrate_on(&mut conn, &self.st, self.flavor).await;
         let released = sqlx::query("SELECT RELEASE_LOCK(?)").bind(lock).execute(&mut *conn).await.map_err(classify);
         result?;
         released.map(|_| ())
@@ -1302,7 +1318,47 @@ async fn indexes_of(c: &mut MySqlConnection, table: &str) -> StoreResult<Vec<Str
 
 /// Creates the tables, or converts a database written by the PHP package.
 /// Runs under the migration lock (see `migrate`).
-async fn migrate_on(c: &mut MySqlConnection, st: &Statements) -> StoreResult<()> {
+/// Names the engine looks rows up by: `(table, column, definition)`.
+const NAME_COLUMNS: [(&str, &str, &str); 3] = [
+    ("s_workers", "identifier", "VARCHAR(255) NOT NULL"),
+    ("s_tasks", "identifier", "VARCHAR(255) NOT NULL"),
+    ("s_tasks", "action", "VARCHAR(255) NOT NULL"),
+];
+
+/// Gives the name columns the exact collation of this server (see
+/// `Flavor::exact_collation`): the tables keep Laravel's case- and
+/// trailing-space-insensitive utf8mb4_unicode_ci, under which
+/// `/workers/PRODUCT` found the worker `product`. Changing the column (not
+/// each comparison) keeps the indexes usable; it is an ALTER only where the
+/// collation differs, so once per table.
+async fn exact_names_on(c: &mut MySqlConnection, prefix: &str, flavor: Flavor) -> StoreResult<()> {
+    let collation = flavor.exact_collation();
+    let sql: Arc<str> = Arc::from(
+        "SELECT COLLATION_NAME FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?) AND LOWER(COLUMN_NAME) = LOWER(?)",
+    );
+    for table in ["s_workers", "s_tasks"] {
+        let full = format!("{prefix}{table}");
+        let mut changes = Vec::new();
+        for (_, col, def) in NAME_COLUMNS.iter().filter(|(t, _, _)| *t == table) {
+            let rows = fetch_on(c, &sql, &[text(&full), text(col)]).await?;
+            let current = decode_all(&rows, |r| r.try_get_unchecked::<Option<String>, _>(0))?.into_iter().flatten().next();
+            if current.as_deref().is_some_and(|cur| !cur.eq_ignore_ascii_case(collation)) {
+                changes.push(format!("MODIFY COLUMN {col} {def}", def = def.replacen(
+                    "VARCHAR(255)",
+                    &format!("VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}"),
+                    1,
+                )));
+            }
+        }
+        if !changes.is_empty() {
+            raw_on(c, format!("ALTER TABLE {full} {}", changes.join(", "))).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn migrate_on(c: &mut MySqlConnection, st: &Statements, flavor: Flavor) -> StoreResult<()> {
     let (tasks, workers) = (st.tasks.as_str(), st.workers.as_str());
     let existed = !columns_of(c, tasks).await?.is_empty();
     for stmt in statements(MIGRATION_TABLES, &st.prefix) {
@@ -1368,6 +1424,7 @@ async fn migrate_on(c: &mut MySqlConnection, st: &Statements) -> StoreResult<()>
     if !changes.is_empty() {
         raw_on(c, format!("ALTER TABLE {workers} {}", changes.join(", "))).await?;
     }
+    exact_names_on(c, &st.prefix, flavor).await?;
 
     if converting {
         // The PHP package used 10 queued, 30 preparing, 50 running,

@@ -27,11 +27,15 @@ pub struct SqlBuilder {
     pub sql: String,
     pub values: Vec<Value>,
     style: Placeholders,
+    /// MySQL: `LOWER(col) LIKE LOWER(?)`, because its name columns compare
+    /// bytes (mysql.rs, `exact_names_on`) and LIKE is case-insensitive on
+    /// every backend.
+    pub fold_like: bool,
 }
 
 impl SqlBuilder {
     pub fn new(style: Placeholders) -> Self {
-        SqlBuilder { sql: String::with_capacity(128), values: Vec::new(), style }
+        SqlBuilder { sql: String::with_capacity(128), values: Vec::new(), style, fold_like: false }
     }
 
     pub fn push(&mut self, s: &str) -> &mut Self {
@@ -59,6 +63,11 @@ impl SqlBuilder {
                     let op = if *op == Op::Like { " ILIKE " } else { " NOT ILIKE " };
                     self.push("CAST(").push(column).push(" AS TEXT)").push(op);
                     self.bind(value.clone());
+                }
+                Cond::Compare { column, op: op @ (Op::Like | Op::NotLike), value } if self.fold_like => {
+                    self.push("LOWER(").push(column).push(") ").push(op.sql()).push(" LOWER(");
+                    self.bind(value.clone());
+                    self.push(")");
                 }
                 Cond::Compare { column, op, value } => {
                     self.push(column).push(" ").push(op.sql()).push(" ");

@@ -225,6 +225,9 @@ impl NewTask {
             return Err(Error::invalid("max_attempts", format!("must be between 1 and 1000, got {}", self.max_attempts)));
         }
         if let Some(k) = &self.unique_key {
+            if k.contains('\0') {
+                return Err(Error::invalid("unique", "a unique key must not contain a NUL byte"));
+            }
             if k.trim().is_empty() || k.len() > 255 {
                 return Err(Error::invalid("unique", format!("a unique key must be 1 to 255 bytes, got {} bytes", k.len())));
             }

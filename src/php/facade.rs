@@ -263,9 +263,12 @@ impl Facade {
     /// Runs one pending task now, in this process. True when it completed.
     pub fn execute(task: &Zval) -> PhpResult<bool> {
         let id = match task.object() {
-            Some(o) => {
+            // Only a task model has a key to run: any other object's
+            // getKey() would be called, or be missing (a plain Exception).
+            Some(o) if ext_php_rs::zend::ClassEntry::try_find("Seiger\\sTask\\Models\\sTaskModel").is_some_and(|ce| o.instance_of(ce)) => {
                 o.try_call_method("getKey", vec![])?.long().ok_or_else(|| invalid("task", "expected an sTaskModel or an id"))?
             }
+            Some(_) => return Err(invalid("task", format!("expected an sTaskModel or an id, got {}", describe(task)))),
             None => id_arg(task, "task")?,
         };
         let e = engine()?;

@@ -8,7 +8,9 @@ use Examples\Workers\ProductWorker;
 use Seiger\sTask\Exceptions\InvalidArgumentException;
 use Seiger\sTask\Exceptions\sTaskException;
 use Seiger\sTask\Facades\sTask;
+use Seiger\sTask\Exceptions\WorkerInvalidInterfaceException;
 use Seiger\sTask\Models\sTaskModel;
+use Seiger\sTask\Models\sWorker;
 
 /**
  * Issue 11: hostile PHP values. Arrays that contain themselves or nest
@@ -134,6 +136,70 @@ final class HardeningTest extends TestCase
         $this->assertStringStartsWith('stask internal error: panic requested by STASK_TEST_PANIC', $message);
         $this->assertStringNotContainsString('backtrace', $message);
         $this->assertSame('Error', $userError, "PHP's own Error is left alone");
+    }
+
+    public function testExecuteRefusesAnObjectThatIsNotATaskModel(): void
+    {
+        foreach ([new \stdClass(), new \ArrayObject([]), new \DateTimeImmutable()] as $bad) {
+            try {
+                sTask::execute($bad);
+                $this->fail('execute() accepted ' . get_class($bad));
+            } catch (InvalidArgumentException $e) {
+                $this->assertStringContainsString('expected an sTaskModel or an id', $e->getMessage());
+            }
+        }
+    }
+
+    public function testAWorkerClassMustImplementTaskInterface(): void
+    {
+        $worker = sTask::registerWorker(ProductWorker::class);
+        foreach (['SplFileObject', 'ArrayObject', \Seiger\sTask\Workers\BaseWorker::class, sTaskModel::class] as $class) {
+            foreach ([
+                fn () => $worker->update(['class' => $class]),
+                function () use ($worker, $class): void {
+                    $worker->class = $class;
+                    $worker->save();
+                },
+                fn () => sWorker::where('identifier', 'product')->update(['class' => $class]),
+            ] as $i => $write) {
+                try {
+                    $write();
+                    $this->fail("write {$i} accepted {$class}");
+                } catch (WorkerInvalidInterfaceException $e) {
+                    $this->assertStringContainsString($class, $e->getMessage());
+                }
+            }
+        }
+        $this->assertSame(ProductWorker::class, sTask::getWorker('product')->class);
+        // A worker class is still a worker class; one that no longer loads is an orphan, not an attack.
+        $this->assertTrue($worker->fresh()->update(['class' => '\\' . ProductWorker::class]));
+        $this->assertTrue($worker->fresh()->update(['class' => 'Gone\\Worker']));
+    }
+
+    public function testNamesCompareByteForByteAndANulByteIsAnInvalidArgument(): void
+    {
+        sTask::registerWorker(ProductWorker::class);
+        $task = sTask::create('product', 'import');
+        $this->assertNotNull(sTask::getWorker('product'));
+        foreach (['PRODUCT', 'product ', 'Product'] as $other) {
+            $this->assertNull(sTask::getWorker($other), $other);
+            $this->assertSame(0, sTaskModel::where('identifier', $other)->count(), $other);
+        }
+        $this->assertSame([$task->id], sTaskModel::where('identifier', 'product')->pluck('id')->all());
+        foreach ([
+            fn () => sTask::create("a\0b", 'x'),
+            fn () => sTask::create('a', "x\0"),
+            fn () => sTaskModel::where('identifier', "product\0")->get(),
+            fn () => sTaskModel::whereIn('action', ['import', "im\0port"])->count(),
+            fn () => $task->update(['message' => "a\0b"]),
+        ] as $i => $call) {
+            try {
+                $call();
+                $this->fail("call {$i} accepted a NUL byte");
+            } catch (InvalidArgumentException $e) {
+                $this->assertMatchesRegularExpression('/NUL byte|control characters/', $e->getMessage(), "call {$i}");
+            }
+        }
     }
 
     /**

@@ -51,6 +51,10 @@ namespace Seiger\sTask\Exceptions {
     {
     }
 
+    class WorkerStartupException extends \Seiger\sTask\Exceptions\sTaskException
+    {
+    }
+
     class sTaskException extends \Exception
     {
     }

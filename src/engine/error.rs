@@ -34,6 +34,13 @@ pub enum Error {
     #[error("storage error at {path}: {source}")]
     Io { path: String, source: std::io::Error },
 
+    /// Worker child processes kept dying before they reached their worker
+    /// loop (extension not loaded, application failing to boot), so the
+    /// supervisor stopped instead of replacing them forever. `status` is the
+    /// last child's exit, `output` its last lines.
+    #[error("worker processes keep failing at start-up: {failures} in a row ended before running any task, the last with {status}; {output}")]
+    WorkerStartup { failures: u32, status: String, output: String },
+
     #[error(transparent)]
     Store(#[from] StoreError),
 }

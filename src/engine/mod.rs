@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod cache;
+pub mod child_command;
 pub mod config;
 pub mod discovery;
 pub mod error;

@@ -7,15 +7,40 @@
 //! grace period, gets its child killed. On stop, children get SIGTERM,
 //! finish their task within the grace period, and are killed after it;
 //! what they still hold is released for another worker.
+//!
+//! A child that dies before it reaches its worker loop (the extension is
+//! not loaded, the application does not boot, the script is wrong) has run
+//! nothing, and its replacement will die the same way. After
+//! `startup_failures` such deaths in a row the supervisor stops its other
+//! children and returns `Error::WorkerStartup` with the last child's exit
+//! status and its last lines of output, instead of replacing them forever.
 
 use crate::engine::query::{Op, Query, Table, Value};
 use crate::engine::service::{Attempt, Engine};
 use crate::engine::store::Outcome;
 use crate::engine::task::{Status, TaskRow};
 use crate::engine::{Error, Result};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
+
+/// Names the file a child creates once it reaches its worker loop
+/// (`mark_child_ready`); a child that dies before has failed at start-up.
+pub const READY_ENV: &str = "STASK_WORKER_READY";
+
+/// Called by a child's worker loop as it starts: tells the supervisor that
+/// this child got past start-up. Outside a supervised child it does nothing.
+pub fn mark_child_ready() {
+    if let Some(path) = std::env::var_os(READY_ENV) {
+        let _ = std::fs::write(path, b"");
+    }
+}
+
+/// Lines of a child's output kept to explain a start-up death.
+const TAIL_LINES: usize = 12;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SupervisorConfig {
@@ -33,6 +58,9 @@ pub struct SupervisorConfig {
     pub cancel_grace: Duration,
     /// Stop after this long (zero: until stopped).
     pub max_time: Duration,
+    /// Children that died before reaching their worker loop, in a row, after
+    /// which the supervisor gives up (`Error::WorkerStartup`).
+    pub startup_failures: u32,
 }
 
 impl SupervisorConfig {
@@ -42,6 +70,9 @@ impl SupervisorConfig {
         }
         if self.command.is_empty() || self.command[0].trim().is_empty() {
             return Err(Error::invalid("command", "needs at least the PHP binary"));
+        }
+        if self.startup_failures == 0 {
+            return Err(Error::invalid("startup_failures", "must be at least 1"));
         }
         Ok(())
     }
@@ -61,6 +92,89 @@ struct Slot {
     child: Child,
     pid: u32,
     started: Instant,
+    /// Created by the child when it reaches its worker loop.
+    ready_file: PathBuf,
+    ready: bool,
+    /// The last lines the child wrote (stdout and stderr).
+    tail: Arc<Mutex<VecDeque<String>>>,
+    forwarders: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Slot {
+    fn is_ready(&mut self) -> bool {
+        self.ready = self.ready || self.ready_file.exists();
+        self.ready
+    }
+
+    /// What the child wrote last, once its output has been read to the end
+    /// (bounded: a grandchild may hold the pipe open).
+    fn last_output(&mut self) -> Vec<String> {
+        let until = Instant::now() + Duration::from_secs(1);
+        while self.forwarders.iter().any(|f| !f.is_finished()) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.tail.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default()
+    }
+}
+
+/// The children's ready files, removed with the supervisor.
+struct ReadyDir(PathBuf);
+
+impl ReadyDir {
+    fn create() -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("stask-supervisor-{}-{:08x}", std::process::id(), rand::random::<u32>()));
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(ReadyDir(dir))
+    }
+}
+
+impl Drop for ReadyDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Copies a child's stdout or stderr to ours, line by line, keeping the
+/// last lines. A plain thread, not a runtime task: writing to a terminal or
+/// a full pipe blocks, and must not hold a runtime worker. Signals are
+/// blocked in it so that SIGTERM reaches the PHP thread's handlers.
+fn forward(fd: std::os::fd::OwnedFd, to_stderr: bool, tail: Arc<Mutex<VecDeque<String>>>) -> Option<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("stask-child-io".into())
+        .spawn(move || {
+            unsafe {
+                let mut all: libc::sigset_t = std::mem::zeroed();
+                libc::sigfillset(&mut all);
+                libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+            }
+            let mut reader = std::io::BufReader::new(std::fs::File::from(fd));
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                if to_stderr {
+                    let _ = std::io::stderr().lock().write_all(&line);
+                } else {
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(&line);
+                    let _ = out.flush();
+                }
+                let text = String::from_utf8_lossy(&line).trim_end().to_string();
+                if text.trim().is_empty() {
+                    continue;
+                }
+                if let Ok(mut t) = tail.lock() {
+                    if t.len() == TAIL_LINES {
+                        t.pop_front();
+                    }
+                    t.push_back(text);
+                }
+            }
+        })
+        .ok()
 }
 
 /// The owner prefix of every lease a child takes (`host:pid:`).
@@ -69,15 +183,36 @@ fn owner_prefix(engine: &Engine, pid: u32) -> String {
     format!("{host}:{pid}:")
 }
 
-fn spawn(config: &SupervisorConfig) -> Result<Slot> {
+fn spawn(config: &SupervisorConfig, ready_dir: &Path) -> Result<Slot> {
+    let ready_file = ready_dir.join(format!("{:016x}", rand::random::<u64>()));
     let mut cmd = Command::new(&config.command[0]);
-    cmd.args(&config.command[1..]).env("STASK_WORKER_CHILD", "1").kill_on_drop(false);
+    cmd.args(&config.command[1..])
+        .env("STASK_WORKER_CHILD", "1")
+        .env(READY_ENV, &ready_file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(false);
     for (k, v) in &config.env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().map_err(|e| Error::invalid("command", format!("cannot start {}: {e}", config.command[0])))?;
+    let mut child = cmd.spawn().map_err(|e| Error::invalid("command", format!("cannot start {}: {e}", config.command[0])))?;
     let pid = child.id().unwrap_or(0);
-    Ok(Slot { child, pid, started: Instant::now() })
+    let tail = Arc::new(Mutex::new(VecDeque::new()));
+    let mut forwarders = Vec::new();
+    if let Some(fd) = child.stdout.take().and_then(|o| o.into_owned_fd().ok()) {
+        forwarders.extend(forward(fd, false, tail.clone()));
+    }
+    if let Some(fd) = child.stderr.take().and_then(|o| o.into_owned_fd().ok()) {
+        forwarders.extend(forward(fd, true, tail.clone()));
+    }
+    Ok(Slot { child, pid, started: Instant::now(), ready_file, ready: false, tail, forwarders })
+}
+
+/// The message of a supervisor that gave up: the last child's exit and output.
+fn startup_error(failures: u32, status: String, output: &[String]) -> Error {
+    let output =
+        if output.is_empty() { "it wrote nothing".to_string() } else { format!("its last output:\n{}", output.join("\n")) };
+    Error::WorkerStartup { failures, status, output }
 }
 
 fn signal(pid: u32, sig: i32) {
@@ -130,20 +265,28 @@ async fn timeout_of(engine: &Engine, task: &TaskRow, default: Duration) -> Durat
 
 pub async fn run(engine: &Engine, config: SupervisorConfig, stop: impl Fn() -> bool) -> Result<SupervisorReport> {
     config.validate()?;
+    let ready_dir = ReadyDir::create()?;
     let mut report = SupervisorReport::default();
     // A slot is empty once its child ended on its own with exit code 0
     // (max_tasks, max_seconds or stop_when_empty reached): it is not
     // replaced, and the supervisor ends when every slot is empty.
     let mut slots: Vec<Option<Slot>> = Vec::with_capacity(config.concurrency);
     for _ in 0..config.concurrency {
-        slots.push(Some(spawn(&config)?));
+        slots.push(Some(spawn(&config, &ready_dir.0)?));
         report.started += 1;
     }
     let started = Instant::now();
     // When a cancel request was first seen per task.
     let mut cancel_seen: HashMap<i64, Instant> = HashMap::new();
     let mut recent_crashes: Vec<Instant> = Vec::new();
-    loop {
+    // Children in a row that died before their worker loop; any child that
+    // reaches it resets the count. No time window: a dead child is replaced
+    // at once, so a streak builds within seconds (plus the back-off below),
+    // and a child that keeps failing later is a task problem, recorded
+    // per attempt, not a start-up one.
+    let mut startup_failures = 0u32;
+    let mut gave_up: Option<Error> = None;
+    'supervise: loop {
         if stop() || (!config.max_time.is_zero() && started.elapsed() >= config.max_time) {
             break;
         }
@@ -151,11 +294,15 @@ pub async fn run(engine: &Engine, config: SupervisorConfig, stop: impl Fn() -> b
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        for i in 0..slots.len() {
-            let Some(slot) = slots[i].as_mut() else { continue };
+        for entry in slots.iter_mut() {
+            let Some(slot) = entry.as_mut() else { continue };
+            if !slot.ready && slot.is_ready() {
+                startup_failures = 0;
+            }
             // A child that ended: record what it held, replace it.
             if let Ok(Some(status)) = slot.child.try_wait() {
                 let pid = slot.pid;
+                let reached_loop = slot.is_ready();
                 let ran = slot.started.elapsed().as_secs_f64();
                 let why = describe_exit(status);
                 let n = settle(engine, pid, |t| {
@@ -170,8 +317,20 @@ pub async fn run(engine: &Engine, config: SupervisorConfig, stop: impl Fn() -> b
                 .await?;
                 report.attempts_recorded += n;
                 if stop() || (status.success() && n == 0) {
-                    slots[i] = None;
+                    *entry = None;
                     continue;
+                }
+                if !reached_loop && n == 0 {
+                    startup_failures += 1;
+                    if startup_failures >= config.startup_failures {
+                        let output = slot.last_output();
+                        gave_up = Some(startup_error(startup_failures, why, &output));
+                        *entry = None;
+                        break 'supervise;
+                    }
+                    // Back off (0.25, 0.5, 1, 2 s...): a database or a file
+                    // that is back a moment later is given that moment.
+                    tokio::time::sleep(Duration::from_millis(250 << (startup_failures - 1).min(3))).await;
                 }
                 // A child that keeps dying at once must not spin the CPU.
                 recent_crashes.retain(|t| t.elapsed() < Duration::from_secs(10));
@@ -179,7 +338,7 @@ pub async fn run(engine: &Engine, config: SupervisorConfig, stop: impl Fn() -> b
                 if recent_crashes.len() > 3 * config.concurrency {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                slots[i] = Some(spawn(&config)?);
+                *entry = Some(spawn(&config, &ready_dir.0)?);
                 report.replaced += 1;
                 continue;
             }
@@ -223,7 +382,7 @@ pub async fn run(engine: &Engine, config: SupervisorConfig, stop: impl Fn() -> b
                 .await?;
                 report.attempts_recorded += n;
                 cancel_seen.remove(&task.id);
-                slots[i] = Some(spawn(&config)?);
+                *entry = Some(spawn(&config, &ready_dir.0)?);
                 report.replaced += 1;
                 break;
             }
@@ -248,5 +407,8 @@ pub async fn run(engine: &Engine, config: SupervisorConfig, stop: impl Fn() -> b
         })
         .await?;
     }
-    Ok(report)
+    match gave_up {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
 }

@@ -14,7 +14,8 @@
 //!     ├── TaskCancelledException       thrown inside a worker whose task was cancelled
 //!     ├── WorkerNotFoundException      (code 404)
 //!     ├── WorkerClassNotFoundException (code 500)
-//!     └── WorkerInvalidInterfaceException (code 500)
+//!     ├── WorkerInvalidInterfaceException (code 500)
+//!     └── WorkerStartupException       worker child processes die at start-up again and again
 //! ```
 
 use crate::engine::Error;
@@ -36,9 +37,10 @@ pub enum Kind {
     WorkerNotFound,
     WorkerClassNotFound,
     WorkerInvalidInterface,
+    WorkerStartup,
 }
 
-const ALL: [(Kind, &str); 9] = [
+const ALL: [(Kind, &str); 10] = [
     (Kind::Base, "sTaskException"),
     (Kind::InvalidArgument, "InvalidArgumentException"),
     (Kind::Configuration, "ConfigurationException"),
@@ -48,9 +50,10 @@ const ALL: [(Kind, &str); 9] = [
     (Kind::WorkerNotFound, "WorkerNotFoundException"),
     (Kind::WorkerClassNotFound, "WorkerClassNotFoundException"),
     (Kind::WorkerInvalidInterface, "WorkerInvalidInterfaceException"),
+    (Kind::WorkerStartup, "WorkerStartupException"),
 ];
 
-static ENTRIES: [AtomicPtr<ClassEntry>; 9] = [const { AtomicPtr::new(std::ptr::null_mut()) }; 9];
+static ENTRIES: [AtomicPtr<ClassEntry>; 10] = [const { AtomicPtr::new(std::ptr::null_mut()) }; 10];
 
 fn slot(kind: Kind) -> usize {
     ALL.iter().position(|(k, _)| *k == kind).unwrap_or(0)
@@ -72,14 +75,14 @@ fn base_ce() -> &'static ClassEntry {
 macro_rules! keep {
     ($($i:literal),*) => {
         /// `registration` takes a plain `fn`, so one per slot.
-        const KEEPERS: [fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables); 9] = [$(|ce, tables| {
+        const KEEPERS: [fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables); 10] = [$(|ce, tables| {
             ENTRIES[$i].store(ce as *mut ClassEntry, Ordering::Release);
             // The engine keeps pointing into the tables for the process life.
             std::mem::forget(tables);
         }),*];
     };
 }
-keep!(0, 1, 2, 3, 4, 5, 6, 7, 8);
+keep!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
 
 /// Module startup: registers the tree, base first.
 pub fn register() -> bool {
@@ -133,6 +136,7 @@ impl From<Error> for PhpException {
             Error::WorkerNotFound(_) => Kind::WorkerNotFound,
             Error::Store(_) => Kind::Database,
             Error::Io { .. } => Kind::Base,
+            Error::WorkerStartup { .. } => Kind::WorkerStartup,
         };
         throw(kind, capitalize(&e.to_string()))
     }

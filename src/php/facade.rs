@@ -192,17 +192,18 @@ mod stop {
     }
 }
 
-/// The running command line, to start children the same way when no
-/// `command` is given (php, its -d options, the script and its arguments).
-fn own_command_line() -> Vec<String> {
-    std::fs::read("/proc/self/cmdline")
-        .map(|b| b.split(|c| *c == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect())
-        .unwrap_or_default()
-}
+/// Children that die before reaching their worker loop, in a row, before
+/// `work()` gives up with `WorkerStartupException`. Enough to ride out a
+/// moment of trouble (with the supervisor's back-off, about 4 s), few enough
+/// that a child that cannot start is reported within seconds.
+const STARTUP_FAILURES: u32 = 5;
 
 fn supervise(e: &crate::engine::service::Engine, o: &WorkOptions) -> PhpResult<Zval> {
+    use crate::engine::child_command::{resolve, Parent};
     use crate::engine::supervisor::{run, SupervisorConfig};
-    let command = if o.command.is_empty() { own_command_line() } else { o.command.clone() };
+    // The same PHP, ini and extension as this process (child_command's doc).
+    let parent = Parent::current()?;
+    let command = block_on(resolve(&parent, &o.command, &[]))?;
     let config = SupervisorConfig {
         concurrency: o.concurrency as usize,
         command,
@@ -211,6 +212,7 @@ fn supervise(e: &crate::engine::service::Engine, o: &WorkOptions) -> PhpResult<Z
         default_timeout: Duration::from_secs_f64(o.timeout),
         cancel_grace: Duration::from_secs_f64(o.cancel_grace),
         max_time: Duration::from_secs_f64(o.max_seconds),
+        startup_failures: STARTUP_FAILURES,
     };
     let started = Instant::now();
     let r = block_on(run(e, config, stop::requested))?;
@@ -340,6 +342,9 @@ impl Facade {
         let rescue_every = e.settings().lease_for / 2;
         let mut size = 1;
         let mut rescued_at: Option<Instant> = None;
+        // Past start-up: a supervisor counts a child that dies before this
+        // line as one that cannot start (see engine::supervisor).
+        crate::engine::supervisor::mark_child_ready();
         loop {
             if stop::requested() {
                 break;

@@ -361,6 +361,7 @@ pub fn open_uploads(storage: &Path, identifier: &str) -> OpenUploads {
 /// any number of uploads, each up to `upload_max_size`, and fills the disk.
 /// Too many open: 429 (they free up as uploads complete or go stale); too
 /// many bytes announced: 507.
+#[allow(clippy::result_large_err)] // ApiError, as every handler of the API returns
 pub fn check_open_caps(open: &OpenUploads, size: u64, s: &ApiSettings) -> ApiResult<()> {
     let retry = (s.upload_stale_after.as_secs() / 4).clamp(60, 3600).to_string();
     if open.count >= s.upload_max_open {

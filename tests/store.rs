@@ -10,7 +10,7 @@ use stask::engine::config::{Dsn, Settings};
 use stask::engine::progress::ProgressDelta;
 use stask::engine::query::{Query, Table, Value};
 use stask::engine::service::{Attempt, Engine, WorkerLookup};
-use stask::engine::store::Outcome;
+use stask::engine::store::{Created, Outcome, TaskInsertManyParams};
 use stask::engine::task::{NewTask, Priority, Status};
 use stask::engine::worker::WorkerInfo;
 use std::time::Duration;
@@ -169,6 +169,12 @@ conformance!(
     the_timeline_counts_created_and_ended_tasks_per_hour,
     the_latest_task_of_each_worker_comes_in_one_query,
     counters_per_worker_count_states_retries_and_the_oldest_due_task,
+    insert_many_stores_every_field_as_a_single_insert_does,
+    insert_many_answers_the_holder_of_a_taken_unique_key,
+    insert_many_spans_several_statements_in_input_order,
+    insert_many_wakes_a_waiting_worker_once,
+    create_tasks_collapses_duplicate_keys_of_a_batch,
+    create_tasks_refuses_a_bad_batch_whole,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -669,4 +675,176 @@ async fn counters_per_worker_count_states_retries_and_the_oldest_due_task(h: &Ha
     let beta = &rows[1];
     assert_eq!((beta.identifier.as_str(), beta.pending, beta.completed, beta.failed, beta.retried), ("beta", 0, 1, 1, 3));
     assert_eq!(beta.oldest_pending, None);
+}
+
+fn varied_tasks() -> Vec<NewTask> {
+    let later = stask::engine::time::now() + chrono::Duration::hours(2);
+    let mut out = Vec::new();
+    for i in 0..6 {
+        let mut t = NewTask::new(format!("w{}", i % 2), format!("act_{i}"));
+        t.priority = [Priority::Low, Priority::Normal, Priority::High][i % 3];
+        t.meta = Some(format!("{{\"i\":{i},\"name\":\"ü\\u00e9 {i}\"}}"));
+        t.started_by = (i % 2 == 0).then_some(40 + i as i64);
+        t.max_attempts = 1 + i as i64;
+        t.start_at = (i == 3).then_some(later);
+        t.unique_key = (i == 4).then(|| "only-key".to_string());
+        out.push(t);
+    }
+    out
+}
+
+/// The columns a caller chose, as stored (ids and clocks left out).
+fn chosen(t: &stask::engine::task::TaskRow) -> String {
+    format!(
+        "{} {} {} {:?} {:?} {:?} {} {} {:?} {} {:?} {}",
+        t.identifier,
+        t.action,
+        t.status,
+        t.meta,
+        t.started_by,
+        t.start_at.map(|s| s.timestamp()),
+        t.max_attempts,
+        t.priority,
+        t.unique_key,
+        t.attempts,
+        t.message,
+        t.progress
+    )
+}
+
+async fn insert_many_stores_every_field_as_a_single_insert_does(h: &Harness) {
+    let tasks = varied_tasks();
+    let mut singles = Vec::new();
+    for t in &tasks {
+        let mut t = t.clone();
+        t.unique_key = t.unique_key.map(|k| format!("{k}-single"));
+        singles.push(h.engine.create_task(t).await.unwrap().id);
+    }
+    let now = h.engine.now();
+    let created = h.engine.store().task_insert_many(&TaskInsertManyParams { tasks: &tasks, now }).await.unwrap();
+    assert_eq!(created.len(), tasks.len());
+    assert!(created.iter().all(|c| !c.existing));
+    for ((c, single), t) in created.iter().zip(&singles).zip(&tasks) {
+        let many = h.engine.require_task(c.id).await.unwrap();
+        let mut one = h.engine.require_task(*single).await.unwrap();
+        one.unique_key = one.unique_key.map(|k| k.trim_end_matches("-single").to_string());
+        assert_eq!(chosen(&many), chosen(&one));
+        assert_eq!(many.identifier, t.identifier, "answers are in input order");
+        assert_eq!(many.created_at.map(|c| c.timestamp_micros()), Some(now.timestamp_micros()));
+        let due = many.available_at.unwrap();
+        assert_eq!(due.timestamp(), t.start_at.unwrap_or(now).timestamp(), "available_at follows start_at");
+    }
+    // Claimed in priority order, the scheduled one left out.
+    let claimed = h.engine.claim(20).await.unwrap();
+    assert_eq!(claimed.len(), 2 * tasks.len() - 2);
+    let ranks: Vec<i64> = claimed.iter().map(|t| Priority::rank_of_name(&t.priority)).collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    assert!(h.engine.store().task_insert_many(&TaskInsertManyParams { tasks: &[], now }).await.unwrap().is_empty());
+}
+
+async fn insert_many_answers_the_holder_of_a_taken_unique_key(h: &Harness) {
+    let keyed = |k: &str| {
+        let mut t = NewTask::new("w", "sync");
+        t.unique_key = Some(k.into());
+        t
+    };
+    let held = h.engine.create_task(keyed("held")).await.unwrap().id;
+    // A finished task frees its key.
+    let done = h.engine.create_task(keyed("freed")).await.unwrap().id;
+    h.engine
+        .update(&Query::new(Table::Tasks).where_eq("id", Value::Int(done)).unwrap(), &[("status", Value::Int(30))])
+        .await
+        .unwrap();
+    let batch = vec![NewTask::new("w", "plain"), keyed("held"), keyed("freed"), keyed("new"), NewTask::new("w", "plain")];
+    let now = h.engine.now();
+    let created = h.engine.store().task_insert_many(&TaskInsertManyParams { tasks: &batch, now }).await.unwrap();
+    assert_eq!(created[1], Created { id: held, existing: true });
+    assert!(!created[2].existing && created[2].id != done);
+    assert!(!created[3].existing && !created[0].existing && !created[4].existing);
+    let ids: Vec<i64> = [0, 2, 3, 4].iter().map(|&i| created[i].id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "new ids follow input order: {ids:?}");
+    assert_eq!(h.engine.require_task(created[3].id).await.unwrap().unique_key.as_deref(), Some("new"));
+    assert_eq!(h.engine.require_task(created[4].id).await.unwrap().action, "plain");
+    // Only one new active holder per key: the same batch again inserts
+    // only the tasks without a key.
+    let again = h.engine.store().task_insert_many(&TaskInsertManyParams { tasks: &batch, now }).await.unwrap();
+    assert_eq!(again.iter().map(|c| c.existing).collect::<Vec<_>>(), vec![false, true, true, true, false]);
+    assert_eq!((again[1].id, again[2].id, again[3].id), (held, created[2].id, created[3].id));
+    let total = h.engine.count(&Query::new(Table::Tasks)).await.unwrap();
+    // held and freed, the batch's four new tasks, then its two plain ones again.
+    assert_eq!(total, 2 + 4 + 2);
+}
+
+async fn insert_many_spans_several_statements_in_input_order(h: &Harness) {
+    // More rows than any dialect puts in one statement (SQLite 2047, MySQL
+    // 4095, PostgreSQL 5000), and one row larger than a chunk's byte budget.
+    let n = 10_500;
+    let mut tasks: Vec<NewTask> = (0..n)
+        .map(|i| {
+            let mut t = NewTask::new("bulk", format!("a{i}"));
+            t.meta = Some(format!("{{\"i\":{i}}}"));
+            if i % 1000 == 7 {
+                t.unique_key = Some(format!("k{i}"));
+            }
+            t
+        })
+        .collect();
+    tasks[5000].meta = Some(format!("{{\"big\":\"{}\"}}", "x".repeat(5 << 20)));
+    let now = h.engine.now();
+    let created = h.engine.store().task_insert_many(&TaskInsertManyParams { tasks: &tasks, now }).await.unwrap();
+    assert_eq!(created.len(), n);
+    assert!(created.windows(2).all(|w| w[0].id < w[1].id), "ids ascend with the input");
+    for i in [0, 7, 2046, 2047, 4095, 4096, 4999, 5000, 5001, 10_007, n - 1] {
+        let row = h.engine.require_task(created[i].id).await.unwrap();
+        assert_eq!(row.action, format!("a{i}"));
+    }
+    assert_eq!(h.engine.require_task(created[5000].id).await.unwrap().meta.unwrap().len(), (5 << 20) + 10);
+    assert_eq!(h.engine.count(&Query::new(Table::Tasks)).await.unwrap(), n as i64);
+}
+
+async fn insert_many_wakes_a_waiting_worker_once(h: &Harness) {
+    let store = h.engine.store().clone();
+    let listens = store.supports_listen();
+    let waiter = tokio::spawn(async move { store.task_wait(Duration::from_secs(5)).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let twin = h.twin().await;
+    let tasks: Vec<NewTask> = (0..50).map(|i| NewTask::new("w", format!("a{i}"))).collect();
+    twin.create_tasks(tasks).await.unwrap();
+    let woke = waiter.await.unwrap().unwrap();
+    assert_eq!(woke, listens, "a listening store wakes on a batch, a polling one sleeps");
+    if listens {
+        // One notification for the batch: nothing is left to wake a second wait.
+        let again = h.engine.store().task_wait(Duration::from_millis(300)).await.unwrap();
+        assert!(!again, "one NOTIFY per batch, not one per row");
+    }
+}
+
+async fn create_tasks_collapses_duplicate_keys_of_a_batch(h: &Harness) {
+    let keyed = |k: &str, action: &str| {
+        let mut t = NewTask::new("w", action);
+        t.unique_key = Some(k.into());
+        t
+    };
+    let held = h.engine.create_task(keyed("b", "before")).await.unwrap().id;
+    let batch = vec![keyed("a", "first"), keyed("b", "x"), keyed("a", "second"), NewTask::new("w", "free"), keyed("b", "y")];
+    let created = h.engine.create_tasks(batch).await.unwrap();
+    let ids: Vec<i64> = created.iter().map(|c| c.id).collect();
+    assert_eq!(ids[0], ids[2]);
+    assert_eq!((ids[1], ids[4]), (held, held));
+    assert_eq!(created.iter().map(|c| c.existing).collect::<Vec<_>>(), vec![false, true, true, false, true]);
+    assert_eq!(h.engine.require_task(ids[0]).await.unwrap().action, "first", "the first of the batch wins");
+    assert_eq!(h.engine.count(&Query::new(Table::Tasks)).await.unwrap(), 3);
+    assert!(h.engine.create_tasks(Vec::new()).await.unwrap().is_empty());
+}
+
+async fn create_tasks_refuses_a_bad_batch_whole(h: &Harness) {
+    let mut bad = NewTask::new("w", "run");
+    bad.max_attempts = 0;
+    let batch = vec![NewTask::new("w", "run"), NewTask::new("w", "run"), bad];
+    let err = h.engine.create_tasks(batch).await.unwrap_err().to_string();
+    assert!(err.contains("tasks[2].max_attempts"), "{err}");
+    let batch = vec![NewTask::new("w", "run"), NewTask::new(" ", "run")];
+    let err = h.engine.create_tasks(batch).await.unwrap_err().to_string();
+    assert!(err.contains("tasks[1].identifier"), "{err}");
+    assert_eq!(h.engine.count(&Query::new(Table::Tasks)).await.unwrap(), 0, "nothing of a refused batch is written");
 }

@@ -11,7 +11,9 @@ use crate::engine::query::{Query, Table, Value};
 use crate::engine::store::mysql::MySqlStore;
 use crate::engine::store::postgres::PostgresStore;
 use crate::engine::store::sqlite::SqliteStore;
-use crate::engine::store::{CancelOutcome, Finished, Outcome, Store, TaskClaimParams, TaskProgressParams};
+use crate::engine::store::{
+    CancelOutcome, Created, Finished, Outcome, Store, TaskClaimParams, TaskInsertManyParams, TaskProgressParams,
+};
 use crate::engine::task::{NewTask, Status, TaskRow};
 use crate::engine::time::{self, Timestamp};
 use crate::engine::worker::{WorkerInfo, WorkerRow, SYSTEM_IDENTIFIER};
@@ -180,6 +182,47 @@ impl Engine {
             }
         }
         Err(Error::invalid("unique", "the unique key kept changing hands; try again"))
+    }
+
+    /// Inserts many tasks at once (`sTask::createMany`), each as
+    /// `create_task` would: every task is validated before anything is
+    /// written (the first bad one fails the call, named `tasks[i].field`),
+    /// then all go in one transaction of multi-row statements. A task whose
+    /// unique key an active task holds gets that task's id; later tasks of
+    /// the batch with a key seen earlier in it get the earlier one's id.
+    /// Idle workers are woken once. Answers in input order.
+    pub async fn create_tasks(&self, tasks: Vec<NewTask>) -> Result<Vec<Created>> {
+        for (i, t) in tasks.iter().enumerate() {
+            t.validate().map_err(|e| match e {
+                Error::InvalidArgument { field, reason } => Error::invalid(format!("tasks[{i}].{field}"), reason),
+                other => other,
+            })?;
+        }
+        // Duplicates within the batch collapse onto their first task: the
+        // store is given distinct keys (one statement cannot both insert a
+        // key and find it taken by itself).
+        let mut first_with_key: HashMap<String, usize> = HashMap::new();
+        let mut slot = Vec::with_capacity(tasks.len());
+        let mut distinct = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            if let Some(k) = &t.unique_key {
+                if let Some(&d) = first_with_key.get(k) {
+                    slot.push((d, true));
+                    continue;
+                }
+                first_with_key.insert(k.clone(), distinct.len());
+            }
+            slot.push((distinct.len(), false));
+            distinct.push(t);
+        }
+        let created = self.store.task_insert_many(&TaskInsertManyParams { tasks: &distinct, now: time::now() }).await?;
+        if created.iter().any(|c| !c.existing) {
+            self.wake.notify_waiters();
+        }
+        Ok(slot
+            .into_iter()
+            .map(|(d, duplicate)| Created { id: created[d].id, existing: created[d].existing || duplicate })
+            .collect())
     }
 
     /// Waits up to `max` for new work: a task created by this process, a

@@ -64,6 +64,112 @@ pub struct TaskClaimParams {
     pub after: (i64, i64),
 }
 
+/// What `task_insert_many` inserts: tasks already validated, whose unique
+/// keys are distinct (the engine collapses duplicates of a batch first).
+#[derive(Debug, Clone)]
+pub struct TaskInsertManyParams<'a> {
+    pub tasks: &'a [NewTask],
+    pub now: Timestamp,
+}
+
+/// One task of `task_insert_many`'s answer, in the order of its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Created {
+    pub id: i64,
+    /// Not inserted: an active task (pending, preparing, running) held the
+    /// unique key, and `id` is that task.
+    pub existing: bool,
+}
+
+/// Bind parameters per row of a multi-row task insert: the columns of
+/// `TASK_INSERT_COLUMNS` (attempts is a literal 0; created_at and
+/// updated_at share `now` where the dialect can reuse a parameter, but
+/// SQLite's and MySQL's positional `?` cannot, so every dialect binds 16).
+pub const TASK_INSERT_PARAMS: usize = 16;
+
+/// The columns a new task row is given, in the order the dialects bind them.
+pub const TASK_INSERT_COLUMNS: &str = "identifier, action, status, message, started_by, meta, result, start_at, attempts, \
+     max_attempts, priority, priority_rank, progress, created_at, updated_at, available_at, unique_key";
+
+/// Bytes of bound text per chunk of a multi-row insert. Parameter limits
+/// alone would let 4,000 rows of 1 MB `data` each into one statement: far
+/// past MySQL's `max_allowed_packet` (16 MB by default on MariaDB 10.11,
+/// 64 MB on MySQL 8) and a lot of memory held at once on every backend.
+pub const INSERT_CHUNK_BYTES: usize = 4 << 20;
+
+/// When a task may first be claimed: its `start_at`, or now.
+pub fn available_at(t: &NewTask, now: Timestamp) -> Timestamp {
+    match t.start_at {
+        Some(s) if s > now => s,
+        _ => now,
+    }
+}
+
+/// Splits `tasks` into consecutive chunks of at most `max_rows` rows and
+/// about `max_bytes` of text each (a row larger than `max_bytes` goes alone).
+pub fn insert_chunks(tasks: &[NewTask], max_rows: usize, max_bytes: usize) -> Vec<std::ops::Range<usize>> {
+    let size = |t: &NewTask| {
+        t.identifier.len()
+            + t.action.len()
+            + t.meta.as_ref().map_or(0, String::len)
+            + t.result.as_ref().map_or(0, String::len)
+            + t.message.as_ref().map_or(0, String::len)
+            + t.unique_key.as_ref().map_or(0, String::len)
+            + 64
+    };
+    let max_rows = max_rows.max(1);
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, t) in tasks.iter().enumerate() {
+        let b = size(t);
+        if i > start && (i - start >= max_rows || bytes + b > max_bytes) {
+            out.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes += b;
+    }
+    if start < tasks.len() {
+        out.push(start..tasks.len());
+    }
+    out
+}
+
+/// Pairs the rows a multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING
+/// id, unique_key` gave back with the tasks of its chunk. No dialect
+/// promises the order of RETURNING, but each assigns ids in the order it
+/// inserts the rows, which is the order of the VALUES list (or of the
+/// ORDER BY of PostgreSQL's `INSERT … SELECT`): sorted by id, the rows
+/// line up with the tasks that were not skipped. A task with a unique key
+/// that came back under no row was skipped (the key is held); None marks
+/// it. A key that came back out of line means the assumption broke, and
+/// the insert fails instead of handing out wrong ids.
+pub fn match_returned(tasks: &[NewTask], mut returned: Vec<(i64, Option<String>)>) -> StoreResult<Vec<Option<i64>>> {
+    returned.sort_by_key(|r| r.0);
+    let inserted: std::collections::HashSet<&str> = returned.iter().filter_map(|r| r.1.as_deref()).collect();
+    let mut rows = returned.iter();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        if let Some(k) = &t.unique_key {
+            if !inserted.contains(k.as_str()) {
+                out.push(None);
+                continue;
+            }
+        }
+        let Some((id, key)) = rows.next() else {
+            return Err(StoreError::new(StoreErrorKind::Other, "a multi-row insert returned fewer rows than it inserted"));
+        };
+        if key != &t.unique_key {
+            return Err(StoreError::new(StoreErrorKind::Other, "a multi-row insert returned its rows out of order"));
+        }
+        out.push(Some(*id));
+    }
+    if rows.next().is_some() {
+        return Err(StoreError::new(StoreErrorKind::Other, "a multi-row insert returned more rows than it was given"));
+    }
+    Ok(out)
+}
+
 /// How one attempt ended; applied by `task_finish_many` in one transaction.
 /// Every variant only moves a task that is still preparing or running, so an
 /// outcome never overwrites what the worker itself decided (markFailed...).
@@ -258,6 +364,12 @@ pub trait Store: Send + Sync {
     async fn migrate(&self) -> StoreResult<()>;
 
     async fn task_insert(&self, task: &NewTask, now: Timestamp) -> StoreResult<TaskRow>;
+    /// Inserts many tasks in one transaction, with multi-row statements
+    /// sized to the backend's limits, and announces them once (one NOTIFY
+    /// on PostgreSQL). A task whose unique key an active task holds is not
+    /// inserted: its slot of the answer names that task. Answers in the
+    /// order of `p.tasks`.
+    async fn task_insert_many(&self, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>>;
     async fn task_get(&self, id: i64) -> StoreResult<Option<TaskRow>>;
     async fn task_select(&self, q: &Query) -> StoreResult<Vec<TaskRow>>;
     /// Claims up to `limit` due tasks, highest priority then oldest first.
@@ -333,6 +445,9 @@ macro_rules! unavailable_store {
                 Err(unavailable($what))
             }
             async fn task_insert(&self, _: &NewTask, _: Timestamp) -> StoreResult<TaskRow> {
+                Err(unavailable($what))
+            }
+            async fn task_insert_many(&self, _: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
                 Err(unavailable($what))
             }
             async fn task_get(&self, _: i64) -> StoreResult<Option<TaskRow>> {
@@ -431,4 +546,39 @@ macro_rules! unavailable_store {
 
 pub fn unavailable(what: &str) -> StoreError {
     StoreError::new(StoreErrorKind::Unavailable, format!("the {what} dialect is not built yet"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyed(k: Option<&str>) -> NewTask {
+        let mut t = NewTask::new("w", "a");
+        t.unique_key = k.map(str::to_string);
+        t
+    }
+
+    #[test]
+    fn insert_chunks_respect_rows_and_bytes_and_keep_a_huge_row_alone() {
+        let mut tasks: Vec<NewTask> = (0..10).map(|_| keyed(None)).collect();
+        assert_eq!(insert_chunks(&tasks, 4, usize::MAX), vec![0..4, 4..8, 8..10]);
+        tasks[5].meta = Some("x".repeat(1000));
+        assert_eq!(insert_chunks(&tasks, 100, 500), vec![0..5, 5..6, 6..10]);
+        assert!(insert_chunks(&[], 4, 10).is_empty());
+    }
+
+    #[test]
+    fn returned_rows_pair_with_tasks_by_id_and_skipped_keys_are_none() {
+        let tasks = vec![keyed(None), keyed(Some("held")), keyed(Some("new")), keyed(None)];
+        let returned = vec![(12, None), (10, None), (11, Some("new".to_string()))];
+        assert_eq!(match_returned(&tasks, returned).unwrap(), vec![Some(10), None, Some(11), Some(12)]);
+    }
+
+    #[test]
+    fn returned_rows_out_of_line_are_an_error_not_wrong_ids() {
+        let tasks = vec![keyed(Some("a")), keyed(None)];
+        assert!(match_returned(&tasks, vec![(1, None), (2, Some("a".into()))]).is_err());
+        assert!(match_returned(&tasks, vec![(1, Some("a".into()))]).is_err());
+        assert!(match_returned(&tasks[1..], vec![(1, None), (2, None)]).is_err());
+    }
 }

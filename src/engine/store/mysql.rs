@@ -58,6 +58,10 @@ const ENGINE_WORKER_COLUMNS: &[(&str, &str)] = &[
     ("icon", "TEXT NOT NULL DEFAULT ('')"),
 ];
 
+/// Placeholders one prepared statement may carry (the protocol counts them
+/// in 16 bits), on MySQL and MariaDB alike.
+const MYSQL_MAX_PLACEHOLDERS: usize = 65535;
+
 /// Claimed at connect time from `SELECT VERSION()`: where MySQL and MariaDB
 /// part, the store asks this, never the version string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +105,11 @@ impl Flavor {
             Flavor::MySql { major, .. } if major >= 8 => "utf8mb4_0900_bin",
             Flavor::MySql { .. } => "utf8mb4_bin",
         }
+    }
+
+    /// `INSERT … RETURNING`: MariaDB 10.5 and later; MySQL has none.
+    pub fn insert_returning(self) -> bool {
+        matches!(self, Flavor::MariaDb { major, minor } if (major, minor) >= (10, 5))
     }
 
     pub fn skip_locked(self) -> bool {
@@ -734,6 +743,109 @@ impl MySqlStore {
         Ok(Some(outcomes.iter().filter_map(|o| finished.iter().find(|f| f.id == o.id()).cloned()).collect()))
     }
 
+    /// `task_insert_many` in one transaction.
+    ///
+    /// MySQL has no `ON CONFLICT DO NOTHING` for one index (`INSERT IGNORE`
+    /// would also turn truncation and bad values into warnings), so the
+    /// active holders of the batch's keys are read first with a locking
+    /// read: their rows stay active until commit, and under REPEATABLE READ
+    /// the gap lock on an absent key keeps another transaction from
+    /// inserting it meanwhile. The other tasks go in as multi-row INSERTs
+    /// of at most 65535 placeholders (the protocol's limit for a prepared
+    /// statement). Ids: MariaDB returns them (`INSERT … RETURNING`); MySQL
+    /// gives the first in LAST_INSERT_ID, and a multi-row VALUES insert is a
+    /// "simple insert", whose ids InnoDB allocates together in every
+    /// `innodb_autoinc_lock_mode`, `auto_increment_increment` apart.
+    async fn insert_many_once(&self, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let mut holders = std::collections::HashMap::new();
+        let keys: Vec<&str> = p.tasks.iter().filter_map(|t| t.unique_key.as_deref()).collect();
+        for keys in keys.chunks(MYSQL_MAX_PLACEHOLDERS) {
+            let sql: Arc<str> = Arc::from(format!(
+                "SELECT id, unique_active FROM {} WHERE unique_active IN ({}) FOR UPDATE",
+                self.st.tasks,
+                marks(keys.len())
+            ));
+            let args: Vec<Arg> = keys.iter().map(|k| text(k)).collect();
+            for r in fetch_on(&mut tx, &sql, &args).await? {
+                let key = opt_string(&r, "unique_active").map_err(classify)?.unwrap_or_default();
+                holders.insert(key, int(&r, "id").map_err(classify)?);
+            }
+        }
+        let fresh: Vec<NewTask> =
+            p.tasks.iter().filter(|t| t.unique_key.as_ref().map(|k| !holders.contains_key(k)).unwrap_or(true)).cloned().collect();
+        let returning = self.flavor.insert_returning();
+        let step = if returning || fresh.is_empty() {
+            1
+        } else {
+            let r = fetch_on(&mut tx, &Arc::from("SELECT @@auto_increment_increment AS step"), &[]).await?;
+            r.first().map(|r| int(r, "step")).transpose().map_err(classify)?.unwrap_or(1).max(1)
+        };
+        let mut ids = Vec::with_capacity(fresh.len());
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)";
+        for chunk in insert_chunks(&fresh, MYSQL_MAX_PLACEHOLDERS / TASK_INSERT_PARAMS, INSERT_CHUNK_BYTES) {
+            let tasks = &fresh[chunk];
+            let mut sql = format!("INSERT INTO {} ({TASK_INSERT_COLUMNS}) VALUES ", self.st.tasks);
+            let mut args = Vec::with_capacity(tasks.len() * TASK_INSERT_PARAMS);
+            for (i, t) in tasks.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(row);
+                args.extend([
+                    text(&t.identifier),
+                    text(&t.action),
+                    Arg::Int(t.status.code()),
+                    opt_text(&t.message),
+                    t.started_by.map(Arg::Int).unwrap_or(Arg::Null),
+                    opt_text(&t.meta),
+                    opt_text(&t.result),
+                    t.start_at.as_ref().map(at).unwrap_or(Arg::Null),
+                    Arg::Int(t.max_attempts),
+                    text(t.priority.name()),
+                    Arg::Int(t.priority.rank()),
+                    Arg::Int(t.progress),
+                    at(&p.now),
+                    at(&p.now),
+                    at(&available_at(t, p.now)),
+                    opt_text(&t.unique_key),
+                ]);
+            }
+            if returning {
+                sql.push_str(" RETURNING id, unique_key");
+                let rows = fetch_on(&mut tx, &Arc::from(sql), &args).await?;
+                let returned = rows
+                    .iter()
+                    .map(|r| Ok((int(r, "id")?, opt_string(r, "unique_key")?)))
+                    .collect::<Decoded<Vec<_>>>()
+                    .map_err(classify)?;
+                // Nothing is skipped here (no ON CONFLICT): every task has its row.
+                for id in match_returned(tasks, returned)? {
+                    ids.push(id.ok_or_else(|| StoreError::new(StoreErrorKind::Other, "a batch insert skipped a row"))?);
+                }
+            } else {
+                let done = exec_on(&mut tx, &Arc::from(sql), &args).await?;
+                if done.rows_affected() != tasks.len() as u64 {
+                    return Err(StoreError::new(StoreErrorKind::Other, "a batch insert wrote fewer rows than it was given"));
+                }
+                let first = done.last_insert_id() as i64;
+                ids.extend((0..tasks.len() as i64).map(|k| first + k * step));
+            }
+        }
+        tx.commit().await.map_err(classify)?;
+        let mut ids = ids.into_iter();
+        p.tasks
+            .iter()
+            .map(|t| match t.unique_key.as_ref().and_then(|k| holders.get(k)) {
+                Some(&id) => Ok(Created { id, existing: true }),
+                None => ids
+                    .next()
+                    .map(|id| Created { id, existing: false })
+                    .ok_or_else(|| StoreError::new(StoreErrorKind::Other, "a batch insert lost a row")),
+            })
+            .collect()
+    }
+
     async fn fetch(&self, sql: &Arc<str>, args: &[Arg]) -> StoreResult<Vec<MySqlRow>> {
         retry_busy(|| async move { query(sql, args).fetch_all(&self.pool).await.map_err(classify) }).await
     }
@@ -865,6 +977,22 @@ impl Store for MySqlStore {
         ];
         let done = self.exec(&self.st.insert_task, &args).await?;
         Ok(t.row(done.last_insert_id() as i64, now, available))
+    }
+
+    async fn task_insert_many(&self, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
+        if p.tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A duplicate key can still slip in between the lock and the insert
+        // when the session runs READ COMMITTED (no gap locks): the whole
+        // transaction is rolled back and run again, as deadlocks are.
+        let mut conflicts = 0;
+        loop {
+            match retry_busy(|| self.insert_many_once(p)).await {
+                Err(e) if e.kind() == StoreErrorKind::Conflict && conflicts < 3 => conflicts += 1,
+                other => return other,
+            }
+        }
     }
 
     async fn task_get(&self, id: i64) -> StoreResult<Option<TaskRow>> {

@@ -31,6 +31,10 @@ use std::time::Duration;
 const MIGRATION_TABLES: &str = include_str!("../../../migrations/postgres/0001_tables.sql");
 const MIGRATION_INDEXES: &str = include_str!("../../../migrations/postgres/0002_indexes.sql");
 
+/// Rows per statement of `task_insert_many`: the arrays have no parameter
+/// ceiling, so this only bounds what one round trip holds in memory.
+const PG_INSERT_ROWS: usize = 5000;
+
 /// Connections per process: one PHP request or worker loop rarely runs more
 /// than a few queries at once, and many processes share the server.
 const MAX_CONNECTIONS: u32 = 8;
@@ -83,6 +87,9 @@ struct Statements {
     task_columns: String,
     worker_columns: String,
     insert_task: Arc<str>,
+    insert_many: Arc<str>,
+    unique_holders: Arc<str>,
+    notify: Arc<str>,
     get_task: Arc<str>,
     claim: Arc<str>,
     claim_id: Arc<str>,
@@ -140,6 +147,32 @@ impl Statements {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $13, $14, $15) \
                  RETURNING id, pg_notify($16, '')"
             )),
+            // Many tasks in one statement: each column travels as one array
+            // and `unnest` turns them back into rows, so the statement has
+            // 15 parameters whatever the number of rows (no 65535-parameter
+            // ceiling, and one prepared plan for every batch size), where a
+            // VALUES list would need new SQL text per size. WITH ORDINALITY
+            // + ORDER BY feeds the rows in input order, so the sequence
+            // hands out ids in that order (`match_returned` relies on it).
+            // A key held by an active task is skipped, not an error (the
+            // arbiter is the partial unique index, named by its predicate).
+            // No NOTIFY here: one per call (`notify`), not one per row.
+            insert_many: s(format!(
+                "INSERT INTO {t} ({TASK_INSERT_COLUMNS}) \
+                 SELECT identifier, action, status, message, started_by, meta, result, start_at, 0, max_attempts, \
+                 priority, priority_rank, progress, $15, $15, available_at, unique_key \
+                 FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::int8[], $6::text[], $7::text[], \
+                 $8::timestamp[], $9::int8[], $10::text[], $11::int8[], $12::int8[], $13::timestamp[], $14::text[]) \
+                 WITH ORDINALITY AS u(identifier, action, status, message, started_by, meta, result, start_at, \
+                 max_attempts, priority, priority_rank, progress, available_at, unique_key, ord) \
+                 ORDER BY ord \
+                 ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN (10, 15, 20) DO NOTHING \
+                 RETURNING id, unique_key"
+            )),
+            // The active tasks holding the keys a batch insert skipped.
+            unique_holders: s(format!("SELECT id, unique_key FROM {t} WHERE unique_key = ANY($1) AND status IN (10, 15, 20)")),
+            // Once per batch, inside its transaction: delivered on commit.
+            notify: s("SELECT pg_notify($1, '')".to_string()),
             get_task: s(format!("SELECT {tc} FROM {t} WHERE id = $1")),
             // Edge Claimed. SKIP LOCKED: candidates another claimer holds are
             // passed over instead of waited for, so no row is claimed twice and
@@ -676,6 +709,86 @@ impl PostgresStore {
         Ok(q.execute(&self.pool).await.map_err(classify)?.rows_affected())
     }
 
+    /// `task_insert_many` in one transaction: the chunks, then the holders
+    /// of skipped keys; a key whose holder finished meanwhile (READ
+    /// COMMITTED: each statement sees what committed before it) is
+    /// inserted again, up to three rounds.
+    async fn insert_many_once(&self, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let mut out: Vec<Option<Created>> = vec![None; p.tasks.len()];
+        let mut todo: Vec<usize> = (0..p.tasks.len()).collect();
+        let mut inserted = 0usize;
+        for _round in 0..3 {
+            let batch: Vec<NewTask> = todo.iter().map(|&i| p.tasks[i].clone()).collect();
+            let mut skipped = Vec::new();
+            for chunk in insert_chunks(&batch, PG_INSERT_ROWS, INSERT_CHUNK_BYTES) {
+                let tasks = &batch[chunk.clone()];
+                let col = |f: &dyn Fn(&NewTask) -> Option<String>| tasks.iter().map(f).collect::<Vec<Option<String>>>();
+                let int = |f: &dyn Fn(&NewTask) -> Option<i64>| tasks.iter().map(f).collect::<Vec<Option<i64>>>();
+                let q = Self::stmt(&self.st.insert_many)
+                    .bind(col(&|t| Some(t.identifier.clone())))
+                    .bind(col(&|t| Some(t.action.clone())))
+                    .bind(int(&|t| Some(t.status.code())))
+                    .bind(col(&|t| t.message.clone()))
+                    .bind(int(&|t| t.started_by))
+                    .bind(col(&|t| t.meta.clone()))
+                    .bind(col(&|t| t.result.clone()))
+                    .bind(tasks.iter().map(|t| t.start_at.as_ref().map(ts)).collect::<Vec<_>>())
+                    .bind(int(&|t| Some(t.max_attempts)))
+                    .bind(col(&|t| Some(t.priority.name().to_string())))
+                    .bind(int(&|t| Some(t.priority.rank())))
+                    .bind(int(&|t| Some(t.progress)))
+                    .bind(tasks.iter().map(|t| ts(&available_at(t, p.now))).collect::<Vec<_>>())
+                    .bind(col(&|t| t.unique_key.clone()))
+                    .bind(ts(&p.now));
+                let rows = q.fetch_all(&mut *tx).await.map_err(classify)?;
+                let returned = rows
+                    .iter()
+                    .map(|r| Ok((get_int(r, "id")?, r.try_get::<Option<String>, _>("unique_key")?)))
+                    .collect::<Decoded<Vec<_>>>()
+                    .map_err(classify)?;
+                for (k, id) in match_returned(tasks, returned)?.into_iter().enumerate() {
+                    let i = todo[chunk.start + k];
+                    match id {
+                        Some(id) => {
+                            out[i] = Some(Created { id, existing: false });
+                            inserted += 1;
+                        }
+                        None => skipped.push(i),
+                    }
+                }
+            }
+            todo.clear();
+            if skipped.is_empty() {
+                break;
+            }
+            let keys: Vec<String> = skipped.iter().filter_map(|&i| p.tasks[i].unique_key.clone()).collect();
+            let rows = Self::stmt(&self.st.unique_holders).bind(keys).fetch_all(&mut *tx).await.map_err(classify)?;
+            let mut holders = std::collections::HashMap::new();
+            for r in &rows {
+                let key: Option<String> = r.try_get("unique_key").map_err(classify)?;
+                holders.insert(key.unwrap_or_default(), get_int(r, "id").map_err(classify)?);
+            }
+            for i in skipped {
+                match p.tasks[i].unique_key.as_ref().and_then(|k| holders.get(k)) {
+                    Some(&id) => out[i] = Some(Created { id, existing: true }),
+                    None => todo.push(i),
+                }
+            }
+            if todo.is_empty() {
+                break;
+            }
+        }
+        if !todo.is_empty() {
+            return Err(StoreError::new(StoreErrorKind::Busy, "unique keys kept changing hands during a batch insert"));
+        }
+        if inserted > 0 {
+            Self::stmt(&self.st.notify).bind(self.st.channel.as_str()).execute(&mut *tx).await.map_err(classify)?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(out.into_iter().map(|c| c.expect("every task was inserted or matched")).collect())
+    }
+
     fn stmt(sql: &Arc<str>) -> PgQuery<'static> {
         sqlx::query(AssertSqlSafe(sql.clone()))
     }
@@ -1031,6 +1144,13 @@ impl Store for PostgresStore {
         let row = q.fetch_one(&self.pool).await.map_err(classify)?;
         let id = get_int(&row, "id").map_err(classify)?;
         Ok(t.row(id, now, available))
+    }
+
+    async fn task_insert_many(&self, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
+        if p.tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        retry_busy(|| self.insert_many_once(p)).await
     }
 
     async fn task_get(&self, id: i64) -> StoreResult<Option<TaskRow>> {

@@ -48,6 +48,11 @@ const ENGINE_WORKER_COLUMNS: &[(&str, &str)] = &[
     ("icon", "TEXT NOT NULL DEFAULT ''"),
 ];
 
+/// Bound parameters per statement: SQLite's `SQLITE_MAX_VARIABLE_NUMBER`
+/// since 3.32 (the bundled library is newer), so a multi-row insert takes
+/// 32766 / 16 = 2047 rows.
+const SQLITE_MAX_VARIABLES: usize = 32766;
+
 /// The statements, with the table prefix substituted once.
 struct Statements {
     prefix: String,
@@ -206,6 +211,24 @@ impl Statements {
             tasks: t,
             workers: w,
         }
+    }
+
+    /// A multi-row task insert of `rows` rows. Conflicts on the unique
+    /// index are skipped, not failed: the caller pairs the RETURNING rows
+    /// with its tasks (`match_returned`) and looks the skipped keys up.
+    /// Built per size; the statement cache keeps the sizes in use prepared.
+    fn insert_many(&self, rows: usize) -> String {
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)";
+        let mut sql = String::with_capacity(64 + TASK_INSERT_COLUMNS.len() + rows * (row.len() + 2) + 48);
+        sql.push_str(&format!("INSERT INTO {} ({TASK_INSERT_COLUMNS}) VALUES ", self.tasks));
+        for i in 0..rows {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(row);
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING RETURNING id, unique_key");
+        sql
     }
 
     fn table(&self, table: Table) -> &str {
@@ -430,6 +453,87 @@ impl Store for SqliteStore {
             )
             .map_err(classify)?;
         Ok(t.row(id, now, available))
+    }
+
+    async fn task_insert_many(&self, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
+        if p.tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now_s = ts(&p.now);
+        let mut conn = self.conn.lock();
+        // IMMEDIATE: the write lock first, so the batch never fails half-way
+        // on a writer that came in between (busy_timeout waits for it), and
+        // nothing changes under the key lookup below.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
+        let mut ids: Vec<Option<i64>> = Vec::with_capacity(p.tasks.len());
+        for chunk in insert_chunks(p.tasks, SQLITE_MAX_VARIABLES / TASK_INSERT_PARAMS, INSERT_CHUNK_BYTES) {
+            let tasks = &p.tasks[chunk];
+            let mut args: Vec<SqlValue> = Vec::with_capacity(tasks.len() * TASK_INSERT_PARAMS);
+            for t in tasks {
+                let text = |s: &Option<String>| s.clone().map(SqlValue::Text).unwrap_or(SqlValue::Null);
+                args.extend([
+                    SqlValue::Text(t.identifier.clone()),
+                    SqlValue::Text(t.action.clone()),
+                    SqlValue::Integer(t.status.code()),
+                    text(&t.message),
+                    t.started_by.map(SqlValue::Integer).unwrap_or(SqlValue::Null),
+                    text(&t.meta),
+                    text(&t.result),
+                    t.start_at.as_ref().map(|s| SqlValue::Text(ts(s))).unwrap_or(SqlValue::Null),
+                    SqlValue::Integer(t.max_attempts),
+                    SqlValue::Text(t.priority.name().into()),
+                    SqlValue::Integer(t.priority.rank()),
+                    SqlValue::Integer(t.progress),
+                    SqlValue::Text(now_s.clone()),
+                    SqlValue::Text(now_s.clone()),
+                    SqlValue::Text(ts(&available_at(t, p.now))),
+                    text(&t.unique_key),
+                ]);
+            }
+            let sql = self.st.insert_many(tasks.len());
+            let mut stmt = tx.prepare_cached(&sql).map_err(classify)?;
+            let returned = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)))
+                .map_err(classify)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(classify)?;
+            ids.extend(match_returned(tasks, returned)?);
+        }
+        // Skipped rows: their key is held by an active task, which the
+        // write lock keeps active until commit, so one read finds them all.
+        let skipped: Vec<&str> =
+            p.tasks.iter().zip(&ids).filter(|(_, id)| id.is_none()).filter_map(|(t, _)| t.unique_key.as_deref()).collect();
+        let mut holders = std::collections::HashMap::new();
+        for keys in skipped.chunks(SQLITE_MAX_VARIABLES) {
+            let sql = format!(
+                "SELECT id, unique_key FROM {} WHERE status IN (10, 15, 20) AND unique_key IN ({})",
+                self.st.tasks,
+                vec!["?"; keys.len()].join(", ")
+            );
+            let mut stmt = tx.prepare(&sql).map_err(classify)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(keys.iter()), |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(0)?)))
+                .map_err(classify)?;
+            for r in rows {
+                let (k, id) = r.map_err(classify)?;
+                holders.insert(k, id);
+            }
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for (t, id) in p.tasks.iter().zip(ids) {
+            out.push(match id {
+                Some(id) => Created { id, existing: false },
+                None => {
+                    let key = t.unique_key.as_deref().unwrap_or_default();
+                    let id = holders.get(key).copied().ok_or_else(|| {
+                        StoreError::new(StoreErrorKind::Conflict, format!("unique key {key:?} is taken by no active task"))
+                    })?;
+                    Created { id, existing: true }
+                }
+            });
+        }
+        tx.commit().map_err(classify)?;
+        Ok(out)
     }
 
     async fn task_get(&self, id: i64) -> StoreResult<Option<TaskRow>> {

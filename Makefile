@@ -7,7 +7,7 @@ DEBUG_LIB := $(CURDIR)/target/debug/libstask.so
 RELEASE_LIB := $(CURDIR)/target/release/libstask.so
 APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mysql php8.2-pgsql php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon php-laravel-framework php-mockery sqlite3 postgresql-client mariadb-client chromium
 
-.PHONY: deps services build release demo test test-rust test-php test-http test-laravel test-browser stubs stubs-check fuzz-php bench bench-laravel clean
+.PHONY: deps services build release demo test test-rust test-php test-http test-laravel test-browser stubs stubs-check fuzz fuzz-php bench bench-laravel clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -79,6 +79,14 @@ stubs-check: build
 	@$(PHP) -l stubs/stask.stub.php >/dev/null
 	@! grep -rn "ext_php_rs" src/engine/ || { echo "src/engine must not use ext_php_rs"; exit 1; }
 	@echo "stubs up to date"
+
+# Fuzzing by hand: the property-based tests of tests/fuzz.rs with
+# FUZZ_CASES cases per property (plain `cargo test` runs 256), the whole-API
+# property on every backend, then the PHP-level fuzzer (fuzz-php below).
+FUZZ_CASES ?= 20000
+fuzz: services
+	STASK_FUZZ_CASES=$(FUZZ_CASES) STASK_FUZZ_BACKENDS=sqlite,pgsql,mariadb cargo test --locked --test fuzz -- --nocapture
+	$(MAKE) fuzz-php
 
 # The PHP-level fuzzer (tools/fuzz.php) by hand: FUZZ_SECONDS per backend,
 # each batch in a child process; crashes and findings print their seed.

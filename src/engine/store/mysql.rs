@@ -1472,11 +1472,8 @@ async fn exact_names_on(c: &mut MySqlConnection, prefix: &str, flavor: Flavor) -
             let rows = fetch_on(c, &sql, &[text(&full), text(col)]).await?;
             let current = decode_all(&rows, |r| r.try_get_unchecked::<Option<String>, _>(0))?.into_iter().flatten().next();
             if current.as_deref().is_some_and(|cur| !cur.eq_ignore_ascii_case(collation)) {
-                changes.push(format!("MODIFY COLUMN {col} {def}", def = def.replacen(
-                    "VARCHAR(255)",
-                    &format!("VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}"),
-                    1,
-                )));
+                let exact = format!("VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}");
+                changes.push(format!("MODIFY COLUMN {col} {}", def.replacen("VARCHAR(255)", &exact, 1)));
             }
         }
         if !changes.is_empty() {

@@ -238,43 +238,28 @@ impl Facade {
         priority: Option<&Zval>,
         userId: Option<&Zval>,
         unique: Option<&Zval>,
-        maxAttempts: Option<&Zval>,
-        startAt: Option<&Zval>,
     ) -> PhpResult<TaskModel> {
-        let args = TaskArgs {
-            identifier: Some(identifier),
-            action: Some(action),
-            data,
-            priority,
-            user_id: userId,
-            unique,
-            max_attempts: maxAttempts,
-            start_at: startAt,
-        };
-        let t = args.to_new_task("")?;
-        Ok(TaskModel::from_row(block_on(engine()?.create_task(t))?))
-    }
-
-    /// Queues many tasks at once: each element of `$tasks` is an array of
-    /// `create()`'s named arguments (identifier, action, data, priority,
-    /// userId, unique, maxAttempts, startAt). Every element is checked
-    /// before anything is written: a bad one throws
-    /// InvalidArgumentException naming it (`tasks[3].priority`) and nothing
-    /// is queued. The tasks go in within one transaction, in multi-row
-    /// statements, and idle workers are woken once. Returns the task ids
-    /// under the keys of `$tasks`; an element whose unique key an active
-    /// task holds (or an earlier element of the batch) gets that task's id.
-    pub fn create_many(tasks: &ZendHashTable) -> PhpResult<ZBox<ZendHashTable>> {
-        let (keys, batch): (Vec<Key>, Vec<NewTask>) = new_task::batch(tasks)?.into_iter().unzip();
-        let created = block_on(engine()?.create_tasks(batch))?;
-        let mut ids = ZendHashTable::with_capacity(created.len() as u32);
-        for (key, c) in keys.into_iter().zip(created) {
-            match key {
-                Key::Index(i) => ids.insert_at_index(i, c.id)?,
-                Key::Name(n) => ids.insert(n.as_str(), c.id)?,
-            }
+        let mut t = NewTask::new(string_arg(identifier, "identifier")?, string_arg(action, "action")?);
+        if let Some(u) = unique.filter(|u| !u.is_null()) {
+            t.unique_key = Some(string_arg(u, "unique")?);
         }
-        Ok(ids)
+        t.meta = Some(match data {
+            Some(d) if !d.is_null() => {
+                if !d.is_array() {
+                    return Err(invalid("data", format!("must be an array, got {}", describe(d))));
+                }
+                zval_to_json(d, "data")?.to_string()
+            }
+            _ => "[]".into(),
+        });
+        if let Some(p) = priority.filter(|p| !p.is_null()) {
+            t.priority = priority_arg(p)?;
+        }
+        t.started_by = match userId {
+            Some(u) if !u.is_null() => Some(int_arg(u, "userId")?),
+            _ => None,
+        };
+        Ok(TaskModel::from_row(block_on(engine()?.create_task(t))?))
     }
 
     /// Runs one pending task now, in this process. True when it completed.

@@ -31,6 +31,154 @@
     var PRIORITIES = ['high', 'normal', 'low'];
     var DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
+    // ------------------------------------------------------------------ theme
+
+    /*
+     * Light or dark, following the host. Evolution CMS 3.x has four colour
+     * modes (1 lightness, 2 light, 3 dark, 4 darkness); only "darkness" makes
+     * the content area dark ("dark" darkens the header and tree only). The
+     * manager puts the mode's name as a class on its body (and on the body of
+     * the page in its main frame when the user switches), keeps the number in
+     * the MODX_themeMode cookie and localStorage, and the server read it for
+     * CFG.theme. In order: the manager window around this page, this page's
+     * body, the cookie, localStorage, the server, then the browser's
+     * prefers-color-scheme (a page of its own, or a host that says nothing).
+     */
+    var Theme = (function () {
+        var LIGHT_CLASSES = ['lightness', 'light', 'dark'];
+        var MODE_KEY = 'MODX_themeMode';
+        var media = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+        var watched = [];
+        var observer = null;
+
+        function fromClasses(el) {
+            if (!el || !el.classList) {
+                return null;
+            }
+            if (el.classList.contains('darkness')) {
+                return 'dark';
+            }
+            return LIGHT_CLASSES.some(function (c) { return el.classList.contains(c); }) ? 'light' : null;
+        }
+
+        function fromMode(v) {
+            var n = parseInt(v, 10);
+            return n === 4 ? 'dark' : (n >= 1 && n <= 3 ? 'light' : null);
+        }
+
+        function cookie(name) {
+            var found = null;
+            String(document.cookie || '').split(';').forEach(function (part) {
+                var i = part.indexOf('=');
+                if (i > 0 && part.slice(0, i).trim() === name) {
+                    found = part.slice(i + 1).trim();
+                }
+            });
+            return found;
+        }
+
+        function stored() {
+            try {
+                return window.localStorage ? window.localStorage.getItem(MODE_KEY) : null;
+            } catch (e) {
+                return null;
+            }
+        }
+
+        /** Bodies of the windows around this one that the browser lets us read (same origin). */
+        function hostBodies() {
+            var out = [];
+            var w = window;
+            for (var i = 0; i < 5; i++) {
+                try {
+                    if (!w.parent || w.parent === w) {
+                        break;
+                    }
+                    w = w.parent;
+                    if (w.document && w.document.body) {
+                        out.push(w.document.body);
+                    }
+                } catch (e) {
+                    break; // another origin
+                }
+            }
+            return out;
+        }
+
+        function decide() {
+            var bodies = hostBodies();
+            for (var i = 0; i < bodies.length; i++) {
+                var c = fromClasses(bodies[i]);
+                if (c) {
+                    return [c, 'manager'];
+                }
+            }
+            var own = fromClasses(document.body);
+            if (own) {
+                return [own, 'page'];
+            }
+            var m = fromMode(cookie(MODE_KEY));
+            if (m) {
+                return [m, 'cookie'];
+            }
+            m = fromMode(stored());
+            if (m) {
+                return [m, 'storage'];
+            }
+            if (CFG.theme === 'dark' || CFG.theme === 'light') {
+                return [CFG.theme, 'server'];
+            }
+            return [media && media.matches ? 'dark' : 'light', 'browser'];
+        }
+
+        function apply() {
+            var d = decide();
+            var html = document.documentElement;
+            if (html.getAttribute('data-theme') !== d[0]) {
+                html.setAttribute('data-theme', d[0]);
+            }
+            html.setAttribute('data-theme-source', d[1]);
+            return d[0];
+        }
+
+        function watch() {
+            if (window.MutationObserver) {
+                observer = new MutationObserver(apply);
+                hostBodies().concat(document.body ? [document.body] : []).forEach(function (b) {
+                    try {
+                        observer.observe(b, {attributes: true, attributeFilter: ['class']});
+                        watched.push(b);
+                    } catch (e) {
+                        // not observable
+                    }
+                });
+            }
+            // The manager's switch writes localStorage: other same-origin pages hear it.
+            window.addEventListener('storage', function (ev) {
+                if (!ev.key || ev.key === MODE_KEY) {
+                    apply();
+                }
+            });
+            if (media) {
+                if (media.addEventListener) {
+                    media.addEventListener('change', apply);
+                } else if (media.addListener) {
+                    media.addListener(apply);
+                }
+            }
+            // A cookie changes without an event: look again when the tab is shown.
+            document.addEventListener('visibilitychange', function () {
+                if (!document.hidden) {
+                    apply();
+                }
+            });
+        }
+
+        return {apply: apply, watch: watch};
+    })();
+    Theme.apply();
+    Theme.watch();
+
     // ------------------------------------------------------------------ helpers
 
     function t(key, params) {
@@ -1065,8 +1213,10 @@
             parts.created_at.textContent = fmtDate(task.created_at);
             parts.start_at.textContent = fmtDate(task.started_at || task.start_at);
             parts.finished_at.textContent = fmtDate(task.finished_at);
-            parts.duration.textContent = fmtDuration(task.duration);
-            parts.peak_memory.textContent = fmtBytes(task.peak_memory);
+            // A task that never ran has no duration or memory to show (not "0 ms", "0 B").
+            var ran = !!task.started_at || Number(task.attempts) > 0 || Number(task.duration) > 0;
+            parts.duration.textContent = ran ? fmtDuration(task.duration) : '—';
+            parts.peak_memory.textContent = ran && Number(task.peak_memory) > 0 ? fmtBytes(task.peak_memory) : '—';
             parts.started_by.textContent = task.started_by ? String(task.started_by) : t('system');
             parts.meta.textContent = prettyJson(task.meta);
             parts.result.textContent = prettyJson(task.result);
@@ -1206,6 +1356,7 @@
             workers.forEach(function (w) {
                 list.appendChild(card(w));
             });
+            checkIconFont(list);
         }
 
         function card(w) {
@@ -1249,6 +1400,7 @@
             var card = h('article', {class: 'stask-worker' + (active ? ' stask-worker--active' : ''), 'data-worker': id},
                 h('header', {class: 'stask-worker__head'},
                     h('div', {class: 'stask-worker__title'},
+                        workerIcon(w),
                         h('h3', null, w.title || id),
                         h('code', null, id), ' ',
                         h('span', {class: 'stask-badge stask-badge--' + (active ? 'completed' : 'cancelled'), 'data-active': active ? '1' : '0'}, t(active ? 'active' : 'inactive')),
@@ -1259,7 +1411,7 @@
                         tab('schedule', 'schedule', schedulePanel),
                         tab('settings', 'settings', settingsPanel))),
                 w.description ? h('p', {class: 'stask-worker__desc'}, w.description) : null,
-                w.last_task ? h('p', {class: 'stask-muted stask-small'}, t('last_run'), ': ', taskLink(w.last_task.id || w.last_task), ' ', w.last_task.action || '', ' ', fmtDate(w.last_task.created_at || '')) : null,
+                lastTaskLine(w.last_task),
                 body);
             if (openPanels[id]) {
                 var again = {run: runPanel, schedule: schedulePanel, settings: settingsPanel}[openPanels[id]];
@@ -1270,6 +1422,107 @@
                 again(body, w);
             }
             return card;
+        }
+
+        /** The card's "Last task" line; an empty (hidden) one when the worker never had a task. */
+        function lastTaskLine(last) {
+            var p = h('p', {class: 'stask-worker__last stask-muted stask-small', hidden: !last});
+            fillLastTask(p, last);
+            return p;
+        }
+
+        function fillLastTask(p, last) {
+            if (!last) {
+                return;
+            }
+            var id = last.id || last;
+            var st = statusOf(last);
+            p.dataset.taskId = String(id);
+            p.hidden = false;
+            p.replaceChildren(t('last_run'), ': ', taskLink(id), ' ', last.action || '', ' ',
+                st !== 'unknown' ? statusBadge(st) : null, ' ', fmtDate(last.finished_at || last.created_at || ''));
+        }
+
+        function cardOf(identifier) {
+            var cards = list && list.isConnected ? list.querySelectorAll('[data-worker]') : [];
+            for (var i = 0; i < cards.length; i++) {
+                if (cards[i].getAttribute('data-worker') === identifier) {
+                    return cards[i];
+                }
+            }
+            return null;
+        }
+
+        /**
+         * After a run started from a card: reloads that worker until its last
+         * task is the one started (or a later one) and has finished, updating
+         * the card's "Last task" line each time; gives up after a while.
+         */
+        function followLastTask(identifier, taskId) {
+            var n = 0;
+            var done = function () {
+                setTimeout(function () { Pollers.drop(p); }, 0);
+                return null;
+            };
+            var p = Pollers.make(function () {
+                if (!cardOf(identifier) || n++ > 120) {
+                    return done();
+                }
+                return api('GET', '/workers/' + encodeURIComponent(identifier)).then(function (d) {
+                    var last = (d.worker || d.data || {}).last_task;
+                    var line = cardOf(identifier) && cardOf(identifier).querySelector('.stask-worker__last');
+                    if (line && last && Number(last.id) >= Number(taskId)) {
+                        fillLastTask(line, last);
+                        if (isTerminal(statusOf(last))) {
+                            return done();
+                        }
+                    }
+                    return n < 10 ? 500 : 1500;
+                });
+            }).start();
+        }
+
+        /** The worker's icon(): its icon class names (never its markup), else its text, else an initial. */
+        function workerIcon(w) {
+            var raw = String(w.icon || '').trim();
+            var classes = [];
+            var text = '';
+            if (raw.indexOf('<') !== -1) {
+                var m = /\sclass\s*=\s*(?:"([^"]*)"|'([^']*)')/i.exec(raw);
+                classes = m ? (m[1] || m[2] || '').split(/\s+/) : [];
+            } else if (/^[A-Za-z][A-Za-z0-9_ -]*$/.test(raw) && /(^|\s)(fa[srbld]?|fa-[a-z0-9-]+|bi|bi-[a-z0-9-]+)(\s|$)/.test(raw)) {
+                classes = raw.split(/\s+/);
+            } else if (raw && raw.length <= 8) {
+                text = raw; // an emoji or a short symbol
+            }
+            classes = classes.filter(function (c) { return /^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(c); }).slice(0, 8);
+            var initial = String(w.title || w.identifier || '?').trim().charAt(0).toUpperCase();
+            var box = h('span', {class: 'stask-worker__icon', 'aria-hidden': 'true', 'data-icon': classes.join(' ') || null});
+            if (classes.length) {
+                box.appendChild(h('i', {class: classes.join(' ')}));
+                box.appendChild(h('span', {class: 'stask-worker__initial'}, initial));
+            } else {
+                box.classList.add('stask-worker__icon--text');
+                box.appendChild(h('span', {class: 'stask-worker__initial'}, text || initial));
+            }
+            return box;
+        }
+
+        var iconFont = null;
+
+        /** Without the host's icon font (a page of its own) an icon class draws nothing: show the initial instead. */
+        function checkIconFont(container) {
+            var i = container.querySelector('.stask-worker__icon i');
+            if (!i) {
+                return;
+            }
+            if (iconFont === null) {
+                var before = window.getComputedStyle(i, '::before').content;
+                iconFont = !!before && before !== 'none' && before !== 'normal' && before !== '""';
+            }
+            container.querySelectorAll('.stask-worker__icon').forEach(function (box) {
+                box.classList.toggle('stask-worker__icon--nofont', !iconFont && !box.classList.contains('stask-worker__icon--text'));
+            });
         }
 
         // -- run
@@ -1284,6 +1537,7 @@
                 toast(t('task_started'), 'success');
                 if (out && d.id) {
                     watchInline(out, d.id);
+                    followLastTask(identifier, d.id);
                 }
                 App.refresh();
                 return d;

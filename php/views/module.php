@@ -10,6 +10,8 @@
  *   assets   string  URL of the folder holding stask-admin.js/.css
  *   version  string  cache-busting suffix of the asset URLs
  *   strings  array   translated strings (lang/<locale>/admin.php)
+ *   theme    string  light, dark (what the host manager shows) or auto (the browser's preference)
+ *   icon_css string  URL of the host's icon font stylesheet for the workers' icons ('' for none)
  *
  * Everything dynamic is drawn by stask-admin.js from the API.
  */
@@ -26,11 +28,13 @@ $config = [
     'csrf' => $page['auth'] === 'bearer' ? '' : (string) ($page['csrf'] ?? ''),
     'locale' => (string) $page['locale'],
     'strings' => (array) $page['strings'],
+    'theme' => in_array($page['theme'] ?? 'auto', ['light', 'dark'], true) ? $page['theme'] : 'auto',
 ];
+$iconCss = (string) ($page['icon_css'] ?? '');
 // JSON inside a script element: hex-escape what could close the element or start markup.
 $json = json_encode($config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);
 ?><!DOCTYPE html>
-<html lang="<?= $e($page['locale']) ?>">
+<html lang="<?= $e($page['locale']) ?>"<?= $config['theme'] !== 'auto' ? ' data-theme="' . $e($config['theme']) . '"' : '' ?> data-host-theme="<?= $e($config['theme']) ?>">
 <head>
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -39,6 +43,9 @@ $json = json_encode($config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_
     <meta name="csrf-token" content="<?= $e($config['csrf']) ?>">
 <?php endif; ?>
     <title><?= $e($page['strings']['title'] ?? 'Task Manager') ?></title>
+<?php if ($iconCss !== ''): ?>
+    <link rel="stylesheet" href="<?= $e($iconCss) ?>">
+<?php endif; ?>
     <link rel="stylesheet" href="<?= $e($assets . '/stask-admin.css?v=' . $version) ?>">
     <script type="application/json" id="stask-config"><?= $json ?></script>
     <script src="<?= $e($assets . '/stask-admin.js?v=' . $version) ?>" defer></script>

@@ -127,6 +127,27 @@ for (const vp of VIEWPORTS) {
             return { card, row, id };
         }
 
+        /** Relative luminance (0 black .. 1 white) of an element's computed background colour. */
+        async function backgroundLuminance(frameOrPage, selector) {
+            return frameOrPage.evaluate((sel) => {
+                const c = getComputedStyle(document.querySelector(sel)).backgroundColor;
+                const [r, g, b] = (c.match(/[\d.]+/g) || ['0', '0', '0']).slice(0, 3).map(Number).map((v) => {
+                    v /= 255;
+                    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+                });
+                return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            }, selector);
+        }
+
+        /** Sets or removes Evolution's colour-mode cookie (1 lightness .. 4 darkness) for the site. */
+        async function setThemeCookie(mode) {
+            if (mode === null) {
+                await page.evaluate(() => { document.cookie = 'MODX_themeMode=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT'; });
+            } else {
+                await context.addCookies([{ name: 'MODX_themeMode', value: String(mode), url: BASE + '/' }]);
+            }
+        }
+
         before(async () => {
             profile = fs.mkdtempSync(path.join(os.tmpdir(), 'stask-chromium-'));
             context = await chromium.launchPersistentContext(profile, {
@@ -456,6 +477,172 @@ for (const vp of VIEWPORTS) {
                 await resumed; // at once, not after the next interval
             } finally {
                 page.off('request', count);
+            }
+        });
+
+        test('shows each worker\'s icon, from its class names only', async () => {
+            await page.goto(PAGE + '#workers');
+            const card = await workerCard('product');
+            const icon = card.locator('.stask-worker__icon');
+            await icon.waitFor();
+            assert.equal(await icon.getAttribute('data-icon'), 'fa fa-box', 'ProductWorker::icon() is <i class="fa fa-box"></i>');
+            assert.equal(await icon.locator('i.fa.fa-box').count(), 1);
+            // This page has no icon font of its own (the manager's Font Awesome is linked only inside
+            // Evolution): the worker's initial stands in, so the box is never empty.
+            const initial = icon.locator('.stask-worker__initial');
+            if (await icon.evaluate((el) => el.classList.contains('stask-worker__icon--nofont'))) {
+                assert.equal((await initial.textContent()).trim(), ((await worker('product')).title || 'P').trim().charAt(0).toUpperCase());
+                assert.ok(await initial.isVisible());
+            }
+            for (const id of ['email_campaign', 'product_sync']) {
+                assert.match(await page.locator(`[data-worker="${id}"] .stask-worker__icon`).getAttribute('data-icon'), /^fa fa-(envelope|sync)$/);
+            }
+
+            // An icon() carrying markup with handlers: only its class names are used.
+            await page.route(/\/workers(\?.*)?$/, async (route) => {
+                if (route.request().method() !== 'GET') {
+                    return route.continue();
+                }
+                const res = await route.fetch();
+                const body = await res.json();
+                for (const w of body.workers || []) {
+                    if (w.identifier === 'product') {
+                        w.icon = '<img src=x onerror="window.__iconXss=1"><i class="fa fa-bolt x&quot;y" onclick="window.__iconXss=2"></i>';
+                    }
+                    if (w.identifier === 'email_campaign') {
+                        w.icon = '✉';
+                    }
+                }
+                await route.fulfill({ response: res, json: body });
+            });
+            try {
+                await page.click('[data-action="rescan"]');
+                await page.waitForSelector('[data-worker="product"] .stask-worker__icon[data-icon="fa fa-bolt"]');
+                const evil = page.locator('[data-worker="product"] .stask-worker__icon');
+                assert.equal(await evil.locator('img').count(), 0);
+                assert.equal(await evil.locator('i').getAttribute('onclick'), null);
+                assert.equal(await page.evaluate(() => window.__iconXss), undefined);
+                assert.equal((await page.locator('[data-worker="email_campaign"] .stask-worker__icon').textContent()).trim(), '✉', 'a text icon is shown as text');
+            } finally {
+                await page.unroute(/\/workers(\?.*)?$/);
+            }
+            await page.click('[data-action="rescan"]');
+            await page.waitForSelector('[data-worker="product"] .stask-worker__icon[data-icon="fa fa-box"]');
+            await assertFitsWidth();
+            await shot('workers-icons');
+        });
+
+        test('refreshes the card\'s last task after a run started from it', async () => {
+            await page.goto(PAGE + '#workers');
+            const before = (await worker('product')).last_task;
+            const card = await workerCard('product');
+            const line = card.locator('.stask-worker__last');
+            if (before) {
+                assert.equal(await line.getAttribute('data-task-id'), String(before.id), 'the card shows the last task it was drawn with');
+            }
+            const { id } = await startFromRunForm('product', 'import', { rows: 10, pace_ms: 20 });
+            // The card's line follows the new task, without a reload, until it has finished.
+            await page.waitForSelector(`[data-worker="product"] .stask-worker__last[data-task-id="${id}"]`, { timeout: 30000 });
+            await page.waitForSelector(`[data-worker="product"] .stask-worker__last[data-task-id="${id}"] .stask-badge--completed`, { timeout: 30000 });
+            assert.equal((await worker('product')).last_task.id, id);
+            assert.match(await page.locator('[data-worker="product"] .stask-worker__last').textContent(), new RegExp(`#${id}\\b`));
+            await shot('worker-last-task');
+        });
+
+        test('shows no duration or peak memory for a task that never ran', async () => {
+            const created = await api('POST', '/tasks', { identifier: 'product', action: 'import', data: { rows: 1 }, priority: 'low', start_at: '2099-01-01T00:00:00Z' });
+            const id = created.task.id;
+            try {
+                await page.goto(PAGE + `#tasks/${id}`);
+                const dialog = page.locator(`.stask-dialog--task[data-task-id="${id}"]`);
+                await dialog.locator('.stask-badge--pending').waitFor();
+                await page.waitForFunction(() => document.querySelector('.stask-dialog--task [data-field="action"]').textContent === 'import');
+                const peak = (await dialog.locator('[data-field="peak_memory"]').textContent()).trim();
+                const duration = (await dialog.locator('[data-field="duration"]').textContent()).trim();
+                assert.equal(peak, '—', `peak memory of a task that never ran: ${peak}`);
+                assert.equal(duration, '—', `duration of a task that never ran: ${duration}`);
+                assert.doesNotMatch(await dialog.textContent(), /\b0 B\b/);
+                await shot('task-never-ran');
+                await page.click('.stask-dialog__head button');
+            } finally {
+                await api('POST', `/tasks/${id}/cancel`);
+            }
+        });
+
+        test('follows the dark theme of the Evolution manager (cookie and server)', async () => {
+            await setThemeCookie(4); // "everything is dark"
+            try {
+                await page.goto(PAGE);
+                await page.waitForFunction(() => /^\d+$/.test(document.querySelector('.stask-card[data-card="workers"] .stask-card__value').textContent));
+                assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+                assert.ok((await backgroundLuminance(page, 'body')) < 0.05, 'the page background is dark');
+                assert.ok((await backgroundLuminance(page, '.stask-card')) < 0.1, 'the cards are dark');
+                await page.waitForSelector('.stask-chart');
+                await shot('dashboard-dark');
+                await openTab('workers');
+                await page.locator('[data-worker="product"]').waitFor();
+                await shot('workers-dark');
+                const { id } = await startFromRunForm('product', 'import', { rows: 5 });
+                await page.goto(PAGE + `#tasks/${id}`);
+                await page.locator(`.stask-dialog--task[data-task-id="${id}"] .stask-badge--completed`).waitFor({ timeout: 30000 });
+                assert.ok((await backgroundLuminance(page, '.stask-dialog')) < 0.1, 'the task dialog is dark');
+                await shot('task-detail-dark');
+                await page.click('.stask-dialog__head button');
+
+                // "Header and sidebar are dark" (3) keeps the content light.
+                await setThemeCookie(3);
+                await page.goto(PAGE);
+                await page.waitForSelector('.stask-tabs');
+                assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+                assert.ok((await backgroundLuminance(page, 'body')) > 0.8, 'the page background is light');
+            } finally {
+                await setThemeCookie(null);
+            }
+        });
+
+        test('follows the manager window around it, live', async () => {
+            // A page of the site standing in for the manager: its body carries Evolution's mode class.
+            const frameUrl = BASE + '/__stask_manager_frame';
+            await page.route(frameUrl, (route) => route.fulfill({
+                contentType: 'text/html',
+                body: `<!DOCTYPE html><html><body class="darkness" style="margin:0"><iframe id="main" src="${PAGE}" style="border:0;width:100%;height:${vp.height}px"></iframe></body></html>`,
+            }));
+            try {
+                await page.goto(frameUrl);
+                const frame = page.frameLocator('#main');
+                await frame.locator('.stask-tabs').waitFor();
+                const inner = page.frames().find((f) => f !== page.mainFrame());
+                assert.equal(await inner.getAttribute('html', 'data-theme'), 'dark');
+                assert.equal(await inner.getAttribute('html', 'data-theme-source'), 'manager');
+                assert.ok((await backgroundLuminance(inner, 'body')) < 0.05, 'dark inside a dark manager');
+                await shot('framed-dark');
+                // The manager's switch changes its body class: the module follows without a reload.
+                await page.evaluate(() => { document.body.className = 'lightness'; });
+                await inner.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'light');
+                assert.ok((await backgroundLuminance(inner, 'body')) > 0.8, 'light again');
+                await page.evaluate(() => { document.body.className = 'darkness'; });
+                await inner.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'dark');
+            } finally {
+                await page.unroute(frameUrl);
+            }
+        });
+
+        test('follows the browser\'s colour scheme when the host says nothing', async () => {
+            await page.emulateMedia({ colorScheme: 'dark' });
+            try {
+                await page.goto(PAGE);
+                await page.waitForSelector('.stask-tabs');
+                if ((await page.getAttribute('html', 'data-host-theme')) !== 'auto') {
+                    return; // this host chose a theme itself
+                }
+                assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+                assert.equal(await page.getAttribute('html', 'data-theme-source'), 'browser');
+                assert.ok((await backgroundLuminance(page, 'body')) < 0.05);
+                await page.emulateMedia({ colorScheme: 'light' });
+                await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'light');
+                assert.ok((await backgroundLuminance(page, 'body')) > 0.8);
+            } finally {
+                await page.emulateMedia({ colorScheme: 'light' });
             }
         });
 

@@ -38,11 +38,12 @@ final class ModulePage
     }
 
     /**
-     * @param array{api: string, auth: 'csrf'|'bearer', csrf?: string, locale?: string, assets: string, version?: string} $options
+     * @param array{api: string, auth: 'csrf'|'bearer', csrf?: string, locale?: string, assets: string, version?: string, theme?: string, icon_css?: string} $options
      */
     public static function data(array $options): array
     {
         $locale = self::locale($options['locale'] ?? 'en');
+        $theme = self::normalizeTheme($options['theme'] ?? null) ?? self::hostTheme();
 
         return [
             'api' => rtrim($options['api'], '/'),
@@ -52,7 +53,82 @@ final class ModulePage
             'assets' => rtrim($options['assets'], '/'),
             'version' => (string) ($options['version'] ?? self::assetVersion()),
             'strings' => self::strings($locale),
+            // light or dark when the host says so; auto follows the browser (prefers-color-scheme).
+            'theme' => $theme,
+            'icon_css' => (string) ($options['icon_css'] ?? self::hostIconStylesheet()),
         ];
+    }
+
+    /** Evolution's colour modes by the number its cookie and setting store (1 to 4). */
+    private const EVO_MODES = [1 => 'lightness', 2 => 'light', 3 => 'dark', 4 => 'darkness'];
+
+    /**
+     * light, dark or auto from what the host offers. In Evolution CMS 3.x the
+     * manager's colour mode is one of lightness (all light), light (dark
+     * header), dark (dark header and tree) and darkness (everything dark):
+     * the content area, where the module is shown, is dark only in the last.
+     * The user's choice is the MODX_themeMode cookie (1-4), the default the
+     * setting manager_theme_mode; ManagerTheme::getThemeStyle() reads both.
+     */
+    public static function hostTheme(): string
+    {
+        $style = null;
+        try {
+            if (function_exists('app') && app()->bound('ManagerTheme')) {
+                $manager = app('ManagerTheme');
+                if (is_object($manager) && method_exists($manager, 'getThemeStyle')) {
+                    $style = (string) $manager->getThemeStyle();
+                }
+            }
+        } catch (\Throwable $e) {
+            $style = null;
+        }
+        if ($style === null) {
+            $mode = self::modeNumber($_COOKIE['MODX_themeMode'] ?? null);
+            if ($mode === null && function_exists('evo')) {
+                try {
+                    $mode = self::modeNumber(evo()->getConfig('manager_theme_mode'));
+                } catch (\Throwable $e) {
+                    $mode = null;
+                }
+            }
+            $style = $mode === null ? null : self::EVO_MODES[$mode];
+        }
+        if ($style === null || $style === '') {
+            return 'auto';
+        }
+
+        return $style === 'darkness' ? 'dark' : 'light';
+    }
+
+    private static function modeNumber($value): ?int
+    {
+        if (!is_scalar($value) || !preg_match('/^\s*[1-4]\s*$/', (string) $value)) {
+            return null;
+        }
+
+        return (int) $value;
+    }
+
+    private static function normalizeTheme($theme): ?string
+    {
+        $theme = is_string($theme) ? strtolower(trim($theme)) : '';
+
+        return in_array($theme, ['light', 'dark', 'auto'], true) ? $theme : null;
+    }
+
+    /**
+     * URL of the host manager's icon font stylesheet (Font Awesome in
+     * Evolution CMS), so the workers' icon() classes draw; '' elsewhere.
+     */
+    public static function hostIconStylesheet(): string
+    {
+        if (!defined('MODX_MANAGER_URL') || !defined('MODX_MANAGER_PATH')) {
+            return '';
+        }
+        $file = 'media/style/common/font-awesome/css/font-awesome.min.css';
+
+        return is_file(constant('MODX_MANAGER_PATH') . $file) ? rtrim((string) constant('MODX_MANAGER_URL'), '/') . '/' . $file : '';
     }
 
     public static function render(array $options): string

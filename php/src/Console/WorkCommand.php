@@ -45,6 +45,9 @@ class WorkCommand extends StaskCommand
         }
         if ($concurrency > 1 && !$this->isWorkerChild()) {
             $options['concurrency'] = $concurrency;
+            // No PHP options here: the engine gives the children this process's own
+            // (-n, -c, -d) and, when they would not load it, -d extension=<libstask.so>.
+            // Children that cannot start make work() throw; we then exit 1.
             $command = [PHP_BINARY, $this->artisanPath(), 'stask:work', '--concurrency=1'];
             if ($sleep !== null) {
                 $command[] = '--sleep=' . $sleep;

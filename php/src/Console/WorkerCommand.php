@@ -58,6 +58,9 @@ class WorkerCommand extends StaskCommand
             }
             if ($free > 1) {
                 $options['concurrency'] = $free;
+                // No PHP options here: the engine gives the children this process's own
+                // (-n, -c, -d) and, when they would not load it, -d extension=<libstask.so>.
+                // Children that cannot start make work() throw; we then exit 1.
                 $options['command'] = [
                     PHP_BINARY,
                     $this->artisanPath(),

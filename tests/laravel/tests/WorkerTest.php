@@ -2,6 +2,8 @@
 
 namespace Tests;
 
+use Symfony\Component\Process\Process;
+
 /** Tasks, workers, the schedule, the queue connector and the commands. */
 class WorkerTest extends HarnessTestCase
 {
@@ -79,6 +81,73 @@ class WorkerTest extends HarnessTestCase
         $ledger = $this->ledger();
         $this->assertCount(6, $ledger);
         $this->assertLessThanOrEqual(2, $this->maxConcurrent($ledger));
+    }
+
+    /**
+     * `php -d extension=… artisan stask:worker` with no ini file that loads
+     * the extension: the children get the flag (and the other -d settings)
+     * from the supervisor and do the work.
+     */
+    public function testWorkerChildrenGetTheExtensionTheParentLoadedWithDashD(): void
+    {
+        $this->migrate();
+        $ids = $this->enqueue(6);
+        $worker = $this->withoutExtensionIni(['-d', 'memory_limit=200M', 'artisan', 'stask:worker', '--concurrency=2', '--max-time=6', '-v']);
+        $worker->run();
+
+        $this->assertSame(0, $worker->getExitCode(), $this->describe($worker));
+        $all = $worker->getOutput() . $worker->getErrorOutput();
+        $this->assertStringNotContainsString('needs the stask PHP extension', $all);
+        $this->assertMatchesRegularExpression('/^supervised 2 worker processes \(replaced 0, /m', $all);
+        $this->assertSame(array_fill_keys($ids, self::COMPLETED), $this->statuses());
+        $this->assertCount(6, $this->ledger());
+    }
+
+    /**
+     * Children that cannot boot (here: the copy's bootstrap refuses worker
+     * children) make stask:worker and stask:work stop within seconds with a
+     * non-zero exit code and the children's own words, instead of replacing
+     * them until the time is up (or forever, for the daemon).
+     */
+    public function testWorkerCommandsWhoseChildrenCannotStartFailAndSayWhy(): void
+    {
+        $this->migrate();
+        $ids = $this->enqueue(2);
+        $app = $this->dir . '/bootstrap/app.php';
+        file_put_contents($app, preg_replace('/^<\?php\n/', "<?php\nif (getenv('STASK_WORKER_CHILD') === '1') {\n    fwrite(STDERR, \"child cannot boot: bootstrap/cache is read-only\\n\");\n    exit(1);\n}\n", (string) file_get_contents($app), 1));
+
+        foreach ([['stask:worker', '--concurrency=2', '--max-time=120'], ['stask:work', '--concurrency=2']] as $args) {
+            $started = microtime(true);
+            $run = $this->withoutExtensionIni(array_merge(['artisan'], $args), 100);
+            $run->run();
+            $all = $run->getOutput() . $run->getErrorOutput();
+
+            $this->assertNotSame(0, $run->getExitCode(), $args[0] . ' exits non-zero: ' . $this->describe($run));
+            $this->assertLessThan(60, microtime(true) - $started, $args[0] . ' gave up within seconds');
+            $this->assertStringContainsString($args[0] . ': Worker processes keep failing at start-up', $all);
+            $this->assertStringContainsString('exit code 1', $all);
+            $this->assertStringContainsString('child cannot boot: bootstrap/cache is read-only', $all);
+        }
+        $this->assertSame(array_fill_keys($ids, 10), $this->statuses(), 'nothing was claimed');
+    }
+
+    /**
+     * `php -d extension=<lib> $args` in the copy, with PHP's own ini files
+     * only (run.sh's PHP_INI_SCAN_DIR, which loads the extension, replaced by
+     * the default folder), as on a host where nothing in php.ini loads it.
+     */
+    private function withoutExtensionIni(array $args, float $timeout = 60): Process
+    {
+        $lib = realpath(getenv('STASK_EXTENSION') ?: self::APP . '/../../target/debug/libstask.so');
+        $this->assertIsString($lib, 'the built extension');
+
+        return new Process(
+            array_merge([PHP_BINARY, '-d', 'extension=' . $lib], $args),
+            $this->dir,
+            $this->env(['PHP_INI_SCAN_DIR' => PHP_CONFIG_FILE_SCAN_DIR]),
+            null,
+            $timeout
+        );
     }
 
     public function testScheduleRunStartsTheWorker(): void

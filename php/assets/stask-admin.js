@@ -1211,7 +1211,9 @@
             parts.priority.replaceChildren(priorityBadge(task.priority));
             parts.attempts.textContent = (task.attempts || 0) + ' / ' + (task.max_attempts || 0);
             parts.created_at.textContent = fmtDate(task.created_at);
-            parts.start_at.textContent = fmtDate(task.started_at || task.start_at);
+            // Not started yet: when it may start (start_at), not as if it had.
+            parts.start_at.textContent = task.started_at ? fmtDate(task.started_at)
+                : (task.start_at ? t('not_before', {date: fmtDate(task.start_at)}) : '—');
             parts.finished_at.textContent = fmtDate(task.finished_at);
             // A task that never ran has no duration or memory to show (not "0 ms", "0 B").
             var ran = !!task.started_at || Number(task.attempts) > 0 || Number(task.duration) > 0;

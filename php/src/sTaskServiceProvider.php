@@ -87,6 +87,8 @@ class sTaskServiceProvider extends BaseProvider
     {
         $this->mergeConfigFrom(self::PACKAGE_PATH . '/config/stask.php', 'stask');
         $this->loadTranslationsFrom(self::PACKAGE_PATH . '/lang', 'sTask');
+        // Evolution's role editor names the permission from the manager's own lexicon.
+        \Seiger\sTask\Support\ManagerLexicon::register($this->app);
         $this->loadViewsFrom(self::PACKAGE_PATH . '/views', 'sTask');
         if (!self::extensionLoaded()) {
             $this->registerRoutes(self::PACKAGE_PATH . '/src/Http/routes-without-extension.php');

@@ -562,6 +562,7 @@ for (const vp of VIEWPORTS) {
                 assert.equal(peak, '—', `peak memory of a task that never ran: ${peak}`);
                 assert.equal(duration, '—', `duration of a task that never ran: ${duration}`);
                 assert.doesNotMatch(await dialog.textContent(), /\b0 B\b/);
+                assert.match((await dialog.locator('[data-field="start_at"]').textContent()).trim(), /^not before 2099-01-0[12] /, 'when it may start, not as if it had');
                 await shot('task-never-ran');
                 await page.click('.stask-dialog__head button');
             } finally {
@@ -605,7 +606,7 @@ for (const vp of VIEWPORTS) {
             const frameUrl = BASE + '/__stask_manager_frame';
             await page.route(frameUrl, (route) => route.fulfill({
                 contentType: 'text/html',
-                body: `<!DOCTYPE html><html><body class="darkness" style="margin:0"><iframe id="main" src="${PAGE}" style="border:0;width:100%;height:${vp.height}px"></iframe></body></html>`,
+                body: `<!DOCTYPE html><html><head><meta name="viewport" content="width=device-width, initial-scale=1"></head><body class="darkness" style="margin:0;background:#282c34"><iframe id="main" src="${PAGE}" style="border:0;width:100%;height:${vp.height}px"></iframe></body></html>`,
             }));
             try {
                 await page.goto(frameUrl);

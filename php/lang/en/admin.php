@@ -46,6 +46,7 @@ return [
     'attempts' => 'Attempts',
     'created' => 'Created',
     'started' => 'Started',
+    'not_before' => 'not before :date',
     'finished' => 'Finished',
     'duration' => 'Duration',
     'peak_memory' => 'Peak memory',

@@ -3,7 +3,7 @@
 return [
     'title' => 'Task Manager',
     'module_title' => 'Task Manager',
-    'permissions_group' => 'sTask',
+    'permissions_group' => 'Background tasks (sTask)',
     'permission_access' => 'Access sTask Interface',
     'worker' => 'Worker',
     'action' => 'Action',

@@ -45,6 +45,7 @@ return [
     'attempts' => 'Попытки',
     'created' => 'Создано',
     'started' => 'Начато',
+    'not_before' => 'не раньше :date',
     'finished' => 'Завершено',
     'duration' => 'Длительность',
     'peak_memory' => 'Пиковая память',

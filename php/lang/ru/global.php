@@ -3,7 +3,7 @@
 return [
     'title' => 'Менеджер задач',
     'module_title' => 'Менеджер задач',
-    'permissions_group' => 'sTask',
+    'permissions_group' => 'Фоновые задачи (sTask)',
     'permission_access' => 'Доступ к интерфейсу sTask',
     'worker' => 'Воркер',
     'action' => 'Действие',

@@ -45,6 +45,7 @@ return [
     'attempts' => 'Спроби',
     'created' => 'Створено',
     'started' => 'Розпочато',
+    'not_before' => 'не раніше :date',
     'finished' => 'Завершено',
     'duration' => 'Тривалість',
     'peak_memory' => 'Пікова пам’ять',

@@ -3,7 +3,7 @@
 return [
     'title' => 'Менеджер задач',
     'module_title' => 'Менеджер задач',
-    'permissions_group' => 'sTask',
+    'permissions_group' => 'Фонові задачі (sTask)',
     'permission_access' => 'Доступ до інтерфейсу sTask',
     'worker' => 'Воркер',
     'action' => 'Дія',

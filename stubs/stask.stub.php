@@ -64,7 +64,11 @@ namespace Seiger\sTask\Facades {
 
     class sTask
     {
-        public static function create(mixed $identifier, mixed $action, mixed $data = null, mixed $priority = null, mixed $userId = null, mixed $unique = null): \Seiger\sTask\Models\sTaskModel
+        public static function create(mixed $identifier, mixed $action, mixed $data = null, mixed $priority = null, mixed $userId = null, mixed $unique = null, mixed $maxAttempts = null, mixed $startAt = null): \Seiger\sTask\Models\sTaskModel
+        {
+            throw new \Error('the stask extension is not loaded');
+        }
+        public static function createMany(array $tasks): array
         {
             throw new \Error('the stask extension is not loaded');
         }

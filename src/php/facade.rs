@@ -9,15 +9,16 @@ use crate::engine::metrics;
 use crate::engine::query::{Query as EngineQuery, Table, Value};
 use crate::engine::task::NewTask;
 use crate::php::collection::Collection;
-use crate::php::columns::priority_arg;
 use crate::php::context::{self, block_on, engine};
-use crate::php::convert::{describe, entries, id_arg, int_arg, json_to_zval, string_arg, zval_to_json};
+use crate::php::convert::{describe, entries, id_arg, int_arg, json_to_zval, string_arg, values_of, Key};
 use crate::php::discovery;
 use crate::php::exceptions::{invalid, throw, Kind};
 use crate::php::executor::{run_batch, run_one, Flow, Tally};
+use crate::php::new_task::{self, TaskArgs};
 use crate::php::task_model::{task_to_zval, TaskModel};
 use crate::php::worker_model::{worker_to_zval, WorkerModel};
 use crate::php::workers::clear_instances;
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
 use serde_json::json;
@@ -86,7 +87,7 @@ impl WorkOptions {
                 }
                 "command" => {
                     let arr = v.array().ok_or_else(|| invalid("command", "must be an array: the PHP binary, then its arguments"))?;
-                    o.command = arr.values().map(|a| string_arg(a, "command")).collect::<PhpResult<_>>()?;
+                    o.command = values_of(arr).into_iter().map(|a| string_arg(a, "command")).collect::<PhpResult<_>>()?;
                 }
                 "grace" => o.grace = num(v, "grace")?,
                 "timeout" => o.timeout = num(v, "timeout")?,
@@ -231,6 +232,9 @@ impl Facade {
     /// priority; the worker need not exist yet (its task waits or fails
     /// with a message saying what to do). With `unique`, an active task
     /// holding the same key is returned instead of a duplicate.
+    /// `maxAttempts` (1 to 1000, default 3) bounds the attempts; `startAt`
+    /// (a date, a Unix time or a date string) delays the first one.
+    #[allow(clippy::too_many_arguments)]
     pub fn create(
         identifier: &Zval,
         action: &Zval,
@@ -238,28 +242,43 @@ impl Facade {
         priority: Option<&Zval>,
         userId: Option<&Zval>,
         unique: Option<&Zval>,
+        maxAttempts: Option<&Zval>,
+        startAt: Option<&Zval>,
     ) -> PhpResult<TaskModel> {
-        let mut t = NewTask::new(string_arg(identifier, "identifier")?, string_arg(action, "action")?);
-        if let Some(u) = unique.filter(|u| !u.is_null()) {
-            t.unique_key = Some(string_arg(u, "unique")?);
-        }
-        t.meta = Some(match data {
-            Some(d) if !d.is_null() => {
-                if !d.is_array() {
-                    return Err(invalid("data", format!("must be an array, got {}", describe(d))));
-                }
-                zval_to_json(d, "data")?.to_string()
-            }
-            _ => "[]".into(),
-        });
-        if let Some(p) = priority.filter(|p| !p.is_null()) {
-            t.priority = priority_arg(p)?;
-        }
-        t.started_by = match userId {
-            Some(u) if !u.is_null() => Some(int_arg(u, "userId")?),
-            _ => None,
+        let args = TaskArgs {
+            identifier: Some(identifier),
+            action: Some(action),
+            data,
+            priority,
+            user_id: userId,
+            unique,
+            max_attempts: maxAttempts,
+            start_at: startAt,
         };
+        let t = args.to_new_task("")?;
         Ok(TaskModel::from_row(block_on(engine()?.create_task(t))?))
+    }
+
+    /// Queues many tasks at once: each element of `$tasks` is an array of
+    /// `create()`'s named arguments (identifier, action, data, priority,
+    /// userId, unique, maxAttempts, startAt). Every element is checked
+    /// before anything is written: a bad one throws
+    /// InvalidArgumentException naming it (`tasks[3].priority`) and nothing
+    /// is queued. The tasks go in within one transaction, in multi-row
+    /// statements, and idle workers are woken once. Returns the task ids
+    /// under the keys of `$tasks`; an element whose unique key an active
+    /// task holds (or an earlier element of the batch) gets that task's id.
+    pub fn create_many(tasks: &ZendHashTable) -> PhpResult<ZBox<ZendHashTable>> {
+        let (keys, batch): (Vec<Key>, Vec<NewTask>) = new_task::batch(tasks)?.into_iter().unzip();
+        let created = block_on(engine()?.create_tasks(batch))?;
+        let mut ids = ZendHashTable::with_capacity(created.len() as u32);
+        for (key, c) in keys.into_iter().zip(created) {
+            match key {
+                Key::Index(i) => ids.insert_at_index(i, c.id)?,
+                Key::Name(n) => ids.insert(n.as_str(), c.id)?,
+            }
+        }
+        Ok(ids)
     }
 
     /// Runs one pending task now, in this process. True when it completed.

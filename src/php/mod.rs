@@ -11,6 +11,7 @@ pub mod exceptions;
 pub mod executor;
 pub mod facade;
 pub mod http;
+pub mod new_task;
 pub mod panic;
 pub mod query;
 pub mod task_model;

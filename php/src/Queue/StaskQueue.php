@@ -6,6 +6,7 @@ namespace Seiger\sTask\Queue;
 
 use Illuminate\Contracts\Queue\Queue as QueueContract;
 use Illuminate\Queue\Queue;
+use Seiger\sTask\Facades\sTask;
 use Seiger\sTask\Models\sTaskModel;
 use Seiger\sTask\Workers\LaravelQueueWorker;
 
@@ -84,11 +85,45 @@ class StaskQueue extends Queue implements QueueContract
         return ($queue === null || $queue === '') ? $this->default : (string) $queue;
     }
 
+    /**
+     * Queues many jobs with one sTask::createMany() call: one transaction,
+     * multi-row inserts, idle workers woken once. Returns the task ids (the
+     * job ids) in the order of $jobs. As in Laravel's database queue, no
+     * JobQueued events are fired for a bulk push.
+     *
+     * @param  iterable<object|string>|object|string  $jobs
+     * @return list<int>
+     */
+    public function bulk($jobs, $data = '', $queue = null)
+    {
+        $queue = $this->getQueue($queue);
+        $tasks = [];
+        foreach (is_iterable($jobs) ? $jobs : [$jobs] as $job) {
+            $tasks[] = $this->taskAttributes((string) $this->createPayload($job, $queue, $data), $queue, null);
+        }
+        if ($tasks === []) {
+            return [];
+        }
+        StaskConnector::ensureWorker();
+
+        return array_values(sTask::createMany($tasks));
+    }
+
     /** Creates the task; returns its id (the job id). */
     public function createTask(string $payload, string $queue, ?int $availableAt): int
     {
         StaskConnector::ensureWorker();
 
+        return (int) sTaskModel::create($this->taskAttributes($payload, $queue, $availableAt))->id;
+    }
+
+    /**
+     * The task of one job: worker `laravel_queue`, action `handle`, the
+     * payload and queue as its data, the job's $tries as max_attempts and a
+     * delay as start_at (keys sTaskModel::create() and sTask::createMany() both take).
+     */
+    protected function taskAttributes(string $payload, string $queue, ?int $availableAt): array
+    {
         $attributes = [
             'identifier' => LaravelQueueWorker::IDENTIFIER,
             'action' => 'handle',
@@ -103,6 +138,6 @@ class StaskQueue extends Queue implements QueueContract
             $attributes['start_at'] = new \DateTimeImmutable('@' . $availableAt);
         }
 
-        return (int) sTaskModel::create($attributes)->id;
+        return $attributes;
     }
 }

@@ -3,6 +3,7 @@
 use App\Jobs\DemoJob;
 use App\Workers\DemoWorker;
 use Illuminate\Support\Facades\Artisan;
+use Illuminate\Support\Facades\Queue;
 use Seiger\sTask\Facades\sTask;
 
 // The host's own scheduled command (see App\Console\Kernel::schedule()).
@@ -34,6 +35,17 @@ Artisan::command('demo:dispatch {marker=done} {--fail} {--tries=}', function ($m
     DemoJob::dispatch((string) $marker, (bool) $this->option('fail'), $tries === null ? null : (int) $tries);
     $this->line('dispatched');
 })->purpose('Dispatch the demo Laravel job');
+
+// Pushes n App\Jobs\DemoJob (markers bulk-0, bulk-1, ...) with one
+// Queue::bulk() on the default queue connection; prints the job ids as JSON.
+Artisan::command('demo:bulk {n=3} {--tries=}', function ($n) {
+    $tries = $this->option('tries');
+    $jobs = [];
+    for ($i = 0; $i < (int) $n; $i++) {
+        $jobs[] = new DemoJob("bulk-$i", false, $tries === null ? null : (int) $tries);
+    }
+    $this->line('bulk ' . json_encode(Queue::bulk($jobs)));
+})->purpose('Push demo Laravel jobs in bulk');
 
 // The manager menu as EvolutionCMS\Controllers\Frame::makeMenu() builds it:
 // OnManagerMenuPrerender gets the menu, and each non-null result (a

@@ -288,6 +288,37 @@ class WorkerTest extends HarnessTestCase
         $this->assertSame('handle', $tasks[0]['action']);
     }
 
+    /** Queue::bulk() on the stask connection: one createMany() call, every job a task the engine runs. */
+    public function testQueueBulkQueuesEveryJobAsATaskAndTheEngineRunsThem(): void
+    {
+        $this->migrate();
+        $env = ['QUEUE_CONNECTION' => 'stask'];
+        $output = $this->artisanOk(['demo:bulk', '5', '--tries=4'], $env);
+        $this->assertMatchesRegularExpression('/bulk (\[[\d,]*\])/', $output);
+        preg_match('/bulk (\[[\d,]*\])/', $output, $m);
+        $ids = json_decode($m[1], true);
+        $this->assertCount(5, $ids);
+
+        $tasks = $this->rows('s_tasks', 'identifier = ?', ['laravel_queue']);
+        $this->assertSame($ids, array_map(fn ($t) => (int) $t['id'], $tasks), 'the job ids are the tasks, in order');
+        foreach ($tasks as $i => $task) {
+            $this->assertEquals(10, $task['status']);
+            $this->assertSame('handle', $task['action']);
+            $this->assertEquals(4, $task['max_attempts'], 'the job\'s $tries became max_attempts');
+            $meta = json_decode((string) $task['meta'], true);
+            $this->assertSame('default', $meta['queue']);
+            $this->assertStringContainsString("bulk-$i", $meta['payload']);
+        }
+        $this->assertFileDoesNotExist($this->dir . '/storage/demo-job.txt', 'not run synchronously');
+
+        $this->artisanOk(['stask:worker', '--once'], $env, 60);
+        $lines = file($this->dir . '/storage/demo-job.txt', FILE_IGNORE_NEW_LINES);
+        sort($lines);
+        $this->assertSame(['bulk-0', 'bulk-1', 'bulk-2', 'bulk-3', 'bulk-4'], $lines);
+        $done = $this->rows('s_tasks', 'identifier = ?', ['laravel_queue']);
+        $this->assertSame([self::COMPLETED], array_values(array_unique(array_map(fn ($t) => (int) $t['status'], $done))));
+    }
+
     /** A job that throws: retried by the engine, then failed, and its failed() hook runs once. */
     public function testFailingLaravelJobIsRetriedThenFailed(): void
     {

@@ -758,6 +758,20 @@ fn validate_column_value(table: Table, col: &str, v: &Value) -> Result<()> {
         (Table::Tasks, "attempts" | "max_attempts" | "progress", v) if !matches!(v, Value::Int(_)) => {
             Err(Error::invalid(col, format!("must be an integer, got {v:?}")))
         }
+        // The same range as a new task's; and INTEGER columns hold 32 bits
+        // (out of range is a database error on PostgreSQL and MySQL only).
+        (Table::Tasks, "max_attempts", Value::Int(n)) if !(1..=1000).contains(n) => {
+            Err(Error::invalid("max_attempts", format!("must be between 1 and 1000, got {n}")))
+        }
+        (Table::Tasks, "attempts", Value::Int(n)) if !(0..=i64::from(i32::MAX)).contains(n) => {
+            Err(Error::invalid("attempts", format!("must be between 0 and {}, got {n}", i32::MAX)))
+        }
+        (Table::Workers, "position" | "hidden", Value::Int(n)) if i32::try_from(*n).is_err() => {
+            Err(Error::invalid(col, format!("must fit in 32 bits, got {n}")))
+        }
+        // A worker is found by its identifier: the same rule as a task's.
+        (Table::Workers, "identifier", Value::Text(s)) => crate::engine::task::validate_name(col, s),
+        (Table::Workers, "identifier", _) => Err(Error::invalid(col, "must be a non-empty string")),
         _ => Ok(()),
     }
 }

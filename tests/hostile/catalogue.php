@@ -93,6 +93,8 @@ return [
     $r('type-create-data', 'sTask::create()', '`data: "x"`', 'InvalidArgumentException', 'data', fn () => sTask::create('product', 'import', 'x')),
     $r('type-create-user', 'sTask::create()', "`userId: 'abc'`", 'InvalidArgumentException', 'user', fn () => sTask::create('product', 'import', [], 'normal', 'abc')),
     $r('type-model-progress', 'sTaskModel::update()', "`progress: 'abc'`", 'InvalidArgumentException', 'progress', fn (Hostile $h) => $task($h)->update(['progress' => 'abc'])),
+    $r('huge-max-attempts-model', 'sTaskModel::update()', '`max_attempts: PHP_INT_MAX`', 'InvalidArgumentException', 'max_attempts', fn (Hostile $h) => $task($h)->update(['max_attempts' => PHP_INT_MAX])),
+    $r('huge-worker-position', 'sWorker->update()', '`position: 2^40` (an INTEGER column)', 'InvalidArgumentException', 'position', fn () => $worker()->update(['position' => 2 ** 40])),
     $r('type-object-tostring', 'sTask::create()', 'identifier an object whose __toString throws', 'InvalidArgumentException', 'identifier', fn () => sTask::create(new class () {
         public function __toString(): string
         {

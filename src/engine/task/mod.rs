@@ -235,6 +235,13 @@ impl NewTask {
         if !(0..=100).contains(&self.progress) {
             return Err(Error::invalid("progress", format!("must be between 0 and 100, got {}", self.progress)));
         }
+        // PostgreSQL's text cannot hold NUL: refused alike on every backend
+        // (as an update of these columns is).
+        for (field, text) in [("message", &self.message), ("meta", &self.meta), ("result", &self.result)] {
+            if text.as_deref().is_some_and(|t| t.contains('\0')) {
+                return Err(Error::invalid(field, "must not contain a NUL byte"));
+            }
+        }
         Ok(())
     }
 }

@@ -25,7 +25,10 @@
 //!
 //! The environment (`PHP_INI_SCAN_DIR` among it) is inherited by the children
 //! as it is. A `command` with another binary (a wrapper script, another PHP)
-//! is left alone: we cannot know what it runs.
+//! is left alone: we cannot know what it runs. `/proc/self/cmdline` is read
+//! when `work()` starts; a script that called `cli_set_process_title()`
+//! before has overwritten it, and should pass `command` (the crash-loop
+//! guard of the supervisor reports it otherwise).
 
 use crate::engine::{Error, Result};
 use std::path::{Path, PathBuf};

@@ -665,6 +665,11 @@ fn names_compare_byte_for_byte_and_a_nul_byte_is_a_422(h: &H) {
     }
     assert_eq!(h.get("/workers/a%00b").0, 400, "a path segment with a control character");
     assert!(Query::new(stask::engine::query::Table::Tasks).where_eq("identifier", QValue::Text("a\0b".into())).is_err());
+    // LIKE patterns too, on any column (found by tests/fuzz.rs).
+    let like = |col: &str| {
+        Query::new(stask::engine::query::Table::Tasks).where_op(col, stask::engine::query::Op::Like, QValue::Text("%\0".into()))
+    };
+    assert!(like("id").is_err() && like("message").is_err());
     let set = Query::new(stask::engine::query::Table::Tasks).where_eq("id", QValue::Int(id)).unwrap();
     assert!(h.wait(h.engine().update(&set, &[("message", QValue::Text("a\0b".into()))])).is_err());
 }

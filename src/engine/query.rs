@@ -254,6 +254,9 @@ impl Query {
             (_, Value::Null) => {
                 return Err(Error::invalid("value", format!("null can only be compared with = or != (column '{column}')")))
             }
+            (Op::Like | Op::NotLike, Value::Text(t)) if t.contains('\0') => {
+                return Err(Error::invalid("value", format!("a pattern for column '{column}' must not contain a NUL byte")))
+            }
             // LIKE patterns are text whatever the column holds.
             (Op::Like | Op::NotLike, _) => Cond::Compare { column, op, value },
             _ => Cond::Compare { column, op, value: comparable(self.table, column, value)? },

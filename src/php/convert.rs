@@ -251,6 +251,17 @@ pub fn raw_entries(ht: &ZendHashTable) -> Result<Vec<(Key, &Zval)>, BadKey> {
     Ok(out)
 }
 
+/// The values of a PHP array in order, whatever its keys: ext-php-rs's
+/// `ht.values()` walks the same panicking iterator as `ht.iter()`.
+pub fn values_of(ht: &ZendHashTable) -> Vec<&Zval> {
+    let mut out = Vec::with_capacity(ht.len());
+    let mut it = Iter::new(ht);
+    while let Some((_, v)) = it.next_zval() {
+        out.push(v);
+    }
+    out
+}
+
 /// The entries of an array argument with their keys as strings; a key that
 /// is not UTF-8 is an InvalidArgumentException naming `field`.
 pub fn entries<'a>(ht: &'a ZendHashTable, field: &str) -> PhpResult<Vec<(String, &'a Zval)>> {

@@ -20,7 +20,7 @@ fn declared_workers() -> Vec<String> {
     let Ok(list) = f.try_call(vec![]) else { return vec![] };
     let mut out = Vec::new();
     if let Some(ht) = list.array() {
-        for v in ht.values() {
+        for v in crate::php::convert::values_of(ht) {
             if let Some(name) = v.str() {
                 if let Some(ce) = ClassEntry::try_find(name) {
                     if ce.instance_of(iface) && !name.starts_with("Seiger\\sTask\\Workers\\BaseWorker") {

@@ -13,7 +13,7 @@ use crate::engine::config::parse_bytes;
 use crate::engine::service::Engine;
 use crate::engine::worker::WorkerRow;
 use crate::php::context;
-use crate::php::convert::{describe, entries, raw_entries, zval_to_json};
+use crate::php::convert::{describe, entries, raw_entries, values_of, zval_to_json};
 use crate::php::discovery;
 use crate::php::exceptions::invalid;
 use crate::php::executor::{action_method, action_name};
@@ -118,7 +118,7 @@ fn headers_of(ht: Option<&ZendHashTable>) -> PhpResult<Result<BTreeMap<String, S
         let v = v.dereference();
         // Laravel's `$request->headers->all()` gives a list per name.
         let value = match v.array() {
-            Some(list) => list.values().filter_map(|x| x.dereference().string()).collect::<Vec<_>>().join(", "),
+            Some(list) => values_of(list).into_iter().filter_map(|x| x.dereference().string()).collect::<Vec<_>>().join(", "),
             None if v.is_string() => match v.string() {
                 Some(s) => s,
                 None => return Ok(Err(unreadable("headers"))),
@@ -278,7 +278,8 @@ impl Host for PhpHost {
         // methods only: exactly the ones has_action accepts.
         let methods = call("get_class_methods", vec![&w.class]).ok()?;
         let list = methods.array()?;
-        let mut out: Vec<String> = list.values().filter_map(|m| m.string()).filter_map(|m| action_name(&m)).collect();
+        let mut out: Vec<String> =
+            values_of(list).into_iter().filter_map(|m| m.string()).filter_map(|m| action_name(&m)).collect();
         out.sort();
         out.dedup();
         Some(out)

@@ -90,7 +90,7 @@ impl Query {
 type This<'a> = &'a mut ZendClassObject<Query>;
 
 fn values_of(arr: &ZendHashTable) -> PhpResult<Vec<Value>> {
-    arr.values().map(|v| zval_to_value(v, "values")).collect()
+    crate::php::convert::values_of(arr).into_iter().map(|v| zval_to_value(v, "values")).collect()
 }
 
 #[php_impl]

@@ -219,7 +219,10 @@ impl TaskModel {
         let mut query = q();
         query.q = query.q.clone().where_in(
             &column,
-            values.values().map(|v| crate::php::convert::zval_to_value(v, "values")).collect::<PhpResult<_>>()?,
+            crate::php::convert::values_of(values)
+                .into_iter()
+                .map(|v| crate::php::convert::zval_to_value(v, "values"))
+                .collect::<PhpResult<_>>()?,
             false,
         )?;
         Ok(query)

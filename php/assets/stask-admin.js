@@ -1510,20 +1510,13 @@
             return box;
         }
 
-        var iconFont = null;
-
-        /** Without the host's icon font (a page of its own) an icon class draws nothing: show the initial instead. */
+        /** An icon class that draws nothing (no icon font on this page, an unknown name) shows the initial instead. */
         function checkIconFont(container) {
-            var i = container.querySelector('.stask-worker__icon i');
-            if (!i) {
-                return;
-            }
-            if (iconFont === null) {
-                var before = window.getComputedStyle(i, '::before').content;
-                iconFont = !!before && before !== 'none' && before !== 'normal' && before !== '""';
-            }
             container.querySelectorAll('.stask-worker__icon').forEach(function (box) {
-                box.classList.toggle('stask-worker__icon--nofont', !iconFont && !box.classList.contains('stask-worker__icon--text'));
+                var i = box.querySelector('i');
+                var before = i ? window.getComputedStyle(i, '::before').content : '';
+                var drawn = !!before && before !== 'none' && before !== 'normal' && before !== '""';
+                box.classList.toggle('stask-worker__icon--nofont', !!i && !drawn);
             });
         }
 

@@ -367,10 +367,16 @@ for (const vp of VIEWPORTS) {
             const id = 'email_campaign';
             const card = await openPanel(id, 'schedule');
             const form = () => card.locator(`[data-schedule-form="${id}"]`);
-            const save = () => Promise.all([
-                page.waitForResponse((r) => r.url().endsWith(`/workers/${id}/schedule`) && r.request().method() === 'PUT'),
-                form().locator('[data-action="save-schedule"]').click(),
-            ]);
+            // After a save the page draws the form again from what the server stored:
+            // wait for that new form, or the next step may edit the old one as it goes.
+            const save = async () => {
+                await form().evaluate((f) => { f.dataset.old = '1'; });
+                await Promise.all([
+                    page.waitForResponse((r) => r.url().endsWith(`/workers/${id}/schedule`) && r.request().method() === 'PUT'),
+                    form().locator('[data-action="save-schedule"]').click(),
+                ]);
+                await card.locator(`[data-schedule-form="${id}"]:not([data-old])`).waitFor();
+            };
 
             await form().locator('[name="type"]').selectOption('once');
             await form().locator('[name="datetime"]').fill('2031-05-04T10:30');
@@ -530,6 +536,17 @@ for (const vp of VIEWPORTS) {
             await page.waitForSelector('[data-worker="product"] .stask-worker__icon[data-icon="fa fa-box"]');
             await assertFitsWidth();
             await shot('workers-icons');
+
+            // With an icon font on the page (the manager's Font Awesome in Evolution) the icon itself is drawn.
+            await page.goto(PAGE + '#dashboard');
+            await page.reload();
+            await page.waitForSelector('.stask-tabs');
+            await page.addStyleTag({ content: '.fa { font-style: normal; } .fa-box::before { content: "▣"; } .fa-envelope::before { content: "✉"; } .fa-sync::before { content: "⟳"; }' });
+            const drawn = (await workerCard('product')).locator('.stask-worker__icon');
+            assert.equal(await drawn.evaluate((el) => el.classList.contains('stask-worker__icon--nofont')), false);
+            assert.ok(await drawn.locator('i.fa-box').isVisible());
+            assert.equal(await drawn.locator('.stask-worker__initial').isVisible(), false);
+            await shot('workers-icons-font');
         });
 
         test('refreshes the card\'s last task after a run started from it', async () => {

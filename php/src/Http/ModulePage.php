@@ -128,7 +128,13 @@ final class ModulePage
         }
         $file = 'media/style/common/font-awesome/css/font-awesome.min.css';
 
-        return is_file(constant('MODX_MANAGER_PATH') . $file) ? rtrim((string) constant('MODX_MANAGER_URL'), '/') . '/' . $file : '';
+        if (!is_file(constant('MODX_MANAGER_PATH') . $file)) {
+            return '';
+        }
+        // MODX_MANAGER_URL is absolute (site URL); a path keeps it same-origin for the page's CSP.
+        $path = (string) (parse_url((string) constant('MODX_MANAGER_URL'), PHP_URL_PATH) ?: '/manager/');
+
+        return rtrim($path, '/') . '/' . $file;
     }
 
     public static function render(array $options): string

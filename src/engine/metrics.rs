@@ -109,6 +109,10 @@ pub async fn summary(engine: &Engine, hours: i64) -> Result<Value> {
 /// `getWorkerStats($identifier, $hours)`: keyed by identifier.
 pub async fn worker_stats(engine: &Engine, identifier: Option<&str>, hours: i64) -> Result<Value> {
     let hours = check_hours(hours)?;
+    // PostgreSQL's text cannot hold NUL: refused alike on every backend.
+    if identifier.is_some_and(|i| i.contains('\0')) {
+        return Err(crate::engine::Error::invalid("identifier", "must not contain a NUL byte"));
+    }
     let from = time::now() - chrono::Duration::hours(hours);
     let rows = engine.store().task_worker_stats(from, identifier).await?;
     let mut out = Map::new();

@@ -1183,9 +1183,10 @@
         function renderLog(lines) {
             lines = Array.isArray(lines) ? lines : [];
             var text = lines.map(function (l) { return typeof l === 'string' ? l : (l && (l.message || JSON.stringify(l))) || ''; }).join('\n');
+            text = text || t('no_log');
             if (parts.log.textContent !== text) {
                 var atEnd = parts.log.scrollTop + parts.log.clientHeight >= parts.log.scrollHeight - 4;
-                parts.log.textContent = text || t('no_log');
+                parts.log.textContent = text;
                 if (atEnd) {
                     parts.log.scrollTop = parts.log.scrollHeight;
                 }
@@ -1206,6 +1207,9 @@
         function renderTask(task, first) {
             var st = statusOf(task);
             renderProgress(task, st, first);
+            if (!task.log_lines) {
+                renderLog([]);
+            }
             parts.worker.replaceChildren(workerTitle(task.identifier, task.worker_title), ' ', h('code', null, task.identifier));
             parts.action.textContent = task.action || '';
             parts.priority.replaceChildren(priorityBadge(task.priority));

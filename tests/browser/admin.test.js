@@ -547,6 +547,7 @@ for (const vp of VIEWPORTS) {
             assert.ok(await drawn.locator('i.fa-box').isVisible());
             assert.equal(await drawn.locator('.stask-worker__initial').isVisible(), false);
             await shot('workers-icons-font');
+            await page.reload(); // without the stand-in font again
         });
 
         test('refreshes the card\'s last task after a run started from it', async () => {
@@ -579,6 +580,8 @@ for (const vp of VIEWPORTS) {
                 assert.equal(peak, '—', `peak memory of a task that never ran: ${peak}`);
                 assert.equal(duration, '—', `duration of a task that never ran: ${duration}`);
                 assert.doesNotMatch(await dialog.textContent(), /\b0 B\b/);
+                const noLog = await page.evaluate(() => JSON.parse(document.getElementById('stask-config').textContent).strings.no_log);
+                assert.equal((await dialog.locator('.stask-log').textContent()).trim(), noLog, 'an empty log says so');
                 assert.match((await dialog.locator('[data-field="start_at"]').textContent()).trim(), /^not before 2099-01-0[12] /, 'when it may start, not as if it had');
                 await shot('task-never-ran');
                 await page.click('.stask-dialog__head button');

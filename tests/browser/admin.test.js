@@ -603,6 +603,13 @@ for (const vp of VIEWPORTS) {
                 await openTab('workers');
                 await page.locator('[data-worker="product"]').waitFor();
                 await shot('workers-dark');
+                await openPanel('product', 'schedule');
+                await page.locator('[data-schedule-form="product"]').waitFor();
+                await shot('worker-schedule-dark');
+                await openTab('tasks');
+                await page.locator('.stask-table--tasks tbody tr[data-task-id]').first().waitFor();
+                assert.ok((await backgroundLuminance(page, '.stask-panel')) < 0.1, 'the task list is dark');
+                await shot('tasks-dark');
                 const { id } = await startFromRunForm('product', 'import', { rows: 5 });
                 await page.goto(PAGE + `#tasks/${id}`);
                 await page.locator(`.stask-dialog--task[data-task-id="${id}"] .stask-badge--completed`).waitFor({ timeout: 30000 });

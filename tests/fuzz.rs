@@ -300,6 +300,14 @@ fn the_whole_api_answers_every_request_with_json_and_a_status() {
             let req = Request { method, path, query, body, form, files, headers, auth, base_url: "/stask".into() };
             let r = h.send(&req);
             *seen.borrow_mut().entry(r.status).or_default() += 1;
+            if r.status >= 500 {
+                // Allowed (the database may fail), but worth a look in long runs.
+                let body = match &r.body {
+                    Body::Text(t) => t.chars().take(300).collect::<String>(),
+                    Body::File(p) => p.display().to_string(),
+                };
+                eprintln!("fuzz api on {backend}: {} for {} {} query {:?} -> {body}", r.status, req.method, req.path, req.query);
+            }
             assert_answer(&req, &r)
         });
         // Shown with --nocapture: which answers the cases reached.

@@ -76,7 +76,12 @@ impl Host for TestHost<'_> {
     }
 
     fn is_uploaded_file(&self, tmp: &Path) -> bool {
-        tmp.is_file()
+        // As PHP's own check (and the CLI's temp-folder rule in
+        // src/php/http.rs): only files this harness wrote. Accepting any
+        // existing file let a test that names /etc/passwd as `tmp_name`
+        // move it into a temp storage folder, which was then deleted.
+        let (Ok(file), Ok(root)) = (tmp.canonicalize(), self.h.dir.path().canonicalize()) else { return false };
+        file.starts_with(root) && std::fs::symlink_metadata(tmp).map(|m| m.is_file()).unwrap_or(false)
     }
 
     fn php_upload_limit(&self) -> Option<u64> {

@@ -161,6 +161,24 @@ final class Fuzz
         return (string) preg_replace_callback('/\{\w\}|\{id\}/', static fn () => $sub(), $path);
     }
 
+    /**
+     * A forged `tmp_name`: any value, but never an existing file of the
+     * system. The extension must refuse them all; if it did not, it would
+     * move the file into the uploads folder, so a real one is replaced by a
+     * decoy of the fuzzer's own (outside the temp folder: it must be refused).
+     */
+    private function forgedTmpName(): mixed
+    {
+        $v = $this->value();
+        try {
+            $exists = is_string($v) && @file_exists($v);
+        } catch (\ValueError) {
+            $exists = false;
+        }
+
+        return $exists ? ($this->context['decoy'] ?? 'missing') : $v;
+    }
+
     /** A request array for handleHttp(): plausible most of the time, broken sometimes. */
     public function request(): array
     {
@@ -182,7 +200,7 @@ final class Fuzz
             $r['files'] = ['file' => [
                 'name' => $this->chance(70) ? $this->pick(['a.csv', 'shell.php', '.htaccess', "a\r\n.csv", '../x.csv', 'x']) : $this->value(),
                 'type' => 'text/csv',
-                'tmp_name' => $this->chance(90) ? $tmp : $this->value(),
+                'tmp_name' => $this->chance(90) ? $tmp : $this->forgedTmpName(),
                 'error' => $this->chance(90) ? 0 : $this->value(),
                 'size' => $this->chance(90) ? filesize($tmp) : $this->value(),
             ]];
@@ -527,12 +545,18 @@ sTask::migrate();
 sTask::registerWorker(\Examples\Workers\ProductWorker::class);
 sTask::activateWorker('product');
 @mkdir($dir . '/tmp', 0775, true);
-$context = ['connection' => $connection, 'task' => sTask::create('product', 'import', ['rows' => 1])->id, 'tmp' => $dir . '/tmp'];
+// A file outside every temp folder that forged uploads name (see forgedTmpName()).
+$decoy = __DIR__ . '/../target/fuzz-decoy-' . getmypid() . '.csv';
+file_put_contents($decoy, "decoy\n");
+$context = ['connection' => $connection, 'task' => sTask::create('product', 'import', ['rows' => 1])->id, 'tmp' => $dir . '/tmp', 'decoy' => realpath($decoy)];
 $contextFile = $dir . '/context.json';
 file_put_contents($contextFile, json_encode($context));
 
 if (isset($opts['only'])) {
     fuzz_child($context, $seed, $batch, (int) $opts['only'], isset($opts['verbose']));
+    fuzz_drop($connection);
+    fuzz_remove_tree($dir);
+    @unlink($decoy);
     exit(0);
 }
 
@@ -558,6 +582,11 @@ for ($s = $seed; microtime(true) - $start < $seconds; $s++) {
 }
 fuzz_drop($connection);
 fuzz_remove_tree($dir);
+if (!is_file($decoy)) {
+    // Moved away by an upload: a forged tmp_name was accepted.
+    $crashes[] = ['seed' => $seed, 'case' => -1, 'target' => 'handleHttp', 'problem' => 'a forged files[tmp_name] outside the temp folder was accepted (the decoy file was moved)'];
+}
+@unlink($decoy);
 
 $summary = [
     'seeds' => [$seed, $seed + $batches - 1], 'batch' => $batch, 'batches' => $batches, 'cases' => $cases,

@@ -51,6 +51,9 @@ pub fn string_arg(z: &Zval, name: &str) -> PhpResult<String> {
     if z.is_long() || z.is_double() {
         return Ok(z.coerce_to_string().unwrap_or_default());
     }
+    if z.is_string() {
+        return Err(invalid(name, "is not valid UTF-8"));
+    }
     Err(invalid(name, format!("expected a string, got {}", describe(z))))
 }
 
@@ -69,6 +72,8 @@ pub fn describe(z: &Zval) -> String {
     } else if let Some(s) = z.str() {
         let short: String = s.chars().take(40).collect();
         format!("string(\"{short}\")")
+    } else if let Some(zs) = z.zend_str() {
+        format!("string of {} bytes, not UTF-8", zs.len())
     } else if z.is_array() {
         "array".into()
     } else if let Some(o) = z.object() {

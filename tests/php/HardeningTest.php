@@ -101,6 +101,8 @@ final class HardeningTest extends TestCase
             fn () => sTask::create('x', 'y')->update(["\xfe" => 1]),
             fn () => sTaskModel::query()->where(["\xff" => 1])->get(),
             fn () => sTask::configure(["\xff" => 1]),
+            fn () => sTask::create("id\xff", 'y'),
+            fn () => sTask::create('x', 'y', ['v' => "\xc3"]),
         ] as $i => $call) {
             try {
                 $call();

@@ -88,8 +88,14 @@ impl<'a> TaskArgs<'a> {
     /// them; field names in errors are prefixed with `at` (empty for
     /// `create()` itself).
     pub fn to_new_task(&self, at: &str) -> PhpResult<NewTask> {
-        let name = |f: &str| if at.is_empty() { f.to_string() } else { format!("{at}.{f}") };
-        let required = |z: Option<&Zval>, f: &str| -> PhpResult<String> {
+        let name = |f: &'static str| -> std::borrow::Cow<'static, str> {
+            if at.is_empty() {
+                f.into()
+            } else {
+                format!("{at}.{f}").into()
+            }
+        };
+        let required = |z: Option<&Zval>, f: &'static str| -> PhpResult<String> {
             match z {
                 Some(z) => string_arg(z, &name(f)),
                 None => Err(invalid(&name(f), "is required")),
@@ -123,7 +129,9 @@ impl<'a> TaskArgs<'a> {
         // The engine's rules, checked here too so that the message names
         // the element by its key (the engine only knows positions).
         t.validate().map_err(|e| match e {
-            crate::engine::Error::InvalidArgument { field, reason } if !at.is_empty() => invalid(&name(&field), reason),
+            crate::engine::Error::InvalidArgument { field, reason } if !at.is_empty() => {
+                invalid(&format!("{at}.{field}"), reason)
+            }
             other => other.into(),
         })?;
         Ok(t)
@@ -141,13 +149,23 @@ pub fn batch(tasks: &ZendHashTable) -> PhpResult<Vec<(Key, NewTask)>> {
     let entries = raw_entries(tasks).map_err(|k| {
         invalid("tasks", format!("array key \"{}\" is not valid UTF-8", k.0.chars().take(40).collect::<String>()))
     })?;
+    let label = |key: &Key| match key {
+        Key::Index(i) => format!("tasks[{i}]"),
+        Key::Name(n) => format!("tasks[{n:?}]"),
+    };
     let mut out = Vec::with_capacity(entries.len());
     for (key, element) in entries {
-        let at = match &key {
-            Key::Index(i) => format!("tasks[{i}]"),
-            Key::Name(n) => format!("tasks[{n:?}]"),
+        // Converted under the plain field names first: a batch of 100,000
+        // should not format 800,000 names it will never show. A refused
+        // element is converted again under its own name for the message.
+        let t = match TaskArgs::from_element(element, "").and_then(|a| a.to_new_task("")) {
+            Ok(t) => t,
+            Err(_) => {
+                let at = label(&key);
+                TaskArgs::from_element(element, &at)?.to_new_task(&at)?;
+                return Err(invalid(&at, "was refused"));
+            }
         };
-        let t = TaskArgs::from_element(element, &at)?.to_new_task(&at)?;
         out.push((key, t));
     }
     Ok(out)

@@ -716,30 +716,40 @@ impl PostgresStore {
     async fn insert_many_once(&self, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let mut out: Vec<Option<Created>> = vec![None; p.tasks.len()];
-        let mut todo: Vec<usize> = (0..p.tasks.len()).collect();
+        // None: every task (the first round, which borrows them); then the
+        // few whose key's holder finished before it could be read.
+        let mut todo: Option<Vec<usize>> = None;
         let mut inserted = 0usize;
         for _round in 0..3 {
-            let batch: Vec<NewTask> = todo.iter().map(|&i| p.tasks[i].clone()).collect();
+            let owned: Vec<NewTask>;
+            let batch: &[NewTask] = match &todo {
+                None => p.tasks,
+                Some(ix) => {
+                    owned = ix.iter().map(|&i| p.tasks[i].clone()).collect();
+                    &owned
+                }
+            };
+            let index = |k: usize| todo.as_ref().map_or(k, |ix| ix[k]);
             let mut skipped = Vec::new();
-            for chunk in insert_chunks(&batch, PG_INSERT_ROWS, INSERT_CHUNK_BYTES) {
+            for chunk in insert_chunks(batch, PG_INSERT_ROWS, INSERT_CHUNK_BYTES) {
                 let tasks = &batch[chunk.clone()];
-                let col = |f: &dyn Fn(&NewTask) -> Option<String>| tasks.iter().map(f).collect::<Vec<Option<String>>>();
+                let col = |f: &dyn Fn(&NewTask) -> Option<&str>| tasks.iter().map(f).collect::<Vec<Option<&str>>>();
                 let int = |f: &dyn Fn(&NewTask) -> Option<i64>| tasks.iter().map(f).collect::<Vec<Option<i64>>>();
                 let q = Self::stmt(&self.st.insert_many)
-                    .bind(col(&|t| Some(t.identifier.clone())))
-                    .bind(col(&|t| Some(t.action.clone())))
+                    .bind(col(&|t| Some(t.identifier.as_str())))
+                    .bind(col(&|t| Some(t.action.as_str())))
                     .bind(int(&|t| Some(t.status.code())))
-                    .bind(col(&|t| t.message.clone()))
+                    .bind(col(&|t| t.message.as_deref()))
                     .bind(int(&|t| t.started_by))
-                    .bind(col(&|t| t.meta.clone()))
-                    .bind(col(&|t| t.result.clone()))
+                    .bind(col(&|t| t.meta.as_deref()))
+                    .bind(col(&|t| t.result.as_deref()))
                     .bind(tasks.iter().map(|t| t.start_at.as_ref().map(ts)).collect::<Vec<_>>())
                     .bind(int(&|t| Some(t.max_attempts)))
-                    .bind(col(&|t| Some(t.priority.name().to_string())))
+                    .bind(col(&|t| Some(t.priority.name())))
                     .bind(int(&|t| Some(t.priority.rank())))
                     .bind(int(&|t| Some(t.progress)))
                     .bind(tasks.iter().map(|t| ts(&available_at(t, p.now))).collect::<Vec<_>>())
-                    .bind(col(&|t| t.unique_key.clone()))
+                    .bind(col(&|t| t.unique_key.as_deref()))
                     .bind(ts(&p.now));
                 let rows = q.fetch_all(&mut *tx).await.map_err(classify)?;
                 let returned = rows
@@ -748,7 +758,7 @@ impl PostgresStore {
                     .collect::<Decoded<Vec<_>>>()
                     .map_err(classify)?;
                 for (k, id) in match_returned(tasks, returned)?.into_iter().enumerate() {
-                    let i = todo[chunk.start + k];
+                    let i = index(chunk.start + k);
                     match id {
                         Some(id) => {
                             out[i] = Some(Created { id, existing: false });
@@ -758,8 +768,8 @@ impl PostgresStore {
                     }
                 }
             }
-            todo.clear();
             if skipped.is_empty() {
+                todo = Some(Vec::new());
                 break;
             }
             let keys: Vec<String> = skipped.iter().filter_map(|&i| p.tasks[i].unique_key.clone()).collect();
@@ -769,17 +779,20 @@ impl PostgresStore {
                 let key: Option<String> = r.try_get("unique_key").map_err(classify)?;
                 holders.insert(key.unwrap_or_default(), get_int(r, "id").map_err(classify)?);
             }
+            let mut again = Vec::new();
             for i in skipped {
                 match p.tasks[i].unique_key.as_ref().and_then(|k| holders.get(k)) {
                     Some(&id) => out[i] = Some(Created { id, existing: true }),
-                    None => todo.push(i),
+                    None => again.push(i),
                 }
             }
-            if todo.is_empty() {
+            let done = again.is_empty();
+            todo = Some(again);
+            if done {
                 break;
             }
         }
-        if !todo.is_empty() {
+        if todo.as_ref().is_none_or(|t| !t.is_empty()) {
             return Err(StoreError::new(StoreErrorKind::Busy, "unique keys kept changing hands during a batch insert"));
         }
         if inserted > 0 {

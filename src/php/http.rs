@@ -61,16 +61,16 @@ fn unreadable(what: &str) -> ApiError {
     ))
 }
 
-/// `$_GET`/`$_POST` as a JSON object (list keys become "0", "1", …).
-fn object_of(ht: Option<&ZendHashTable>, key: &str) -> Result<Map<String, Value>, ApiError> {
+/// `$_GET`/`$_POST` as a JSON object (list keys become "0", "1", …);
+/// None when a name or value cannot be read.
+fn object_of(ht: Option<&ZendHashTable>, key: &str) -> Option<Map<String, Value>> {
     let mut m = Map::new();
     if let Some(ht) = ht {
-        let what = if key == "query" { "query parameters" } else { "form fields" };
-        for (k, v) in raw_entries(ht).map_err(|_| unreadable(what))? {
-            m.insert(k.as_string(), zval_to_json(v, key).map_err(|_| unreadable(what))?);
+        for (k, v) in raw_entries(ht).ok()? {
+            m.insert(k.as_string(), zval_to_json(v, key).ok()?);
         }
     }
-    Ok(m)
+    Some(m)
 }
 
 fn int_of(z: Option<&Zval>) -> Option<i64> {
@@ -183,10 +183,8 @@ pub fn request_of(req: &ZendHashTable) -> PhpResult<Result<Request, ApiError>> {
     };
     let auth = auth_of(array_field(req, "auth")?)?;
     let base_url = string_field(req, "base_url", false)?.unwrap_or_else(|| "/stask".into());
-    let (query, form) = match (object_of(query_ht, "query"), object_of(form_ht, "form")) {
-        (Ok(q), Ok(f)) => (q, f),
-        (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
-    };
+    let Some(query) = object_of(query_ht, "query") else { return Ok(Err(unreadable("query parameters"))) };
+    let Some(form) = object_of(form_ht, "form") else { return Ok(Err(unreadable("form fields"))) };
     Ok(Ok(Request { method, path, query, body, form, files, headers, auth, base_url }))
 }
 

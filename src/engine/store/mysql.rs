@@ -1723,7 +1723,7 @@ mod tests {
         let mut b = Built::new();
         b.push("SELECT * FROM t").where_clause(&q).order_limit(&q, "id ASC");
         let (sql, args) = b.finish();
-        assert_eq!(&*sql, "SELECT * FROM t WHERE created_at >= ? AND status IN (?, ?) AND finished_at IS NULL AND created_at LIKE ? ORDER BY id ASC LIMIT ?");
+        assert_eq!(&*sql, "SELECT * FROM t WHERE created_at >= ? AND status IN (?, ?) AND finished_at IS NULL AND LOWER(created_at) LIKE LOWER(?) ORDER BY id ASC LIMIT ?");
         let when = NaiveDateTime::parse_from_str("2025-01-02 03:04:05.000006", "%Y-%m-%d %H:%M:%S%.f").unwrap();
         assert_eq!(args, vec![Arg::Time(when), Arg::Int(10), Arg::Int(20), Arg::Text("2025-%".into()), Arg::Int(3)]);
     }

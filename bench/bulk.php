@@ -6,10 +6,10 @@
 // 1. sTask::createMany(): rows/s for one call of STASK_BENCH_ROWS rows
 //    (default 100000), and for calls of 1000 rows.
 // 2. sTask::create() against a raw one-row INSERT from PDO into the same
-//    table (s_tasks with its indexes, the same columns, one transaction per
+//    table (a second fresh s_tasks with its indexes, the same columns, one transaction per
 //    row as create() has, the id read back as create() reads it: RETURNING
-//    on SQLite and PostgreSQL, the OK packet on MariaDB). Rounds alternate
-//    between the two so load from other processes hits both alike; medians.
+//    on SQLite and PostgreSQL, the OK packet on MariaDB). One of each in
+//    turn, so load from other processes hits both alike; medians of rounds.
 //
 // The box is shared: run it when `uptime` shows the lowest load, and read the
 // figures as such.
@@ -132,28 +132,36 @@ foreach ($backends as $backend) {
     drop($backend, $conn, $table);
     unset($batch, $chunks);
 
-    // create() against a raw one-row INSERT into the same table.
+    // create() against a raw one-row INSERT into the same table: two fresh
+    // copies of it (the same schema and indexes), one for each, so that
+    // neither pays for the other's writes (on SQLite, a second connection's
+    // commits make the first re-read its cached pages).
+    [$rawConn, $rawTable] = fresh($backend, $dir, 'br');
     [$conn, $table] = fresh($backend, $dir, 'bs');
-    $pdo = pdo($backend, $conn);
+    $pdo = pdo($backend, $rawConn);
     $returning = $backend === 'mariadb' ? '' : ' RETURNING id';
     $ins = $pdo->prepare(
-        "INSERT INTO $table (identifier, action, status, meta, attempts, max_attempts, priority, priority_rank, progress, created_at, updated_at, available_at) "
+        "INSERT INTO $rawTable (identifier, action, status, meta, attempts, max_attempts, priority, priority_rank, progress, created_at, updated_at, available_at) "
         . "VALUES ('bench', 'noop', 10, ?, 0, 3, 'normal', 5, 0, ?, ?, ?)$returning"
     );
+    // Interleaved one by one, so that load from other processes falls on
+    // both alike; per round, the rate of each over the same stretch of time.
     $raw = $create = [];
     for ($r = 0; $r < $rounds; $r++) {
-        $t = hrtime(true);
+        $tRaw = $tCreate = 0;
         for ($i = 0; $i < $singles; $i++) {
+            $t = hrtime(true);
             $now = gmdate('Y-m-d H:i:s');
             $ins->execute(['{"i":' . $i . '}', $now, $now, $now]);
             $id = $returning === '' ? (int) $pdo->lastInsertId() : (int) $ins->fetchColumn();
-        }
-        $raw[] = $singles / ((hrtime(true) - $t) / 1e9);
-        $t = hrtime(true);
-        for ($i = 0; $i < $singles; $i++) {
+            $t2 = hrtime(true);
             sTask::create('bench', 'noop', ['i' => $i]);
+            $t3 = hrtime(true);
+            $tRaw += $t2 - $t;
+            $tCreate += $t3 - $t2;
         }
-        $create[] = $singles / ((hrtime(true) - $t) / 1e9);
+        $raw[] = $singles / ($tRaw / 1e9);
+        $create[] = $singles / ($tCreate / 1e9);
     }
     printf("  %-52s %10.0f /s  (rounds: %s)\n", 'raw PDO one-row INSERT, same table', median($raw), implode(', ', array_map(fn ($x) => sprintf('%.0f', $x), $raw)));
     printf("  %-52s %10.0f /s  (rounds: %s)\n", 'sTask::create', median($create), implode(', ', array_map(fn ($x) => sprintf('%.0f', $x), $create)));
@@ -161,5 +169,6 @@ foreach ($backends as $backend) {
     printf("  %-52s %10.0f %%  (per round: %s)\n", 'create / raw, median of rounds', 100 * median($ratios), implode(', ', array_map(fn ($x) => sprintf('%.0f%%', 100 * $x), $ratios)));
     unset($ins, $pdo);
     drop($backend, $conn, $table);
+    drop($backend, $rawConn, $rawTable);
 }
 exec('rm -rf ' . escapeshellarg($dir));

@@ -97,6 +97,17 @@ pub const TASK_INSERT_COLUMNS: &str = "identifier, action, status, message, star
 /// 64 MB on MySQL 8) and a lot of memory held at once on every backend.
 pub const INSERT_CHUNK_BYTES: usize = 4 << 20;
 
+/// A pooled server connection idle at least this long is pinged before it
+/// is used again; one used more recently is not. sqlx pings every connection
+/// it hands out unless told otherwise: one more round trip before every
+/// statement, which on a single `create()` is a third of its time. A
+/// connection that sat idle may have been closed meanwhile (a restart,
+/// `wait_timeout`, a proxy), and the ping swaps it for a new one unseen;
+/// one used within the last second can only be stale after an outage
+/// shorter than that, and its error then reaches the caller as the error
+/// of a statement in flight during the outage does.
+pub const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// When a task may first be claimed: its `start_at`, or now.
 pub fn available_at(t: &NewTask, now: Timestamp) -> Timestamp {
     match t.start_at {

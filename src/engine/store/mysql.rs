@@ -673,6 +673,16 @@ impl MySqlStore {
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(30))
             .idle_timeout(Duration::from_secs(300))
+            // Pinged only after an idle spell (`PING_IF_IDLE_FOR` says why).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             // Every DATETIME the engine binds or reads is UTC; TIMESTAMP
             // columns of a PHP-package table convert through this zone too.
             .after_connect(|conn, _meta| {

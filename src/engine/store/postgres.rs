@@ -694,6 +694,16 @@ impl PostgresStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             // Idle workers give their connections back to the server.
             .idle_timeout(std::time::Duration::from_secs(60))
+            // Pinged only after an idle spell (`PING_IF_IDLE_FOR` says why).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options.clone())
             .await
             .map_err(classify)?;

@@ -734,7 +734,27 @@ fn truncate(s: &str, max: usize) -> &str {
 
 /// Values written through `update()`: the engine refuses what would break
 /// its own invariants (an unknown status code, a priority it cannot order).
+/// What a text column can hold, as the migrations declare it: VARCHAR(n)
+/// counts characters (PostgreSQL, MySQL); MySQL's TEXT holds 65,535 bytes.
+/// Longer text is a database error on the server backends only (SQLite
+/// stores anything), so it is refused alike everywhere.
+fn text_limit(table: Table, col: &str) -> Option<(usize, &'static str)> {
+    match (table, col) {
+        (Table::Workers, "uuid") => Some((36, "characters")),
+        (Table::Workers, "identifier" | "scope" | "class" | "title")
+        | (Table::Tasks, "identifier" | "action" | "priority" | "lease_owner" | "unique_key") => Some((255, "characters")),
+        (Table::Workers, "description" | "icon") | (Table::Tasks, "message" | "last_error") => Some((65_535, "bytes")),
+        _ => None,
+    }
+}
+
 fn validate_column_value(table: Table, col: &str, v: &Value) -> Result<()> {
+    if let (Value::Text(s), Some((max, unit))) = (v, text_limit(table, col)) {
+        let len = if unit == "bytes" { s.len() } else { s.chars().count() };
+        if len > max {
+            return Err(Error::invalid(col, format!("must be at most {max} {unit}, got {len}")));
+        }
+    }
     match (table, col, v) {
         // PostgreSQL's text cannot hold NUL: refused alike on every backend.
         (_, _, Value::Text(s)) if s.contains('\0') => Err(Error::invalid(col, "must not contain a NUL byte")),

@@ -208,6 +208,30 @@ final class HardeningTest extends TestCase
         }
     }
 
+    public function testTextLongerThanItsColumnIsAnInvalidArgumentOnEveryBackend(): void
+    {
+        $worker = sTask::registerWorker(ProductWorker::class);
+        foreach ([
+            'message' => fn () => sTask::create('a', 'b')->update(['message' => str_repeat('x', 65536)]),
+            'message ' => fn () => sTaskModel::create(['identifier' => 'a', 'action' => 'b', 'message' => str_repeat('x', 65536)]),
+            'last_error' => fn () => sTask::create('a', 'b')->update(['last_error' => str_repeat('x', 65536)]),
+            'title' => fn () => $worker->fresh()->update(['title' => str_repeat('t', 256)]),
+            'scope' => fn () => sWorker::where('identifier', 'product')->update(['scope' => str_repeat('é', 256)]),
+            'description' => fn () => $worker->fresh()->update(['description' => str_repeat('d', 65536)]),
+        ] as $what => $write) {
+            try {
+                $write();
+                $this->fail("{$what}: accepted");
+            } catch (InvalidArgumentException $e) {
+                $this->assertStringContainsString('must be at most', $e->getMessage(), $what);
+            }
+        }
+        // Up to the limit is fine, counted in characters for VARCHAR(255).
+        $this->assertTrue($worker->fresh()->update(['title' => str_repeat('é', 255)]));
+        $this->assertSame(255, mb_strlen(sTask::getWorker('product')->title));
+        $this->assertTrue(sTask::create('a', 'b')->update(['message' => str_repeat('x', 65535)]));
+    }
+
     /**
      * Runs PHP code in a child process with the extension, the package and
      * this test's connection; returns [exit code, stdout, stderr].

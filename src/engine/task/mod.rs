@@ -242,6 +242,10 @@ impl NewTask {
                 return Err(Error::invalid(field, "must not contain a NUL byte"));
             }
         }
+        // MySQL's TEXT holds 65,535 bytes (an update is held to the same).
+        if let Some(m) = self.message.as_deref().filter(|m| m.len() > 65_535) {
+            return Err(Error::invalid("message", format!("must be at most 65535 bytes, got {}", m.len())));
+        }
         Ok(())
     }
 }

@@ -62,6 +62,13 @@ const ENGINE_WORKER_COLUMNS: &[(&str, &str)] = &[
 /// in 16 bits), on MySQL and MariaDB alike.
 const MYSQL_MAX_PLACEHOLDERS: usize = 65535;
 
+/// Rows per statement of `task_insert_many`. The placeholder limit allows
+/// 4095 rows of 16, but statements of 1000 rows went in faster on MariaDB
+/// 10.11: 100,000 rows in one call at about 70k rows/s against 46k with
+/// 4095 (bench/bulk.php, same box and hour; 500 rows was no better).
+const MYSQL_INSERT_ROWS: usize = 1000;
+const _: () = assert!(MYSQL_INSERT_ROWS * TASK_INSERT_PARAMS <= MYSQL_MAX_PLACEHOLDERS);
+
 /// Claimed at connect time from `SELECT VERSION()`: where MySQL and MariaDB
 /// part, the store asks this, never the version string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -761,8 +768,8 @@ impl MySqlStore {
     /// read: their rows stay active until commit, and under REPEATABLE READ
     /// the gap lock on an absent key keeps another transaction from
     /// inserting it meanwhile. The other tasks go in as multi-row INSERTs
-    /// of at most 65535 placeholders (the protocol's limit for a prepared
-    /// statement). Ids: MariaDB returns them (`INSERT … RETURNING`); MySQL
+    /// of `MYSQL_INSERT_ROWS` rows (well under the protocol's 65535
+    /// placeholders of a prepared statement). Ids: MariaDB returns them (`INSERT … RETURNING`); MySQL
     /// gives the first in LAST_INSERT_ID, and a multi-row VALUES insert is a
     /// "simple insert", whose ids InnoDB allocates together in every
     /// `innodb_autoinc_lock_mode`, `auto_increment_increment` apart.
@@ -793,7 +800,7 @@ impl MySqlStore {
         };
         let mut ids = Vec::with_capacity(fresh.len());
         let row = "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)";
-        for chunk in insert_chunks(&fresh, MYSQL_MAX_PLACEHOLDERS / TASK_INSERT_PARAMS, INSERT_CHUNK_BYTES) {
+        for chunk in insert_chunks(&fresh, MYSQL_INSERT_ROWS, INSERT_CHUNK_BYTES) {
             let tasks = &fresh[chunk];
             let mut sql = format!("INSERT INTO {} ({TASK_INSERT_COLUMNS}) VALUES ", self.st.tasks);
             for i in 0..tasks.len() {

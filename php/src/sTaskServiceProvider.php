@@ -64,9 +64,13 @@ class sTaskServiceProvider extends BaseProvider
             // The host keeps working without the extension (a web server
             // whose PHP lacks it, a CLI run with -n): the commands and the
             // module tab say how to load it; nothing that needs it is wired.
-            HostLog::warning(self::missingExtensionMessage());
+            self::warnMissingExtension();
             if ($this->app->runningInConsole()) {
+                // schedule:run still starts stask:worker, which then says
+                // how to load the extension (and the log has it too), instead
+                // of a cron line that silently does nothing.
                 $this->commands(self::COMMANDS);
+                $this->registerScheduleCommandsWhereMissing();
             }
 
             return;
@@ -93,6 +97,7 @@ class sTaskServiceProvider extends BaseProvider
         if (!self::extensionLoaded()) {
             $this->registerRoutes(self::PACKAGE_PATH . '/src/Http/routes-without-extension.php');
             $this->registerMenu();
+            $this->registerSchedule();
 
             return;
         }
@@ -118,6 +123,30 @@ class sTaskServiceProvider extends BaseProvider
     public static function extensionLoaded(): bool
     {
         return extension_loaded('stask') && class_exists('Seiger\sTask\Facades\sTask', false);
+    }
+
+    /**
+     * One warning in the host's log, at most once an hour per application
+     * (a stamp file in the temp folder): a web server without the extension
+     * would otherwise write it for every page view.
+     */
+    private static function warnMissingExtension(): void
+    {
+        try {
+            $base = function_exists('base_path') ? (string) base_path() : __DIR__;
+        } catch (\Throwable) {
+            $base = __DIR__;
+        }
+        $stamp = sys_get_temp_dir() . '/stask-missing-extension-' . md5($base . '|' . PHP_SAPI) . '.stamp';
+        // is_file() first: a host's error handler sees even @-silenced warnings.
+        $last = is_file($stamp) ? filemtime($stamp) : false;
+        if ($last !== false && $last > time() - 3600) {
+            return;
+        }
+        if (is_writable(dirname($stamp))) {
+            touch($stamp);
+        }
+        HostLog::warning(self::missingExtensionMessage() . ' (logged at most once an hour)');
     }
 
     /** What to do when the extension is missing, for the log, the commands and the module tab. */

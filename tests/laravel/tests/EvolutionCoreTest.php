@@ -43,27 +43,7 @@ final class EvolutionCoreTest extends HttpHarnessTestCase
     /** The site (index.php) and the manager (manager/index.php) under php -S, as a web server routes them. */
     private function serveSite(array $env = []): string
     {
-        $probe = stream_socket_server('tcp://127.0.0.1:0');
-        $name = stream_socket_get_name($probe, false);
-        fclose($probe);
-        $port = (int) substr($name, strrpos($name, ':') + 1);
-        $base = "http://127.0.0.1:{$port}";
-        $server = new Process([PHP_BINARY, '-S', "127.0.0.1:{$port}", '-t', '.', 'router.php'], $this->dir . '/evo', $this->env($env + ['EVO_SITE_URL' => $base]), null, null);
-        $server->start();
-        $this->servers[] = $server;
-        $ready = $this->waitFor(static function () use ($port) {
-            $socket = @fsockopen('127.0.0.1', $port, $errno, $error, 0.2);
-            if ($socket) {
-                fclose($socket);
-
-                return true;
-            }
-
-            return false;
-        }, 10);
-        $this->assertTrue((bool) $ready, "php -S did not start:\n" . $server->getErrorOutput());
-
-        return $base;
+        return $this->serve($env, 'evo', '.', 'router.php');
     }
 
     /** A manager login of the core (the role's permissions are cached in the session now). */

@@ -42,15 +42,22 @@ abstract class HttpHarnessTestCase extends HarnessTestCase
             PHP);
     }
 
-    /** Starts the copy of the app under `php -S` and returns its base URL. */
-    protected function serve(array $env): string
+    /**
+     * Starts the copy of the app under `php -S` and returns its base URL:
+     * the Laravel app (public/index.php) unless $folder and $router name
+     * another front (the Evolution-like core: evo/ with router.php, which
+     * also gets its own URL as EVO_SITE_URL).
+     */
+    protected function serve(array $env, string $folder = '', string $docroot = 'public', string $router = 'public/index.php'): string
     {
         $probe = stream_socket_server('tcp://127.0.0.1:0');
         $name = stream_socket_get_name($probe, false);
         fclose($probe);
         $port = (int) substr($name, strrpos($name, ':') + 1);
+        $base = "http://127.0.0.1:{$port}";
 
-        $server = new Process([PHP_BINARY, '-S', "127.0.0.1:{$port}", '-t', 'public', 'public/index.php'], $this->dir, $this->env($env), null, null);
+        $cwd = $folder === '' ? $this->dir : $this->dir . '/' . $folder;
+        $server = new Process([PHP_BINARY, '-S', "127.0.0.1:{$port}", '-t', $docroot, $router], $cwd, $this->env($env + ['EVO_SITE_URL' => $base]), null, null);
         $server->start();
         $this->servers[] = $server;
         $ready = $this->waitFor(static function () use ($port) {
@@ -65,7 +72,7 @@ abstract class HttpHarnessTestCase extends HarnessTestCase
         }, 10);
         $this->assertTrue((bool) $ready, "php -S did not start:\n" . $server->getErrorOutput());
 
-        return "http://127.0.0.1:{$port}";
+        return $base;
     }
 
     /** Runs PHP code inside the booted app of the copy. */

@@ -212,7 +212,13 @@ final class HostileCatalogueTest extends TestCase
         symlink('/etc/passwd', $exports . '/link.csv');
         file_put_contents($this->root . '/secret.txt', 'SECRET');
         // A file outside every temp folder, which a forged files array names.
-        $this->victim = __DIR__ . '/../../target/hostile-victim-' . bin2hex(random_bytes(4)) . '.csv';
+        // A file outside the temp folder, also when the checkout itself lies
+        // under it (CI may clone into /tmp).
+        $dir = realpath(__DIR__ . '/../../target') ?: __DIR__;
+        if (str_starts_with($dir . '/', rtrim(realpath(sys_get_temp_dir()) ?: sys_get_temp_dir(), '/') . '/')) {
+            $dir = '/var/tmp';
+        }
+        $this->victim = $dir . '/hostile-victim-' . bin2hex(random_bytes(4)) . '.csv';
         file_put_contents($this->victim, "a\n");
 
         $done = [];

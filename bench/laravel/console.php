@@ -14,6 +14,11 @@ use Illuminate\Support\Facades\DB;
 use Illuminate\Support\Facades\Event;
 use Seiger\sTask\Facades\sTask;
 
+// The harness app lists no RedisServiceProvider; the redis queue leg needs it.
+if (!app()->bound('redis')) {
+    app()->register(\Illuminate\Redis\RedisServiceProvider::class);
+}
+
 // Laravel on SQLite: WAL (kept in the file) and synchronous=NORMAL (per
 // connection), the settings the stask engine uses for its own connection.
 if (config('database.default') === 'sqlite') {
@@ -56,6 +61,25 @@ Artisan::command('bench:dispatch {n}', function ($n) {
     }
     $secs = microtime(true) - $t;
     $this->line(sprintf('dispatched %d in %.6f s', $n, $secs));
+});
+
+// Bulk enqueue through Laravel: N no-op jobs by Queue::bulk() in calls of
+// {chunk} on the default queue connection (redis: one pipelined MULTI per
+// call; stask: one sTask::createMany per call).
+Artisan::command('bench:bulk {n} {chunk=1000}', function ($n, $chunk) {
+    $n = (int) $n;
+    $chunk = max(1, (int) $chunk);
+    $queue = \Illuminate\Support\Facades\Queue::connection();
+    $t = microtime(true);
+    for ($i = 0; $i < $n; $i += $chunk) {
+        $jobs = [];
+        for ($k = $i; $k < min($n, $i + $chunk); $k++) {
+            $jobs[] = new NoopJob();
+        }
+        $queue->bulk($jobs);
+    }
+    $secs = microtime(true) - $t;
+    $this->line(sprintf('bulked %d in %.6f s', $n, $secs));
 });
 
 // Enqueue through stask: N no-op tasks with sTask::create.

@@ -1,6 +1,7 @@
 <?php
 
-// config/queue.php of the benchmark app: Laravel's own `database` driver.
+// config/queue.php of the benchmark app: Laravel's own `database` and
+// `redis` drivers, and stask's `stask` driver.
 return [
     'default' => env('QUEUE_CONNECTION', 'database'),
     'connections' => [
@@ -10,6 +11,14 @@ return [
             'table' => 'jobs',
             'queue' => 'default',
             'retry_after' => 90,
+            'after_commit' => false,
+        ],
+        'redis' => [
+            'driver' => 'redis',
+            'connection' => 'default',
+            'queue' => 'default',
+            'retry_after' => 90,
+            'block_for' => null,
             'after_commit' => false,
         ],
         'stask' => ['driver' => 'stask', 'queue' => 'default'],

@@ -6,6 +6,19 @@
 // release extension through PHP_INI_SCAN_DIR. Options:
 //   --backends=sqlite,pgsql   --runs=3   --n-sqlite=10000   --n-pgsql=3000
 //   --stask-n-sqlite=40000   --stask-n-pgsql=20000
+//   --systems=laravel,stask   which legs run:
+//       laravel       NoopJob on Laravel's `database` driver, queue:work
+//       redis         NoopJob on Laravel's `redis` driver (phpredis, Redis on
+//                     127.0.0.1:6379, a key prefix per app copy), queue:work
+//       stask-driver  NoopJob on stask's `stask` queue driver, worked by
+//                     sTask::work (LaravelQueueWorker runs the job)
+//       stask         plain sTask::create tasks, sTask::work
+//     (laravel, redis and stask-driver queue --n-<backend> jobs; stask
+//     --stask-n-<backend>)
+//   --workers=1,2   worker processes per phase
+//   --bulk=0        N > 0: also Queue::bulk() of N jobs in calls of 1,000 on
+//                   the redis and stask-driver connections (jobs/s)
+//   --json=FILE     writes every figure as JSON
 // Every phase (enqueue N, then work them with 1 or 2 processes) starts on an
 // empty database: a new SQLite file, or a new table prefix in PostgreSQL
 // database `test` (dropped afterwards).
@@ -19,8 +32,17 @@ use Symfony\Component\Process\Process;
 const ROOT = __DIR__ . '/../..';
 const APP = ROOT . '/tests/laravel';
 
-$opts = getopt('', ['backends::', 'runs::', 'n-sqlite::', 'n-pgsql::', 'stask-n-sqlite::', 'stask-n-pgsql::', 'json::']);
+$opts = getopt('', ['backends::', 'runs::', 'n-sqlite::', 'n-pgsql::', 'stask-n-sqlite::', 'stask-n-pgsql::', 'json::', 'systems::', 'workers::', 'bulk::']);
 $backends = explode(',', (string) ($opts['backends'] ?? 'sqlite,pgsql'));
+$systems = explode(',', (string) ($opts['systems'] ?? 'laravel,stask'));
+$workerCounts = array_map('intval', explode(',', (string) ($opts['workers'] ?? '1,2')));
+$bulkN = (int) ($opts['bulk'] ?? 0);
+foreach ($systems as $system) {
+    if (!in_array($system, ['laravel', 'redis', 'stask-driver', 'stask'], true)) {
+        fwrite(STDERR, "unknown system {$system}\n");
+        exit(2);
+    }
+}
 $runs = (int) ($opts['runs'] ?? 3);
 // Jobs/tasks queued per phase. Laravel's pop slows down as its jobs table
 // grows (PostgreSQL, 1 worker: 214 jobs/s with 2,000 queued, 128 with 10,000 here), so
@@ -32,6 +54,12 @@ $sizes = [
     'laravel' => ['sqlite' => (int) ($opts['n-sqlite'] ?? 10000), 'pgsql' => (int) ($opts['n-pgsql'] ?? 3000)],
     'stask' => ['sqlite' => (int) ($opts['stask-n-sqlite'] ?? 40000), 'pgsql' => (int) ($opts['stask-n-pgsql'] ?? 20000)],
 ];
+// Laravel jobs on any driver: the same queue length as Laravel's database queue.
+$sizes['redis'] = $sizes['stask-driver'] = $sizes['laravel'];
+if (in_array('redis', $systems, true) && !extension_loaded('redis')) {
+    fwrite(STDERR, "the redis leg needs phpredis (apt-get install php8.2-redis)\n");
+    exit(2);
+}
 $jsonOut = $opts['json'] ?? null;
 
 if (!extension_loaded('stask')) {
@@ -43,11 +71,13 @@ final class BenchApp
 {
     public string $dir;
     public string $prefix;
+    public string $redisPrefix;
 
     public function __construct(public string $backend)
     {
         $this->dir = sys_get_temp_dir() . '/stask-bench-laravel-' . bin2hex(random_bytes(4));
         $this->prefix = $backend === 'sqlite' ? 'evo_' : 'lqb' . bin2hex(random_bytes(3)) . '_';
+        $this->redisPrefix = 'stask_bench_' . bin2hex(random_bytes(4)) . ':';
         mkdir($this->dir, 0755, true);
         foreach (['app', 'bootstrap', 'database', 'public', 'resources', 'routes', 'shims', 'config', 'artisan'] as $item) {
             must(['cp', '-R', APP . '/' . $item, $this->dir . '/' . $item]);
@@ -60,6 +90,8 @@ final class BenchApp
         copy(__DIR__ . '/NoopJob.php', $this->dir . '/app/Jobs/NoopJob.php');
         copy(__DIR__ . '/NoopWorker.php', $this->dir . '/app/Workers/NoopWorker.php');
         copy(__DIR__ . '/queue.php', $this->dir . '/config/queue.php');
+        rename($this->dir . '/config/database.php', $this->dir . '/config/database.base.php');
+        copy(__DIR__ . '/database.php', $this->dir . '/config/database.php');
         copy(__DIR__ . '/console.php', $this->dir . '/routes/bench.php');
         file_put_contents($this->dir . '/routes/console.php', "\nrequire __DIR__ . '/bench.php';\n", FILE_APPEND);
         if ($backend === 'sqlite') {
@@ -81,6 +113,7 @@ final class BenchApp
             'APP_DEBUG' => 'false',
             'LOG_CHANNEL' => 'single',
             'QUEUE_CONNECTION' => 'database',
+            'REDIS_PREFIX' => $this->redisPrefix,
         ];
         if ($this->backend === 'sqlite') {
             $env['DB_DATABASE'] = $this->dir . '/database/database.sqlite';
@@ -106,13 +139,13 @@ final class BenchApp
     }
 
     /** Runs $count copies of `artisan $args` at once; returns [loop rate, wall rate, processed, errors, stderr]. */
-    public function workers(int $count, array $args, int $n): array
+    public function workers(int $count, array $args, int $n, array $env = []): array
     {
         $window = $this->dir . '/storage/window-' . bin2hex(random_bytes(3)) . '.txt';
         $procs = [];
         $t = microtime(true);
         for ($i = 0; $i < $count; $i++) {
-            $p = $this->process($args, ['BENCH_WINDOW_FILE' => $window]);
+            $p = $this->process($args, ['BENCH_WINDOW_FILE' => $window] + $env);
             $p->start();
             $procs[] = $p;
         }
@@ -161,8 +194,40 @@ final class BenchApp
         return $pdo;
     }
 
+    /** Jobs still in this app's redis queue (waiting, reserved or delayed). */
+    public function redisLeft(): int
+    {
+        $r = $this->redis();
+        $q = $this->redisPrefix . 'queues:default';
+
+        return (int) $r->lLen($q) + (int) $r->zCard($q . ':reserved') + (int) $r->zCard($q . ':delayed');
+    }
+
+    private function redis(): Redis
+    {
+        $r = new Redis();
+        if (!$r->connect('127.0.0.1', 6379, 2.0)) {
+            throw new RuntimeException('cannot connect to Redis on 127.0.0.1:6379');
+        }
+
+        return $r;
+    }
+
     public function destroy(): void
     {
+        if (extension_loaded('redis')) {
+            try {
+                $r = $this->redis();
+                $it = null;
+                while (($keys = $r->scan($it, $this->redisPrefix . '*', 1000)) !== false) {
+                    if ($keys) {
+                        $r->del($keys);
+                    }
+                }
+            } catch (RedisException) {
+                // Redis down: nothing of ours can be there.
+            }
+        }
         if ($this->backend === 'pgsql') {
             $pdo = $this->pdo();
             $tables = $pdo->query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE '{$this->prefix}%'")->fetchAll(PDO::FETCH_COLUMN);
@@ -205,12 +270,20 @@ function phase(string $backend, string $system, int $workers, int $n): array
 {
     $app = new BenchApp($backend);
     try {
-        if ($system === 'laravel') {
-            $enqueue = rate($app->artisan(['bench:dispatch', (string) $n]), 'dispatched', $n);
-            $work = $app->workers($workers, ['queue:work', 'database', '--queue=default', '--stop-when-empty', '--sleep=0', '--tries=1', '--quiet'], $n);
-            $left = $app->count('jobs');
+        if ($system === 'laravel' || $system === 'redis') {
+            $env = ['QUEUE_CONNECTION' => $system === 'laravel' ? 'database' : 'redis'];
+            $enqueue = rate($app->artisan(['bench:dispatch', (string) $n], $env), 'dispatched', $n);
+            $work = $app->workers($workers, ['queue:work', $env['QUEUE_CONNECTION'], '--queue=default', '--stop-when-empty', '--sleep=0', '--tries=1', '--quiet'], $n, $env);
+            $left = $system === 'laravel' ? $app->count('jobs') : $app->redisLeft();
             $done = $n - $left;
             $work['left'] = $left;
+        } elseif ($system === 'stask-driver') {
+            $env = ['QUEUE_CONNECTION' => 'stask'];
+            $enqueue = rate($app->artisan(['bench:dispatch', (string) $n], $env), 'dispatched', $n);
+            $work = $app->workers($workers, ['bench:stask-work'], $n, $env);
+            $done = $app->count('s_tasks', "status = 30 AND identifier = 'laravel_queue'");
+            $work['left'] = $n - $done;
+            $work['attempts_over_1'] = $app->count('s_tasks', 'attempts > 1');
         } else {
             $enqueue = rate($app->artisan(['bench:create', (string) $n]), 'created', $n);
             $work = $app->workers($workers, ['bench:stask-work'], $n);
@@ -278,15 +351,16 @@ foreach ($backends as $backend) {
 }
 
 $results = [];
+$bulk = [];
 for ($run = 1; $run <= $runs; $run++) {
     foreach ($backends as $backend) {
-        foreach (['laravel', 'stask'] as $system) {
+        foreach ($systems as $system) {
             $n = $sizes[$system][$backend];
-            foreach ([1, 2] as $workers) {
+            foreach ($workerCounts as $workers) {
                 $r = phase($backend, $system, $workers, $n);
                 $results[$backend][$system][$workers][] = $r;
                 printf(
-                    "run %d %-6s %-7s %d proc: enqueue %8.0f/s  work %8s/s (loop) %8s/s (wall)  done %d/%d  errors %d%s\n",
+                    "run %d %-6s %-12s %d proc: enqueue %8.0f/s  work %8s/s (loop) %8s/s (wall)  done %d/%d  errors %d%s\n",
                     $run, $backend, $system, $workers, $r['enqueue_per_s'],
                     $r['loop_per_s'] === null ? 'n/a' : sprintf('%.0f', $r['loop_per_s']),
                     $r['wall_per_s'] === null ? 'n/a' : sprintf('%.0f', $r['wall_per_s']),
@@ -295,14 +369,34 @@ for ($run = 1; $run <= $runs; $run++) {
                 );
             }
         }
+        // Queue::bulk() on the redis and stask connections, once per run.
+        foreach (array_intersect(['redis', 'stask-driver'], $systems) as $system) {
+            if ($bulkN <= 0) {
+                break;
+            }
+            $app = new BenchApp($backend);
+            try {
+                $conn = $system === 'redis' ? 'redis' : 'stask';
+                $rate = rate($app->artisan(['bench:bulk', (string) $bulkN, '1000'], ['QUEUE_CONNECTION' => $conn]), 'bulked', $bulkN);
+                $queued = $conn === 'redis' ? $app->redisLeft() : $app->count('s_tasks', "identifier = 'laravel_queue'");
+                if ($queued !== $bulkN) {
+                    throw new RuntimeException("Queue::bulk on {$conn}: {$queued} of {$bulkN} jobs queued");
+                }
+                $bulk[$backend][$system][] = $rate;
+                printf("run %d %-6s %-12s Queue::bulk, calls of 1000: %8.0f jobs/s\n", $run, $backend, $system, $rate);
+            } finally {
+                $app->destroy();
+            }
+        }
     }
 }
 
 echo "\nMedians of {$runs} run(s):\n";
 $summary = [];
 foreach ($backends as $backend) {
-    foreach (['laravel', 'stask'] as $system) {
-        foreach ([1, 2] as $workers) {
+    foreach ($systems as $system) {
+        $enqueues = [];
+        foreach ($workerCounts as $workers) {
             $rs = $results[$backend][$system][$workers];
             $loops = array_filter(array_column($rs, 'loop_per_s'), static fn ($v) => $v !== null);
             $walls = array_filter(array_column($rs, 'wall_per_s'), static fn ($v) => $v !== null);
@@ -311,18 +405,35 @@ foreach ($backends as $backend) {
                 'loop' => $loops ? median($loops) : null,
                 'wall' => $walls ? median($walls) : null,
                 'complete_runs' => count(array_filter($rs, static fn ($r) => $r['done'] === $r['n'])),
+                'errors' => array_sum(array_column($rs, 'errors')),
             ];
+            $enqueues = array_merge($enqueues, array_column($rs, 'enqueue_per_s'));
         }
-        $summary[$backend][$system]['enqueue'] = median(array_merge(
-            array_column($results[$backend][$system][1], 'enqueue_per_s'),
-            array_column($results[$backend][$system][2], 'enqueue_per_s')
-        ));
+        $summary[$backend][$system]['enqueue'] = median($enqueues);
+        if (isset($bulk[$backend][$system])) {
+            $summary[$backend][$system]['bulk'] = median($bulk[$backend][$system]);
+        }
+        printf("%s %-12s (%d queued per phase)  enqueue %8.0f/s", $backend, $system, $sizes[$system][$backend], $summary[$backend][$system]['enqueue']);
+        foreach ($workerCounts as $w) {
+            $x = $summary[$backend][$system][$w];
+            printf("  %d proc: %s/s loop, %s/s wall (every job done in %d/%d runs)", $w,
+                $x['loop'] === null ? 'n/a' : sprintf('%.0f', $x['loop']), $x['wall'] === null ? 'n/a' : sprintf('%.0f', $x['wall']),
+                $x['complete_runs'], $runs);
+        }
+        if (isset($summary[$backend][$system]['bulk'])) {
+            printf("  Queue::bulk %.0f/s", $summary[$backend][$system]['bulk']);
+        }
+        echo "\n";
+    }
+    // stask beside Laravel's database queue, as before.
+    if (!isset($summary[$backend]['laravel'], $summary[$backend]['stask'])) {
+        continue;
     }
     $l = $summary[$backend]['laravel'];
     $s = $summary[$backend]['stask'];
     printf("%s (queued per phase: Laravel %d, stask %d)\n", $backend, $sizes['laravel'][$backend], $sizes['stask'][$backend]);
     printf("  enqueue      Laravel %8.0f/s   stask %8.0f/s   ratio %5.1fx\n", $l['enqueue'], $s['enqueue'], $s['enqueue'] / $l['enqueue']);
-    foreach ([1, 2] as $w) {
+    foreach ($workerCounts as $w) {
         foreach (['loop', 'wall'] as $k) {
             $lv = $l[$w][$k];
             $sv = $s[$w][$k];
@@ -334,11 +445,11 @@ foreach ($backends as $backend) {
             );
         }
     }
-    $best = static fn (array $x) => max(array_filter([$x[1]['loop'], $x[2]['loop']]) ?: [0]);
+    $best = static fn (array $x) => max(array_filter(array_map(static fn ($w) => $x[$w]['loop'], $workerCounts)) ?: [0]);
     if ($best($l) > 0) {
-        printf("  best of 1/2 processes (loop)  Laravel %.0f/s  stask %.0f/s  ratio %.1fx\n", $best($l), $best($s), $best($s) / $best($l));
+        printf("  best of %s processes (loop)  Laravel %.0f/s  stask %.0f/s  ratio %.1fx\n", implode('/', $workerCounts), $best($l), $best($s), $best($s) / $best($l));
     }
 }
 if ($jsonOut) {
-    file_put_contents($jsonOut, json_encode(['raw' => $raw, 'results' => $results, 'summary' => $summary], JSON_PRETTY_PRINT));
+    file_put_contents($jsonOut, json_encode(['raw' => $raw, 'sizes' => $sizes, 'results' => $results, 'bulk' => $bulk, 'summary' => $summary], JSON_PRETTY_PRINT));
 }

@@ -10,7 +10,6 @@ pub mod runtime;
 
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ModuleEntry;
-use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
 extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
     php::context::register_ini(module_number);
@@ -35,10 +34,7 @@ extern "C" fn shutdown(_ty: i32, _module_number: i32) -> i32 {
 }
 
 extern "C" fn info(_module: *mut ModuleEntry) {
-    info_table_start!();
-    info_table_row!("stask", "enabled");
-    info_table_row!("version", env!("CARGO_PKG_VERSION"));
-    info_table_end!();
+    php::build_info::print_info();
 }
 
 #[php_module]

@@ -168,6 +168,10 @@ namespace Seiger\sTask\Facades {
         {
             throw new \Error('the stask extension is not loaded');
         }
+        public static function buildInfo(): array
+        {
+            throw new \Error('the stask extension is not loaded');
+        }
         public static function configure(array $connection): void
         {
             throw new \Error('the stask extension is not loaded');

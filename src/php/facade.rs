@@ -570,6 +570,12 @@ impl Facade {
         env!("CARGO_PKG_VERSION")
     }
 
+    /// What `php --ri stask` shows: version, git commit, build date, the PHP
+    /// API built for, database drivers, and the `stask.*` ini values.
+    pub fn build_info() -> PhpResult<ZBox<ZendHashTable>> {
+        crate::php::build_info::to_php()
+    }
+
     /// Takes a Laravel database connection array plus `storage_path` and
     /// `base_path`; validated at once, connected on first use.
     pub fn configure(connection: &ZendHashTable) -> PhpResult<()> {

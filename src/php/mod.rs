@@ -1,6 +1,7 @@
 //! The PHP face: classes, conversions and the exception mapping. It holds
 //! no business rules; every method converts and delegates to the engine.
 
+pub mod build_info;
 pub mod collection;
 pub mod columns;
 pub mod context;

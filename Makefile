@@ -7,7 +7,7 @@ DEBUG_LIB := $(CURDIR)/target/debug/libstask.so
 RELEASE_LIB := $(CURDIR)/target/release/libstask.so
 APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mysql php8.2-pgsql php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon php-laravel-framework php-mockery sqlite3 postgresql-client mariadb-client chromium
 
-.PHONY: deps services build release demo test test-rust test-php test-http test-laravel test-browser stubs stubs-check fuzz fuzz-php bench bench-laravel clean
+.PHONY: deps services build release demo test test-rust test-php test-http test-laravel test-browser stubs stubs-check fuzz fuzz-php bench bench-laravel bench-peers clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -103,6 +103,11 @@ bench: release
 # Laravel 8's database queue (queue:work) beside stask, SQLite and PostgreSQL (by hand).
 bench-laravel: release services
 	STASK_EXTENSION=$(RELEASE_LIB) bench/laravel_queue.sh
+
+# stask beside graphile-worker, Laravel's database and redis queues and raw PDO,
+# one table with PASS/FAIL per target of issue 12 (by hand; see bench/peers/run.sh).
+bench-peers: release services
+	STASK_EXTENSION=$(RELEASE_LIB) bench/peers/run.sh
 
 clean:
 	cargo clean

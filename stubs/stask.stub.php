@@ -27,6 +27,10 @@ namespace Seiger\sTask\Exceptions {
     {
     }
 
+    class InternalErrorException extends \Seiger\sTask\Exceptions\sTaskException
+    {
+    }
+
     class InvalidArgumentException extends \Seiger\sTask\Exceptions\sTaskException
     {
     }

@@ -5,23 +5,19 @@ use crate::engine::query::{Table, Value};
 use crate::engine::task::{Priority, Status};
 use crate::engine::time;
 use crate::php::convert::{describe, int_arg, string_arg, zval_to_json, zval_to_timestamp};
-use crate::php::exceptions::{invalid, throw, Kind};
-use crate::php::workers::{check_worker_class, find_class};
+use crate::php::exceptions::{invalid, throw};
+use crate::php::workers::check_worker_class;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::Zval;
 
-/// A worker's class, as written through a model or the query builder: a
-/// class that loads must implement TaskInterface (and not be abstract), or
-/// the task runner would construct whatever class was named
-/// (`SplFileObject`) and call its methods. A class that does not load is
-/// let through: it is how a worker whose package was removed looks (the
-/// orphan `cleanOrphanedWorkers()` removes), and running it fails with
-/// WorkerClassNotFoundException.
+/// A worker's class, as written through a model or the query builder: it
+/// must load, implement TaskInterface and not be abstract, or the task
+/// runner would construct whatever class was named (`SplFileObject`) and
+/// call its methods. Orphans (a row whose class went with a removed
+/// package) exist only because the package went away, never through here.
 fn worker_class_arg(z: &Zval) -> PhpResult<String> {
     let class = string_arg(z, "class")?;
-    if find_class(&class).is_some() {
-        check_worker_class(&class).map_err(|(_, message)| throw(Kind::WorkerInvalidInterface, message))?;
-    }
+    check_worker_class(&class).map_err(|(kind, message)| throw(kind, message))?;
     Ok(class)
 }
 

@@ -38,9 +38,11 @@ pub enum Kind {
     WorkerClassNotFound,
     WorkerInvalidInterface,
     WorkerStartup,
+    /// A panic in stask itself: a bug of ours, never the caller's input.
+    Internal,
 }
 
-const ALL: [(Kind, &str); 10] = [
+const ALL: [(Kind, &str); 11] = [
     (Kind::Base, "sTaskException"),
     (Kind::InvalidArgument, "InvalidArgumentException"),
     (Kind::Configuration, "ConfigurationException"),
@@ -51,9 +53,10 @@ const ALL: [(Kind, &str); 10] = [
     (Kind::WorkerClassNotFound, "WorkerClassNotFoundException"),
     (Kind::WorkerInvalidInterface, "WorkerInvalidInterfaceException"),
     (Kind::WorkerStartup, "WorkerStartupException"),
+    (Kind::Internal, "InternalErrorException"),
 ];
 
-static ENTRIES: [AtomicPtr<ClassEntry>; 10] = [const { AtomicPtr::new(std::ptr::null_mut()) }; 10];
+static ENTRIES: [AtomicPtr<ClassEntry>; 11] = [const { AtomicPtr::new(std::ptr::null_mut()) }; 11];
 
 fn slot(kind: Kind) -> usize {
     ALL.iter().position(|(k, _)| *k == kind).unwrap_or(0)
@@ -75,14 +78,14 @@ fn base_ce() -> &'static ClassEntry {
 macro_rules! keep {
     ($($i:literal),*) => {
         /// `registration` takes a plain `fn`, so one per slot.
-        const KEEPERS: [fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables); 10] = [$(|ce, tables| {
+        const KEEPERS: [fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables); 11] = [$(|ce, tables| {
             ENTRIES[$i].store(ce as *mut ClassEntry, Ordering::Release);
             // The engine keeps pointing into the tables for the process life.
             std::mem::forget(tables);
         }),*];
     };
 }
-keep!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+keep!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
 
 /// Module startup: registers the tree, base first.
 pub fn register() -> bool {

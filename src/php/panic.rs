@@ -14,7 +14,8 @@
 //!   not seen by any PHP caller, so the log is where they belong);
 //! - a throw hook (`zend_throw_exception_hook`, which PHP calls for every
 //!   exception thrown) that replaces the `Error` ext-php-rs throws for a
-//!   recorded panic with an `sTaskException` saying "internal error: …".
+//!   recorded panic with an `InternalErrorException` (an `sTaskException`)
+//!   saying "stask internal error: …".
 //!
 //! So every entry point is covered, including the ones generated for
 //! property reads and writes, without wrapping each one by hand.
@@ -100,7 +101,7 @@ unsafe extern "C" fn on_throw(ex: *mut zend_object) {
         // re-enters this hook, which then finds nothing recorded and passes
         // the new exception on to the previous hook.
         drop(ExecutorGlobals::take_exception());
-        PhpException::new(message(&recorded), 0, class_entry(Kind::Base)).throw();
+        PhpException::new(message(&recorded), 0, class_entry(Kind::Internal)).throw();
         Some(())
     }));
     if matches!(replaced, Ok(Some(()))) {

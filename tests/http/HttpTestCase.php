@@ -60,6 +60,18 @@ abstract class HttpTestCase extends \PHPUnit\Framework\TestCase
         return (string) getenv('STASK_API_TOKEN');
     }
 
+    /**
+     * Points a worker row at a class that does not load, as a removed
+     * package leaves it (the engine itself refuses to store such a class).
+     */
+    protected function orphanWorker(string $identifier, string $class): void
+    {
+        $dsn = (string) getenv('STASK_DSN');
+        $pdo = \Stask\Tests\Support\RawRows::pdo((string) getenv('STASK_TEST_BACKEND'), (string) preg_replace('#^sqlite://#', '', $dsn));
+        \Stask\Tests\Support\RawRows::orphanWorker($pdo, (string) getenv('STASK_TABLE_PREFIX'), $identifier, $class);
+        \Seiger\sTask\Facades\sTask::clearWorkerCache();
+    }
+
     /** The storage folder the server uses (STASK_STORAGE). */
     protected static function storage(): string
     {

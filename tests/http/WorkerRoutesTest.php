@@ -228,7 +228,7 @@ final class WorkerRoutesTest extends HttpTestCase
 
         // An orphan: a row whose class no longer loads (rediscovered after each cleanup).
         foreach (['/workers/clean-orphans', '/worker/clean-orphaned'] as $path) {
-            sWorker::where('identifier', 'product_sync')->first()->update(['class' => 'Gone\\Workers\\MissingWorker']);
+            $this->orphanWorker('product_sync', 'Gone\\Workers\\MissingWorker');
             $data = $this->ok('POST', $path);
             $this->assertSame(['success' => true, 'message' => 'Removed 1 orphaned workers', 'deleted' => 1], $data);
             $this->fails(404, 'GET', '/workers/product_sync', null, 'Worker not found');

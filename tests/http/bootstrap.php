@@ -12,4 +12,5 @@ if (getenv('STASK_HTTP_URL') === false || !extension_loaded('stask')) {
 }
 
 require __DIR__ . '/server.php';
+require __DIR__ . '/../support/RawRows.php';
 require __DIR__ . '/HttpTestCase.php';

@@ -128,7 +128,7 @@ final class HardeningTest extends TestCase
         $this->assertSame(0, sTaskModel::whereIn('id', ["\xff" => 424242])->count());
     }
 
-    public function testAPanicIsAnSTaskExceptionWithAPlainMessageAndNothingOnStderr(): void
+    public function testAPanicIsAnInternalErrorExceptionWithAPlainMessageAndNothingOnStderr(): void
     {
         [$rc, $out, $err] = $this->child(
             'try { sTask::handleHttp(["method" => "GET", "path" => "/health"]); } catch (\Throwable $e) { echo get_class($e), "|", $e->getMessage(); }'
@@ -138,7 +138,8 @@ final class HardeningTest extends TestCase
         $this->assertSame(0, $rc, $err);
         $this->assertSame('', $err, 'the panic hook printed to stderr');
         [$class, $message, $userError] = explode('|', $out) + ['', '', ''];
-        $this->assertSame(sTaskException::class, $class);
+        $this->assertSame(\Seiger\sTask\Exceptions\InternalErrorException::class, $class);
+        $this->assertTrue(is_subclass_of($class, sTaskException::class), 'callers catching sTaskException catch it');
         $this->assertStringStartsWith('stask internal error: panic requested by STASK_TEST_PANIC', $message);
         $this->assertStringNotContainsString('backtrace', $message);
         $this->assertSame('Error', $userError, "PHP's own Error is left alone");
@@ -159,7 +160,7 @@ final class HardeningTest extends TestCase
     public function testAWorkerClassMustImplementTaskInterface(): void
     {
         $worker = sTask::registerWorker(ProductWorker::class);
-        foreach (['SplFileObject', 'ArrayObject', \Seiger\sTask\Workers\BaseWorker::class, sTaskModel::class] as $class) {
+        foreach (['SplFileObject', 'ArrayObject', sTaskModel::class] as $class) {
             foreach ([
                 fn () => $worker->update(['class' => $class]),
                 function () use ($worker, $class): void {
@@ -177,9 +178,19 @@ final class HardeningTest extends TestCase
             }
         }
         $this->assertSame(ProductWorker::class, sTask::getWorker('product')->class);
-        // A worker class is still a worker class; one that no longer loads is an orphan, not an attack.
+        // A worker class is still a worker class, with or without its leading backslash.
         $this->assertTrue($worker->fresh()->update(['class' => '\\' . ProductWorker::class]));
-        $this->assertTrue($worker->fresh()->update(['class' => 'Gone\\Worker']));
+        // A class that does not load is refused too: an orphan is what a removed package
+        // leaves behind, never something written through the models.
+        // So is an abstract worker (it cannot be constructed to run a task).
+        foreach (['Gone\\Worker', \Seiger\sTask\Workers\BaseWorker::class, '', 'not a class name', "Product\0Worker"] as $class) {
+            try {
+                $worker->fresh()->update(['class' => $class]);
+                $this->fail('update() accepted class ' . json_encode($class));
+            } catch (\Seiger\sTask\Exceptions\sTaskException $e) {
+                $this->assertNotSame(\Seiger\sTask\Exceptions\sTaskException::class, get_class($e), 'a typed exception');
+            }
+        }
     }
 
     public function testNamesCompareByteForByteAndANulByteIsAnInvalidArgument(): void

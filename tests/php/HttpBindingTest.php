@@ -125,8 +125,7 @@ final class HttpBindingTest extends TestCase
         $this->assertStringContainsString('data-stask-worker="product"', $data['html']);
         $this->assertStringContainsString('data-stask-action="export"', $data['html']);
 
-        \Seiger\sTask\Models\sWorker::where('identifier', 'product')->update(['class' => 'Gone\\Worker']);
-        sTask::clearWorkerCache();
+        $this->orphanWorker('product', 'Gone\\Worker');
         [$status, $data] = $this->json('GET', '/workers/product');
         $this->assertSame([200, null], [$status, $data['worker']['actions']], 'a class that does not load declares nothing');
     }

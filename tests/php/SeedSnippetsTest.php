@@ -661,7 +661,7 @@ PHP);
     {
         sTask::registerWorker(ProductWorker::class);
         sTask::registerWorker(EmailCampaignWorker::class);
-        sWorker::where('identifier', 'email_campaign')->update(['class' => 'Gone\\Workers\\RemovedWorker']);
+        $this->orphanWorker('email_campaign', 'Gone\\Workers\\RemovedWorker');
         sTask::create('email_campaign', 'send');
 
         $out = $this->output(function (): void {

@@ -137,8 +137,11 @@ final class SoakTest extends TestCase
 
     public function testTwoHostsShareOneDatabaseWithoutRunningATaskTwice(): void
     {
+        // Each task takes 5 ms, so the queue outlasts the start-up of every
+        // process: without it one host could drain 400 no-op tasks before
+        // the other host's PHP had loaded (seen on a loaded CI machine).
         for ($i = 0; $i < 400; $i++) {
-            sTask::create('ledger', 'record');
+            sTask::create('ledger', 'record', ['sleep_ms' => 5]);
         }
         $pids = array_merge(
             $this->startWorkers(2, ['stop_when_empty' => true, 'sleep' => 0.05], 'host-a'),

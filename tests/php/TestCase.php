@@ -98,6 +98,17 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         }
     }
 
+    /**
+     * Points a worker row at a class that does not load, as a removed
+     * package leaves it (the engine itself refuses to store such a class).
+     */
+    protected function orphanWorker(string $identifier, string $class): void
+    {
+        $pdo = \Stask\Tests\Support\RawRows::pdo(self::backend(), $this->database);
+        \Stask\Tests\Support\RawRows::orphanWorker($pdo, $this->prefix, $identifier, $class);
+        sTask::clearWorkerCache();
+    }
+
     /** Runs $code and returns what it echoed. */
     protected function output(callable $code): string
     {

@@ -11,6 +11,7 @@ declare(strict_types=1);
 require __DIR__ . '/../../php/autoload.php';
 require '/usr/share/php/Carbon/autoload.php';
 require __DIR__ . '/../../examples/autoload.php';
+require __DIR__ . '/../support/RawRows.php';
 require __DIR__ . '/Host.php';
 require __DIR__ . '/TestCase.php';
 

@@ -27,7 +27,7 @@ release: deps
 demo: release
 	$(PHP) -d extension=$(RELEASE_LIB) demo/demo.php
 
-test: deps services test-rust build stubs-check test-php test-http test-laravel test-browser
+test: deps services test-rust build stubs-check test-packaging test-php test-http test-laravel test-browser
 
 test-rust: services
 	cargo fmt --all -- --check
@@ -63,6 +63,17 @@ test-http: build services
 	  echo "== HTTP API on $$b"; \
 	  STASK_TEST_BACKEND=$$b STASK_EXTENSION=$(DEBUG_LIB) tests/http/run.sh || exit 1; \
 	done
+
+# The extension built through phpize/configure/make (ext/config.m4) and the
+# make-dist archive, each loaded with php -n (debug profile: reuses target/).
+test-packaging: build
+	tests/packaging/run.sh
+
+# PIE's pre-packaged binary for this machine's PHP: dist/php_stask-<version>_php<x.y>-<arch>-linux-<libc>-<nts|zts>.tgz
+# and its SHA-256 sums (tools/dist.sh; DIST_PROFILE=debug packs the debug build).
+DIST_PROFILE ?= release
+dist: deps
+	DIST_PROFILE=$(DIST_PROFILE) tools/dist.sh
 
 # The server backends must be up: tests fail, never skip, without them.
 services:

@@ -16,6 +16,7 @@ use Seiger\sTask\Exceptions\sTaskException;
 use Seiger\sTask\Facades\sTask;
 use Seiger\sTask\Queue\StaskConnector;
 use Seiger\sTask\Support\BaseProvider;
+use Seiger\sTask\Support\ExtensionVersion;
 use Seiger\sTask\Support\HostExceptionHandler;
 use Seiger\sTask\Support\HostLog;
 use Seiger\sTask\Support\sTaskAlias;
@@ -119,10 +120,15 @@ class sTaskServiceProvider extends BaseProvider
         $this->registerMenu();
     }
 
-    /** The extension is loaded in this PHP (CLI and web server PHPs are configured apart). */
+    /**
+     * The extension is loaded in this PHP (CLI and web server PHPs are
+     * configured apart) and is a version this package works with; one
+     * outside ExtensionVersion::SUPPORTED counts as missing.
+     */
     public static function extensionLoaded(): bool
     {
-        return extension_loaded('stask') && class_exists('Seiger\sTask\Facades\sTask', false);
+        return extension_loaded('stask') && class_exists('Seiger\sTask\Facades\sTask', false)
+            && ExtensionVersion::compatible();
     }
 
     /**
@@ -152,6 +158,10 @@ class sTaskServiceProvider extends BaseProvider
     /** What to do when the extension is missing, for the log, the commands and the module tab. */
     public static function missingExtensionMessage(): string
     {
+        if (ExtensionVersion::mismatched()) {
+            return ExtensionVersion::mismatchMessage();
+        }
+
         return 'sTask needs the stask PHP extension, which this PHP (' . PHP_SAPI . ' ' . PHP_VERSION
             . ') has not loaded: add "extension=stask" (or the full path to stask.so) to the php.ini of '
             . (PHP_SAPI === 'cli' ? 'the command line (php --ini shows which)' : 'the web server (PHP-FPM or Apache; phpinfo() shows which), then restart it')

@@ -33,6 +33,9 @@ $ri"
   pass "$what loads with php -n: $out"
 }
 
+# 0. The package's version range agrees with php/composer.json and Cargo.toml.
+"$php" -n "$root/tests/packaging/version-range.php" || fail "version range"
+
 # 1. phpize && configure && make && make install, built outside the source
 #    folder (VPATH) so an own build in ext/ is left alone.
 echo "== phpize build"

@@ -18,7 +18,9 @@
 // (2000, for the one-commit-per-task legs), PEERS_PICKUP (200 samples),
 // PEERS_LARAVEL_N (10000 jobs per Laravel phase), PEERS_LARAVEL_BULK (50000),
 // PEERS_ADD_JOBS (100000), PEERS_BULK_ROUNDS (5), PEERS_BACKLOG_MAX (200000;
-// 1000000 for the full bench), PEERS_RESULTS (the Markdown file; "-" for none).
+// 1000000 for the full bench), PEERS_BACKLOG_TIMEOUT (180 s per backend: a
+// backlog that collapses is stopped and reported with the depths it reached),
+// PEERS_RESULTS (the Markdown file; "-" for none).
 
 declare(strict_types=1);
 
@@ -40,6 +42,7 @@ $laravelBulk = env_int('PEERS_LARAVEL_BULK', 50000);
 $addJobsN = env_int('PEERS_ADD_JOBS', 100000);
 $bulkRounds = env_int('PEERS_BULK_ROUNDS', 5);
 $backlogMax = env_int('PEERS_BACKLOG_MAX', 200000);
+$backlogTimeout = env_int('PEERS_BACKLOG_TIMEOUT', 180);
 $resultsFile = getenv('PEERS_RESULTS') ?: HERE . '/RESULTS.md';
 $lib = (string) getenv('STASK_LIB');
 if ($lib === '' || !is_file($lib)) {
@@ -51,6 +54,8 @@ if ($lib === '' || !is_file($lib)) {
 
 final class LegError extends RuntimeException
 {
+    /** What the command printed on stdout before it failed. */
+    public string $output = '';
 }
 
 /** Runs a command; returns its stdout, throws LegError with its stderr on failure. */
@@ -80,7 +85,9 @@ function sh(array $cmd, array $env = [], ?string $cwd = null, int $timeout = 360
         }
         if (microtime(true) - $t > $timeout) {
             proc_terminate($p, 9);
-            throw new LegError("$label: timed out after {$timeout}s");
+            $e = new LegError("$label: stopped after {$timeout} s");
+            $e->output = $out;
+            throw $e;
         }
     }
     fclose($pipes[1]);
@@ -274,8 +281,18 @@ try {
         fig('sqlite.stask')->add(fn () => $sqliteRun['work_per_s'] ?? throw new LegError('the SQLite round failed'));
         foreach ([1, 2] as $procs) {
             step("run $r/$runs: PostgreSQL, $procs process(es): stask, graphile batched");
-            fig("pg.stask.$procs")->add(fn () => php_leg(['throughput', 'pgsql', (string) $n, (string) $procs])['per_s']);
-            fig("pg.graphile.$procs")->add(fn () => node_leg(['throughput', "--schema=$schema", "--jobs=$n", "--procs=$procs", '--batched=1'])['per_s']);
+            $leg = null;
+            fig("pg.stask.$procs")->add(function () use ($n, $procs, &$leg) {
+                $leg = php_leg(['throughput', 'pgsql', (string) $n, (string) $procs]);
+                return $leg['per_s'];
+            });
+            fig("pg.stask.$procs.wall")->add(fn () => $leg['wall_per_s'] ?? throw new LegError('the stask run failed'));
+            $leg = null;
+            fig("pg.graphile.$procs")->add(function () use ($n, $procs, $schema, &$leg) {
+                $leg = node_leg(['throughput', "--schema=$schema", "--jobs=$n", "--procs=$procs", '--batched=1']);
+                return $leg['per_s'];
+            });
+            fig("pg.graphile.$procs.wall")->add(fn () => $leg['wall_per_s'] ?? throw new LegError('the graphile run failed'));
         }
         step("run $r/$runs: PostgreSQL, one commit per task: stask batch 1, graphile unbatched");
         fig('pg.stask.b1')->add(fn () => php_leg(['throughput', 'pgsql', (string) $nSerial, '1', '{"batch":1}'])['per_s']);
@@ -366,19 +383,26 @@ try {
 
     // ---- 7: backlog -------------------------------------------------------------------
     step("bench/backlog.php: 5,000 tasks out of 5k..$backlogMax pending, SQLite, PostgreSQL, MariaDB");
+    // One backend at a time, each with its own time limit: the depths
+    // reached before a limit still count (and the row then fails).
     $before = server_tables();
-    $backlogLeg = new Figure();
-    $backlog = [];
-    $backlogLeg->add(function () use ($lib, $backlogMax, &$backlog) {
-        $out = sh([PHP_BINARY, '-d', "extension=$lib", ROOT . '/bench/backlog.php', "--max=$backlogMax", '--work=5000', 'sqlite', 'pgsql', 'mariadb']);
+    $backlog = $backlogErrors = [];
+    foreach (['sqlite', 'pgsql', 'mariadb'] as $b) {
+        $out = '';
+        try {
+            $out = sh([PHP_BINARY, '-d', "extension=$lib", ROOT . '/bench/backlog.php', "--max=$backlogMax", '--work=5000', $b], [], null, $backlogTimeout);
+        } catch (LegError $e) {
+            $out = $e->output;
+            $backlogErrors[$b] = $e->getMessage();
+            fwrite(STDERR, "  backlog $b: {$e->getMessage()}\n");
+        }
         echo preg_replace('/^/m', '    ', trim($out)), "\n";
         foreach (explode("\n", $out) as $line) {
             if (preg_match('/^\s+(\w+)\s+(\d+) pending:\s+(\d+) tasks\/s/', $line, $m)) {
                 $backlog[$m[1]][(int) $m[2]] = (float) $m[3];
             }
         }
-        return 0.0;
-    });
+    }
     drop_new_tables($before);
 } finally {
     try {
@@ -417,6 +441,7 @@ function row(string $what, Figure $stask, ?Figure $peer, ?array $goal, string $u
 
 $rows[] = row('1. SQLite, 1 process: no-op tasks/s (sTask::work) vs raw PDO indexed one-row UPDATE tx/s', fig('sqlite.stask'), fig('sqlite.raw'), ['ratio', 1.5]);
 $rows[] = row('2. PostgreSQL, 2 processes: tasks/s vs graphile-worker batched, 2 × -j1', fig('pg.stask.2'), fig('pg.graphile.2'), ['ratio', 1.5]);
+$rows[] = row('   the same, spawn-to-exit wall (PHP / Node start-up included)', fig('pg.stask.2.wall'), fig('pg.graphile.2.wall'), null);
 $rows[] = row('   PostgreSQL, 1 process vs graphile batched -j1', fig('pg.stask.1'), fig('pg.graphile.1'), null);
 $rows[] = row('3. PostgreSQL, 1 process, batch 1 vs graphile unbatched -j1', fig('pg.stask.b1'), fig('pg.graphile.unbatched'), ['ratio', 1.0]);
 $p95 = static fn (string $who) => isset($pickup[$who]) ? sprintf(' (p95 %.1f)', $pickup[$who]['p95_ms']) : '';
@@ -436,14 +461,23 @@ foreach (['sqlite' => 'SQLite', 'pgsql' => 'PostgreSQL', 'mariadb' => 'MariaDB']
 foreach (['sqlite' => 'SQLite', 'pgsql' => 'PostgreSQL', 'mariadb' => 'MariaDB'] as $b => $name) {
     $rates = $backlog[$b] ?? [];
     ksort($rates);
-    if ($rates === [] || $backlogLeg->error !== null) {
-        $rows[] = ["7. Backlog, $name: 5k tasks/s by pending depth", 'ERROR', '–', '–', 'within ±20 %', 'ERROR: ' . mb_strimwidth((string) ($backlogLeg->error ?? "no $b figures in bench/backlog.php output"), 0, 160, '…')];
+    $timedOut = isset($backlogErrors[$b]) && str_contains($backlogErrors[$b], 'stopped after');
+    if ($rates === [] && !$timedOut) {
+        $rows[] = ["7. Backlog, $name: 5k tasks/s by pending depth", 'ERROR', '–', '–', 'within ±20 %', 'ERROR: ' . mb_strimwidth((string) ($backlogErrors[$b] ?? "no $b figures in bench/backlog.php output"), 0, 160, '…')];
+        continue;
+    }
+    if ($rates === []) {
+        $rows[] = ["7. Backlog, $name: 5k tasks/s by pending depth", "none within {$backlogTimeout} s", '–', '–', 'within ±20 % of the shallowest', 'FAIL'];
         continue;
     }
     $first = reset($rates);
     $ratios = array_map(static fn ($x) => $x / $first, $rates);
     $byDepth = implode(' / ', array_map(static fn ($d, $x) => sprintf('%s: %s', $d >= 1000000 ? ($d / 1000000) . 'M' : ($d / 1000) . 'k', fmt($x)), array_keys($rates), $rates));
-    $ok = min($ratios) >= 0.8 && max($ratios) <= 1.2;
+    $ok = min($ratios) >= 0.8 && max($ratios) <= 1.2 && !$timedOut;
+    if ($timedOut) {
+        $next = array_values(array_filter([5_000, 50_000, 200_000, 1_000_000], static fn ($d) => $d > max(array_keys($rates)) && $d <= $GLOBALS['backlogMax']))[0] ?? null;
+        $byDepth .= $next !== null ? sprintf(' / %sk: stopped after %d s', $next / 1000, $GLOBALS['backlogTimeout']) : sprintf(' (stopped after %d s)', $GLOBALS['backlogTimeout']);
+    }
     $rows[] = ["7. Backlog, $name: 5k tasks/s by pending depth", $byDepth, '–', sprintf('%.2f–%.2f', min($ratios), max($ratios)), 'within ±20 % of the shallowest', $ok ? 'PASS' : 'FAIL'];
 }
 

@@ -6,6 +6,7 @@ namespace Seiger\sTask;
 
 use Seiger\sTask\Console\CancelCommand;
 use Seiger\sTask\Console\DiscoverCommand;
+use Seiger\sTask\Console\DoctorCommand;
 use Seiger\sTask\Console\PruneCommand;
 use Seiger\sTask\Console\PublishCommand;
 use Seiger\sTask\Console\RetryCommand;
@@ -57,6 +58,7 @@ class sTaskServiceProvider extends BaseProvider
         PruneCommand::class,
         DiscoverCommand::class,
         PublishCommand::class,
+        DoctorCommand::class,
     ];
 
     public function register()

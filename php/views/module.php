@@ -12,6 +12,7 @@
  *   strings  array   translated strings (lang/<locale>/admin.php)
  *   theme    string  light, dark (what the host manager shows) or auto (the browser's preference)
  *   icon_css string  URL of the host's icon font stylesheet for the workers' icons ('' for none)
+ *   doctor   string  URL of the web server's PHP report (GET {api}/doctor; '' where there is none)
  *
  * Everything dynamic is drawn by stask-admin.js from the API.
  */
@@ -54,5 +55,9 @@ $json = json_encode($config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_
 <div id="stask-app" class="stask-app" data-auth="<?= $e($config['auth']) ?>">
     <noscript><p class="stask-error"><?= $e($page['strings']['noscript'] ?? 'JavaScript is required.') ?></p></noscript>
 </div>
+<?php if (($page['doctor'] ?? '') !== ''): ?>
+<p id="stask-web-php" class="stask-web-php" data-url="<?= $e($page['doctor']) ?>" style="margin:1rem;font-size:.85em;opacity:.75"></p>
+<script src="<?= $e($assets . '/stask-doctor.js?v=' . $version) ?>" defer></script>
+<?php endif; ?>
 </body>
 </html>

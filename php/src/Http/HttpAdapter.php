@@ -45,6 +45,7 @@ final class HttpAdapter
             'csrf' => Middleware\AuthorizeManager::sessionToken($request) ?: (function_exists('csrf_token') ? (string) csrf_token() : ''),
             'locale' => $locale,
             'assets' => self::publishedAssetsUrl() ?? $base . '/assets',
+            'doctor' => $base . '/doctor',
         ]]);
         $response->headers->set('Cache-Control', 'no-store');
         // The same list as the standalone page (SecurityHeaders::PAGE): frame-ancestors 'self' lets the manager frame it.
@@ -70,7 +71,7 @@ final class HttpAdapter
         } catch (\Throwable) {
             return null;
         }
-        foreach (['stask-admin.js', 'stask-admin.css', 'stask.svg'] as $file) {
+        foreach (['stask-admin.js', 'stask-admin.css', 'stask-doctor.js', 'stask.svg'] as $file) {
             $copy = $published . '/' . $file;
             $source = ModulePage::assetsPath() . '/' . $file;
             if (!is_file($copy) || !is_file($source) || filesize($copy) !== filesize($source) || sha1_file($copy) !== sha1_file($source)) {

@@ -7,6 +7,7 @@ namespace Seiger\sTask\Http;
 use Illuminate\Http\JsonResponse;
 use Illuminate\Http\Request;
 use Illuminate\Http\Response;
+use Seiger\sTask\Doctor\WebReport;
 use Seiger\sTask\Support\ExtensionVersion;
 use Seiger\sTask\sTaskServiceProvider;
 
@@ -21,6 +22,8 @@ final class MissingExtension
         if ($request->wantsJson()) {
             return $this->api();
         }
+        // What stask:doctor reports about the web server's PHP.
+        WebReport::record(DoctorProbe::storage(), WebReport::current());
         $message = htmlspecialchars(sTaskServiceProvider::missingExtensionMessage(), ENT_QUOTES, 'UTF-8');
         $ini = htmlspecialchars((string) (php_ini_loaded_file() ?: 'none'), ENT_QUOTES, 'UTF-8');
         $scanned = htmlspecialchars(PHP_CONFIG_FILE_SCAN_DIR !== '' ? PHP_CONFIG_FILE_SCAN_DIR : 'none', ENT_QUOTES, 'UTF-8');

@@ -56,6 +56,7 @@ final class ModulePage
             // light or dark when the host says so; auto follows the browser (prefers-color-scheme).
             'theme' => $theme,
             'icon_css' => (string) ($options['icon_css'] ?? self::hostIconStylesheet()),
+            'doctor' => (string) ($options['doctor'] ?? ''),
         ];
     }
 

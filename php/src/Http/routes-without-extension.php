@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 use Illuminate\Support\Facades\Route;
 use Seiger\sTask\Http\MissingExtension;
+use Seiger\sTask\Http\DoctorProbe;
 use Seiger\sTask\Http\Middleware\AuthorizeManager;
 
 /*
@@ -20,5 +21,7 @@ $hostCsrf = [
 
 Route::middleware(AuthorizeManager::class)->group(static function () use ($hostCsrf): void {
     Route::get('', [MissingExtension::class, 'page'])->name('sTask.index')->withoutMiddleware($hostCsrf);
+    // What stask:doctor and the module read about this PHP (see routes.php).
+    Route::get('doctor', [DoctorProbe::class, 'handle'])->name('sTask.doctor')->withoutMiddleware($hostCsrf);
     Route::any('{path}', [MissingExtension::class, 'api'])->where('path', '.+')->name('sTask.api')->withoutMiddleware($hostCsrf);
 });

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 use Illuminate\Support\Facades\Route;
 use Seiger\sTask\Http\HttpAdapter;
+use Seiger\sTask\Http\DoctorProbe;
 use Seiger\sTask\Http\Middleware\AuthorizeManager;
 
 /*
@@ -30,6 +31,9 @@ Route::middleware(AuthorizeManager::class)->group(static function () use ($hostC
         ->where('file', '[A-Za-z0-9][A-Za-z0-9._-]*')
         ->name('sTask.asset')
         ->withoutMiddleware($hostCsrf);
+    // The web server's PHP reports itself (the module shows it, stask:doctor
+    // reads it); AuthorizeManager also lets stask:doctor's one-time token in.
+    Route::get('doctor', [DoctorProbe::class, 'handle'])->name('sTask.doctor')->withoutMiddleware($hostCsrf);
     Route::any('{path}', [HttpAdapter::class, 'api'])
         ->where('path', '.+')
         ->name('sTask.api')

@@ -69,7 +69,7 @@ class HttpRoutesTest extends HttpHarnessTestCase
             $this->assertContains($guard, $middleware, "{$uri} is guarded");
             $this->assertContains('mgr', $middleware, "{$uri} is in the mgr group");
         }
-        $this->assertSame(['stask' => 'sTask.index', 'stask/assets/{file}' => 'sTask.asset', 'stask/{path}' => 'sTask.api'], $registered);
+        $this->assertSame(['stask' => 'sTask.index', 'stask/assets/{file}' => 'sTask.asset', 'stask/doctor' => 'sTask.doctor', 'stask/{path}' => 'sTask.api'], $registered);
         foreach ($engine as $i => [$method, $pattern]) {
             $expected = $pattern === '' ? 'sTask.index ' : 'sTask.api ' . self::concrete($pattern);
             $this->assertSame($expected, $out['matched'][$i], "{$method} /stask/{$pattern}");

@@ -11,7 +11,9 @@
 //   graphile/bench.js    graphile-worker 0.17 batched / unbatched, pickup, add_jobs
 //   ../laravel/run.php   Laravel 8 database and redis queues vs the stask driver
 //   ../bulk.php          createMany rows/s; create() vs a raw one-row INSERT
-//   ../backlog.php       5k tasks worked out of 5k..PEERS_BACKLOG_MAX pending
+//   stask.php backlog    5k tasks worked out of 5k..PEERS_BACKLOG_MAX pending
+//                        (bench/backlog.php's measure; that script cannot refill
+//                        the queue its first depth empties, and hangs there)
 //
 // Settings (environment): PEERS_RUNS (3: medians of this many runs of the short
 // legs), PEERS_N (20000 no-op tasks/jobs per throughput run), PEERS_N_SERIAL
@@ -175,7 +177,7 @@ function fig(string $key): Figure
 
 function step(string $what): void
 {
-    printf("[%s] %s\n", gmdate('H:i:s'), $what);
+    printf("[%s] %s  (%s)\n", gmdate('H:i:s'), $what, busy());
 }
 
 // ---- tables other scripts leave behind ----------------------------------------
@@ -192,14 +194,15 @@ function server_tables(): array
 }
 
 /**
- * Drops the tables that appeared during a bench/bulk.php or bench/backlog.php
- * run under the prefixes those scripts use (bm0_x_, bk_x_, br_x_, bs_x_, bl_x_),
- * which they do not all drop themselves. Nothing else is touched.
+ * Drops the tables that appeared since $before under the prefixes the legs
+ * use (bench/bulk.php: bm0_x_, bk_x_, br_x_, bs_x_; bench/backlog.php: bl_x_;
+ * stask.php: pkxxxxxx_; bench/laravel: lqbxxxxxx_), which a leg that failed
+ * or was stopped leaves behind. Nothing else is touched.
  */
 function drop_new_tables(array $before): void
 {
     $after = server_tables();
-    $ours = '/^(bm\d|bk|br|bs|bl)_[0-9a-f]{4,6}_/';
+    $ours = '/^((bm\d|bk|br|bs|bl)_[0-9a-f]{4,6}_|(pk|lqb)[0-9a-f]{6}_)/';
     $pg = new PDO('pgsql:host=127.0.0.1;port=5432;dbname=test', 'postgres', '');
     $my = new PDO('mysql:host=127.0.0.1;port=3306;dbname=test', 'root', '');
     foreach (array_diff_key($after['pgsql'], $before['pgsql']) as $t => $_) {
@@ -216,19 +219,49 @@ function drop_new_tables(array $before): void
 
 // ---- the machine -------------------------------------------------------------
 
-function busy(): string
+/**
+ * Other work on the box (builds, test suites, other PHP or Node processes)
+ * that moves the figures. Called between legs, when none of ours runs: any
+ * php/node process then but this one belongs to someone else.
+ */
+function others(): array
 {
-    // Other work on the box (builds, test suites) that moves the figures.
     $names = [];
-    foreach (glob('/proc/[0-9]*/comm') as $f) {
-        $name = trim((string) @file_get_contents($f));
-        if (in_array($name, ['cargo', 'rustc', 'cc1', 'ld', 'phpunit', 'chromium', 'chrome'], true)) {
+    foreach (glob('/proc/[0-9]*/cmdline') as $f) {
+        $pid = (int) basename(dirname($f));
+        $argv = explode("\0", (string) @file_get_contents($f));
+        $exe = basename($argv[0] ?? '');
+        if ($pid === getmypid() || $exe === '') {
+            continue;
+        }
+        $name = match (true) {
+            in_array($exe, ['cargo', 'rustc', 'cc1', 'ld', 'chromium', 'chrome', 'node'], true) => $exe,
+            str_starts_with($exe, 'php') => str_contains(implode(' ', $argv), 'phpunit') ? 'phpunit' : 'php',
+            default => null,
+        };
+        if ($name !== null) {
             $names[$name] = ($names[$name] ?? 0) + 1;
         }
     }
+    return $names;
+}
+
+/** Load average and the other work seen now; remembers the most of each seen so far. */
+function busy(): string
+{
+    static $seen = [];
+    foreach (others() as $k => $v) {
+        $seen[$k] = max($seen[$k] ?? 0, $v);
+    }
+    $GLOBALS['othersSeen'] = $seen;
     $load = implode(' ', array_map(static fn ($l) => sprintf('%.2f', $l), sys_getloadavg()));
-    $other = $names ? implode(', ', array_map(static fn ($k, $v) => "$k×$v", array_keys($names), $names)) : 'none seen';
-    return "load $load; other builds/tests running: $other";
+    return "load $load";
+}
+
+function others_seen(): string
+{
+    $seen = $GLOBALS['othersSeen'] ?? [];
+    return $seen ? implode(', ', array_map(static fn ($k, $v) => "{$k} (up to {$v})", array_keys($seen), $seen)) : 'none';
 }
 
 function machine(string $lib): array
@@ -263,10 +296,11 @@ echo "stask beside its peers (issue 12), one run\n";
 foreach ($machine as $k => $v) {
     printf("  %-16s %s\n", $k, $v);
 }
-printf("  %-16s %s\n", 'at start', $busyStart);
+printf("  %-16s %s; other processes: %s\n", 'at start', $busyStart, others_seen());
 printf("  %-16s runs %d, %d tasks per throughput run, %d per serial run, %d pickups, Laravel %d jobs\n\n", 'settings', $runs, $n, $nSerial, $pickupSamples, $laravelN);
 $t0 = microtime(true);
 $schema = 'gwpeers_' . bin2hex(random_bytes(4));
+$tablesAtStart = server_tables();
 
 try {
     // ---- 1-3: throughput, interleaved run by run --------------------------------
@@ -382,7 +416,7 @@ try {
     }
 
     // ---- 7: backlog -------------------------------------------------------------------
-    step("bench/backlog.php: 5,000 tasks out of 5k..$backlogMax pending, SQLite, PostgreSQL, MariaDB");
+    step("backlog (bench/backlog.php's measure, stask.php backlog): 5,000 tasks out of 5k..$backlogMax pending, SQLite, PostgreSQL, MariaDB; at most $backlogTimeout s each");
     // One backend at a time, each with its own time limit: the depths
     // reached before a limit still count (and the row then fails).
     $before = server_tables();
@@ -390,21 +424,23 @@ try {
     foreach (['sqlite', 'pgsql', 'mariadb'] as $b) {
         $out = '';
         try {
-            $out = sh([PHP_BINARY, '-d', "extension=$lib", ROOT . '/bench/backlog.php', "--max=$backlogMax", '--work=5000', $b], [], null, $backlogTimeout);
+            $out = sh([PHP_BINARY, '-d', "extension=$lib", HERE . '/stask.php', 'backlog', $b, (string) $backlogMax, '5000'], ['STASK_LIB' => $lib], null, $backlogTimeout);
         } catch (LegError $e) {
             $out = $e->output;
             $backlogErrors[$b] = $e->getMessage();
             fwrite(STDERR, "  backlog $b: {$e->getMessage()}\n");
         }
-        echo preg_replace('/^/m', '    ', trim($out)), "\n";
         foreach (explode("\n", $out) as $line) {
-            if (preg_match('/^\s+(\w+)\s+(\d+) pending:\s+(\d+) tasks\/s/', $line, $m)) {
-                $backlog[$m[1]][(int) $m[2]] = (float) $m[3];
+            $j = json_decode($line, true);
+            if (is_array($j) && isset($j['depth'], $j['per_s'])) {
+                $backlog[$b][(int) $j['depth']] = (float) $j['per_s'];
+                printf("    %-8s %8d pending: %8.0f tasks/s\n", $b, $j['depth'], $j['per_s']);
             }
         }
     }
     drop_new_tables($before);
 } finally {
+    drop_new_tables($tablesAtStart);
     try {
         node_leg(['drop', "--schema=$schema"]);
     } catch (Throwable $e) {
@@ -491,8 +527,8 @@ foreach ($rows as $r) {
 $pass = count(array_filter($rows, static fn ($r) => $r[5] === 'PASS'));
 $fail = count(array_filter($rows, static fn ($r) => $r[5] === 'FAIL'));
 $errors = count(array_filter($rows, static fn ($r) => str_starts_with($r[5], 'ERROR')));
-printf("\n%d PASS, %d FAIL, %d ERROR; %.1f minutes. Medians of %d runs (min–max in brackets); bulk.php and backlog.php figures are their own medians.\n", $pass, $fail, $errors, $minutes, $runs);
-printf("at end: %s\n", $busyEnd);
+printf("\n%d PASS, %d FAIL, %d ERROR; %.1f minutes. Medians of %d runs (min–max in brackets); bench/bulk.php's figures are its own medians; the backlog is one pass.\n", $pass, $fail, $errors, $minutes, $runs);
+printf("at end: %s; other processes seen between legs: %s\n", $busyEnd, others_seen());
 
 // ---- RESULTS.md ------------------------------------------------------------------------
 
@@ -504,7 +540,8 @@ if ($resultsFile !== '-') {
     foreach ($machine as $k => $v) {
         $md .= "* $k: $v\n";
     }
-    $md .= "* At start: $busyStart\n* At end: $busyEnd\n";
+    $md .= "* Load average at start: $busyStart; at end: $busyEnd\n";
+    $md .= '* Other processes seen on the box between legs (not this bench\'s): ' . others_seen() . "\n";
     $md .= sprintf("* Settings: PEERS_RUNS=%d, PEERS_N=%d, PEERS_N_SERIAL=%d, PEERS_PICKUP=%d, PEERS_LARAVEL_N=%d, PEERS_LARAVEL_BULK=%d, PEERS_ADD_JOBS=%d, PEERS_BULK_ROUNDS=%d, PEERS_BACKLOG_MAX=%d\n\n", $runs, $n, $nSerial, $pickupSamples, $laravelN, $laravelBulk, $addJobsN, $bulkRounds, $backlogMax);
     $md .= "## Results\n\n";
     $esc = static fn (string $c) => str_replace('|', '\\|', $c);
@@ -540,8 +577,10 @@ if ($resultsFile !== '-') {
   the stask driver, whose tasks LaravelQueueWorker runs). Queue::bulk: calls of 1,000 jobs.
 * 6. `bench/bulk.php` (its own medians: 3 calls of 100,000 rows; create() and the raw INSERT interleaved
   one by one over the rounds) and `graphile/bench.js addjobs`.
-* 7. `bench/backlog.php --work=5000`: one process works 5,000 tasks out of each depth (statistics as the
-  inserts left them).
+* 7. `bench/peers/stask.php backlog`: bench/backlog.php's measure (one process works 5,000 tasks out of
+  each depth; statistics as the inserts left them), with the queue topped up to each depth by
+  `createMany` (bench/backlog.php's own `grow()` doubles the pending rows, and after the 5k depth has
+  been worked empty it loops forever adding 0 rows).
 MD;
     file_put_contents($resultsFile, $md);
     echo "written: $resultsFile\n";

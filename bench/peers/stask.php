@@ -18,6 +18,13 @@
 //       an idle worker (sTask::work) in a child process; this process creates
 //       one task at a time, 20-60 ms apart; latency = task start in the worker
 //       - just before sTask::create() here (hrtime: CLOCK_MONOTONIC in both).
+//   ... stask.php backlog sqlite|pgsql|mariadb MAX WORK
+//       one process works WORK no-op tasks (sTask::work with max_tasks) out of
+//       queues of 5k, 50k, 200k and 1M pending tasks (those up to MAX), one JSON
+//       line per depth as soon as it is measured. The queue is topped up to
+//       each depth by createMany; statistics stay as the inserts left them.
+//       (bench/backlog.php measures the same; its grow() cannot refill a queue
+//       that the first depth emptied, so this leg has its own.)
 //
 // Server backends use a fresh table prefix (pk<random>_) in database `test`,
 // dropped at the end; SQLite files live in a temporary folder, removed.
@@ -46,10 +53,10 @@ final class PeersNoopWorker implements \Seiger\sTask\Contracts\TaskInterface
     }
 }
 
+/** Throws: the `finally` below then still drops the tables (exit() would skip it). */
 function fail(string $message): never
 {
-    fwrite(STDERR, "stask.php: $message\n");
-    exit(1);
+    throw new RuntimeException("stask.php: $message");
 }
 
 function connection(string $backend, string $dir, string $prefix): array
@@ -120,6 +127,7 @@ function children(int $count, array $env): array
             fail('cannot start a worker process');
         }
         $procs[] = [$p, $pipes];
+        $GLOBALS['started'][] = $p;
     }
     return $procs;
 }
@@ -253,12 +261,45 @@ try {
         sort($lat);
         $pct = static fn (float $p) => $lat[(int) floor($p * (count($lat) - 1))];
         echo json_encode(['backend' => $backend, 'samples' => count($lat), 'p50_ms' => $pct(0.5), 'p95_ms' => $pct(0.95)]), "\n";
+    } elseif ($mode === 'backlog') {
+        $backend = $argv[2] ?? 'sqlite';
+        $max = (int) ($argv[3] ?? 200000);
+        $work = (int) ($argv[4] ?? 5000);
+        [$conn, $prefix] = setUp($backend, $dir);
+        // Warm-up (connection, worker lookup, first claims), not timed.
+        queue(500);
+        sTask::work(['stop_when_empty' => true]);
+        foreach ([5_000, 50_000, 200_000, 1_000_000] as $depth) {
+            if ($depth > $max) {
+                break;
+            }
+            queue($depth - sTaskModel::pending()->count());
+            $before = sTaskModel::completed()->count();
+            $t = hrtime(true);
+            $r = sTask::work(['max_tasks' => $work, 'stop_when_empty' => true]);
+            $secs = (hrtime(true) - $t) / 1e9;
+            $done = sTaskModel::completed()->count() - $before;
+            if ($done !== min($work, $depth)) {
+                fail("backlog $depth: expected $work tasks completed, got $done (" . json_encode($r) . ')');
+            }
+            echo json_encode(['backend' => $backend, 'depth' => $depth, 'work' => $done, 'per_s' => $done / $secs]), "\n";
+        }
     } else {
-        fail('usage: stask.php sqlite N | throughput BACKEND N PROCS [OPTIONS-JSON] | pickup BACKEND SAMPLES');
+        fail('usage: stask.php sqlite N | throughput BACKEND N PROCS [OPTIONS-JSON] | pickup BACKEND SAMPLES | backlog BACKEND MAX WORK');
     }
+} catch (Throwable $e) {
+    fwrite(STDERR, $e->getMessage() . "\n");
+    $exitCode = 1;
 } finally {
+    // A worker still running after an error is stopped before its tables go.
+    foreach ($GLOBALS['started'] ?? [] as $p) {
+        if (is_resource($p) && proc_get_status($p)['running']) {
+            proc_terminate($p, SIGKILL);
+        }
+    }
     if ($prefix !== null) {
         dropPrefix($backend, $prefix);
     }
     exec('rm -rf ' . escapeshellarg($dir));
 }
+exit($exitCode ?? 0);

@@ -177,7 +177,7 @@ function fig(string $key): Figure
 
 function step(string $what): void
 {
-    printf("[%s] %s  (%s)\n", gmdate('H:i:s'), $what, busy());
+    printf("[%s] %s  (load %s)\n", gmdate('H:i:s'), $what, busy());
 }
 
 // ---- tables other scripts leave behind ----------------------------------------
@@ -255,7 +255,7 @@ function busy(): string
     }
     $GLOBALS['othersSeen'] = $seen;
     $load = implode(' ', array_map(static fn ($l) => sprintf('%.2f', $l), sys_getloadavg()));
-    return "load $load";
+    return $load;
 }
 
 function others_seen(): string
@@ -279,7 +279,7 @@ function machine(string $lib): array
         'CPU' => sprintf('%d cores (nproc), %s', (int) shell_exec('nproc'), trim((string) shell_exec("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"))),
         'OS' => trim((string) shell_exec('. /etc/os-release && echo "$PRETTY_NAME"')),
         'PHP' => PHP_VERSION . (extension_loaded('redis') ? ', phpredis ' . phpversion('redis') : ''),
-        'stask' => sprintf('%s, release build of %s%s (%s)', $stask, $commit, $dirty !== '' ? ' with uncommitted changes in src/ or php/src/ by other sessions' : '', gmdate('Y-m-d H:i', (int) filemtime($lib)) . ' UTC'),
+        'stask' => sprintf('%s, release build of %s%s (%s)', $stask, $commit, $dirty !== '' ? ' (the working tree also held uncommitted changes of other sessions in src/ or php/src/ at run time)' : '', 'built ' . gmdate('Y-m-d H:i', (int) filemtime($lib)) . ' UTC'),
         'PostgreSQL' => (string) $pg->query('SHOW server_version')->fetchColumn() . ' (autovacuum ' . $pg->query('SHOW autovacuum')->fetchColumn() . ', synchronous_commit ' . $pg->query('SHOW synchronous_commit')->fetchColumn() . ')',
         'MariaDB' => (string) $my->query('SELECT VERSION()')->fetchColumn(),
         'SQLite' => (string) $lite->query('SELECT sqlite_version()')->fetchColumn() . ' (PDO; stask bundles its own through rusqlite)',
@@ -296,7 +296,7 @@ echo "stask beside its peers (issue 12), one run\n";
 foreach ($machine as $k => $v) {
     printf("  %-16s %s\n", $k, $v);
 }
-printf("  %-16s %s; other processes: %s\n", 'at start', $busyStart, others_seen());
+printf("  %-16s load %s; other processes: %s\n", 'at start', $busyStart, others_seen());
 printf("  %-16s runs %d, %d tasks per throughput run, %d per serial run, %d pickups, Laravel %d jobs\n\n", 'settings', $runs, $n, $nSerial, $pickupSamples, $laravelN);
 $t0 = microtime(true);
 $schema = 'gwpeers_' . bin2hex(random_bytes(4));
@@ -528,7 +528,7 @@ $pass = count(array_filter($rows, static fn ($r) => $r[5] === 'PASS'));
 $fail = count(array_filter($rows, static fn ($r) => $r[5] === 'FAIL'));
 $errors = count(array_filter($rows, static fn ($r) => str_starts_with($r[5], 'ERROR')));
 printf("\n%d PASS, %d FAIL, %d ERROR; %.1f minutes. Medians of %d runs (min–max in brackets); bench/bulk.php's figures are its own medians; the backlog is one pass.\n", $pass, $fail, $errors, $minutes, $runs);
-printf("at end: %s; other processes seen between legs: %s\n", $busyEnd, others_seen());
+printf("at end: load %s; other processes seen between legs: %s\n", $busyEnd, others_seen());
 
 // ---- RESULTS.md ------------------------------------------------------------------------
 

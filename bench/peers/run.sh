@@ -37,6 +37,6 @@ mariadb -h 127.0.0.1 -u root -e 'select 1' test >/dev/null || die "MariaDB is no
 
 tmp="$(mktemp -d /tmp/stask-peers.XXXXXX)"
 trap 'rm -rf "$tmp"' EXIT INT TERM
-cp "$ext" "$tmp/libstask.so"
+cp -p "$ext" "$tmp/libstask.so"
 # Every temporary file of the legs (SQLite files, Laravel app copies) goes under $tmp.
 TMPDIR="$tmp" STASK_LIB="$tmp/libstask.so" php "$here/run.php"

@@ -55,10 +55,53 @@ class DoctorTest extends HttpHarnessTestCase
         $this->assertSame(0, $code, $output);
         $this->assertStringContainsString('reported by the module', $this->line($output, 'web server PHP'));
 
-        // The probe route answers only a manager, or the doctor's one-time token.
+        // The probe route answers only a manager, or the doctor's one-time token (once).
         $denied = $this->request('GET', $url, ['Accept' => 'application/json']);
         $this->assertSame(403, $denied['status'], $denied['body']);
         $this->assertStringNotContainsString('"php"', $denied['body']);
+        $this->assertSame(403, $this->request('GET', $url . '?probe=' . str_repeat('0', 32), ['Accept' => 'application/json'])['status']);
+    }
+
+    public function testTheModuleShowsAndRecordsTheWebServersPhp(): void
+    {
+        $base = $this->serve([]);
+        $this->assertSame(200, $this->request('GET', $base . '/harness/login?user=1&role=1')['status']);
+        $page = $this->request('GET', $base . '/stask');
+        $this->assertSame(200, $page['status'], $page['body']);
+        $this->assertMatchesRegularExpression('#<p id="stask-web-php"[^>]* data-url="[^"]*/stask/doctor"#', $page['body']);
+        $this->assertStringContainsString('stask-doctor.js', $page['body']);
+        $script = $this->request('GET', $base . '/stask/assets/stask-doctor.js');
+        $this->assertSame(200, $script['status']);
+
+        // What the module's script asks, as the logged-in manager.
+        $report = $this->request('GET', $base . '/stask/doctor', ['Accept' => 'application/json']);
+        $this->assertSame(200, $report['status'], $report['body']);
+        $data = $this->json($report);
+        $this->assertSame(PHP_VERSION, $data['php']);
+        $this->assertSame('cli-server', $data['sapi']);
+        $this->assertSame('0.1.0', $data['extension']);
+        $this->assertTrue($data['compatible']);
+
+        [$code, $output] = $this->doctor(['--no-web']);
+        $this->assertStringStartsWith('[ ok ] web server PHP: PHP ' . PHP_VERSION . ' (cli-server', $this->line($output, 'web server PHP'));
+        $this->assertStringContainsString('reported by the module', $this->line($output, 'web server PHP'));
+    }
+
+    public function testAWebServerWithoutTheExtensionIsReportedByItsModulePage(): void
+    {
+        $empty = $this->dir . '/storage/no-ini';
+        mkdir($empty);
+        $base = $this->serve(['PHP_INI_SCAN_DIR' => ':' . $empty]);
+        $this->assertSame(200, $this->request('GET', $base . '/harness/login?user=1&role=1')['status']);
+        $page = $this->request('GET', $base . '/stask');
+        $this->assertSame(503, $page['status'], $page['body']);
+
+        [$code, $output] = $this->doctor(['--no-web']);
+        $this->assertSame(1, $code, $output);
+        $line = $this->line($output, 'web server PHP');
+        $this->assertStringStartsWith("[FAIL] web server PHP: the web server's PHP " . PHP_VERSION . ' (cli-server', $line);
+        $this->assertStringContainsString('has not loaded stask', $line);
+        $this->assertStringContainsString('Fix: add "extension=stask" to', $line);
     }
 
     public function testWithoutTheExtensionItRunsAndSaysHowToLoadIt(): void
@@ -151,5 +194,22 @@ class DoctorTest extends HttpHarnessTestCase
         $process->run();
         $this->assertSame(1, $process->getExitCode(), $this->describe($process));
         $this->assertStringContainsString('[FAIL] database: cannot reach mysql nobody@127.0.0.1:1/none', $process->getOutput());
+    }
+
+    public function testOnTheEvolutionCore(): void
+    {
+        // The Evolution 3.1-like core: no Foundation, schedule:run brought by the package.
+        $this->coreOk(['migrate', '--force']);
+        $this->coreOk(['stask:worker', '--once'], [], 30);
+        $process = $this->core(['stask:doctor', '--no-web']);
+        $output = $process->getOutput() . $process->getErrorOutput();
+        // The module has not reported the web server's PHP yet: that line alone fails, with its fix.
+        $this->assertSame(1, $process->getExitCode(), $output);
+        $this->assertStringStartsWith('[FAIL] web server PHP: the web server\'s PHP has not reported yet', $this->line($output, 'web server PHP'));
+        $this->assertStringContainsString('Fix: open the sTask module in the manager once', $this->line($output, 'web server PHP'));
+        foreach (['extension', 'database', 'tables', 'storage', 'workers', 'schedule', 'memory_limit', 'max_execution_time'] as $check) {
+            $this->assertStringStartsWith('[ ok ] ' . $check . ':', $this->line($output, $check), $output);
+        }
+        $this->assertStringContainsString('1 of 10 checks failed.', $output);
     }
 }

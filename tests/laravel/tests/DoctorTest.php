@@ -142,6 +142,19 @@ class DoctorTest extends HttpHarnessTestCase
         $this->assertStringContainsString('has stask 0.1.0 loaded', $worker->getOutput() . $worker->getErrorOutput());
         $log = (string) file_get_contents($this->dir . '/storage/logs/laravel.log');
         $this->assertStringContainsString('needs the stask extension ~9.0.0 but this PHP (cli', $log);
+
+        // The module tab of that web server says the same, and the probe records it for the doctor.
+        $base = $this->serve($env);
+        $this->assertSame(200, $this->request('GET', $base . '/harness/login?user=1&role=1')['status']);
+        $page = $this->request('GET', $base . '/stask');
+        $this->assertSame(503, $page['status'], $page['body']);
+        $this->assertStringContainsString('the stask extension is another version', $page['body']);
+        $this->assertStringContainsString('needs the stask extension ~9.0.0 but this PHP (cli-server', $page['body']);
+        $this->assertStringContainsString('has stask 0.1.0 loaded', $page['body']);
+        $this->assertSame(200, $this->request('GET', $base . '/stask/doctor', ['Accept' => 'application/json'])['status']);
+        [, $output] = $this->doctor(['--no-web'], $env);
+        $line = $this->line($output, 'web server PHP');
+        $this->assertStringContainsString('has stask 0.1.0, package 0.1.0 needs ~9.0.0', $line);
     }
 
     public function testDatabaseDown(): void

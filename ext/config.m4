@@ -108,9 +108,12 @@ or set LIBCLANG_PATH to the folder holding libclang.so.])
     STASK_CARGO_PROFILE_FLAG="--release"
   fi
 
-  dnl The crate is the folder above this one; its cargo target folder is
-  dnl CARGO_TARGET_DIR at configure time, else <crate>/target.
-  STASK_CRATE_DIR=`cd "$abs_srcdir/.." && pwd`
+  dnl The crate is the folder above this one (STASK_CRATE_DIR at configure
+  dnl time names another); its cargo target folder is CARGO_TARGET_DIR at
+  dnl configure time, else <crate>/target.
+  if test -z "$STASK_CRATE_DIR"; then
+    STASK_CRATE_DIR=`cd "$abs_srcdir/.." && pwd`
+  fi
   if test ! -f "$STASK_CRATE_DIR/Cargo.toml"; then
     AC_MSG_ERROR([stask: $STASK_CRATE_DIR/Cargo.toml not found (run phpize in the ext/ folder of the stask sources)])
   fi

@@ -36,12 +36,15 @@ $ri"
 # 0. The package's version range agrees with php/composer.json and Cargo.toml.
 "$php" -n "$root/tests/packaging/version-range.php" || fail "version range"
 
-# 1. phpize && configure && make && make install, built outside the source
-#    folder (VPATH) so an own build in ext/ is left alone.
+# 1. phpize && configure && make && make install, on a copy of ext/ (so
+#    nothing is generated in the working tree, where someone may be
+#    building by hand) that STASK_CRATE_DIR points back at the crate.
 echo "== phpize build"
-(cd "$root/ext" && phpize >"$work/phpize.log" 2>&1) || { cat "$work/phpize.log"; fail "phpize"; }
-mkdir "$work/build"
-(cd "$work/build" && "$root/ext/configure" --enable-stask --enable-stask-debug >"$work/configure.log" 2>&1) \
+mkdir "$work/ext" "$work/build"
+cp "$root/ext/config.m4" "$root/ext/Makefile.frag" "$work/ext/"
+(cd "$work/ext" && phpize >"$work/phpize.log" 2>&1) || { cat "$work/phpize.log"; fail "phpize"; }
+export STASK_CRATE_DIR="$root"
+(cd "$work/build" && "$work/ext/configure" --enable-stask --enable-stask-debug >"$work/configure.log" 2>&1) \
   || { cat "$work/configure.log"; fail "configure"; }
 grep -q "checking cargo version... " "$work/configure.log" || fail "configure did not check cargo's version"
 (cd "$work/build" && make >"$work/make.log" 2>&1) || { cat "$work/make.log"; fail "make"; }
@@ -54,13 +57,13 @@ check_loads "$installed" "phpize build"
 
 # configure says what to install when cargo is missing or too old.
 mkdir "$work/build2" "$work/bin"
-if (cd "$work/build2" && "$root/ext/configure" --enable-stask --with-stask-cargo="$work/bin/no-cargo" >"$work/c2.log" 2>&1); then
+if (cd "$work/build2" && "$work/ext/configure" --enable-stask --with-stask-cargo="$work/bin/no-cargo" >"$work/c2.log" 2>&1); then
   fail "configure succeeded without cargo"
 fi
 grep -q "rustup" "$work/c2.log" || fail "configure without cargo does not say how to install it: $(tail -5 "$work/c2.log")"
 printf '#!/bin/sh\necho "cargo 1.70.0 (old)"\n' > "$work/bin/cargo"
 chmod +x "$work/bin/cargo"
-if (cd "$work/build2" && "$root/ext/configure" --enable-stask --with-stask-cargo="$work/bin/cargo" >"$work/c3.log" 2>&1); then
+if (cd "$work/build2" && "$work/ext/configure" --enable-stask --with-stask-cargo="$work/bin/cargo" >"$work/c3.log" 2>&1); then
   fail "configure accepted cargo 1.70"
 fi
 grep -q "too old" "$work/c3.log" || fail "configure with an old cargo does not say so: $(tail -5 "$work/c3.log")"

@@ -16,7 +16,7 @@ use Seiger\sTask\Doctor\LaravelHost;
 class DoctorCommand extends Command
 {
     protected $signature = 'stask:doctor
-        {--url= : Address of the module\'s doctor route to ask the web server\'s PHP (default: the route\'s URL from app.url)}
+        {--url= : The module\'s address (e.g. https://example.com/manager/stask) to ask the web server\'s PHP (default: built from app.url)}
         {--no-web : Do not ask the web server; use what the module last reported}
         {--stale=300 : Seconds after which the newest worker heartbeat counts as dead}
         {--json : Print the checks as JSON}';

@@ -101,6 +101,10 @@ final class Doctor
         $asked = '';
         $url = $this->url ?? $this->host->probeUrl();
         if ($this->askWebServer && $url !== null && $url !== '') {
+            // The module's address or the route's own: .../stask and .../stask/doctor both work.
+            if (!str_ends_with(rtrim((string) parse_url($url, PHP_URL_PATH), '/'), '/doctor')) {
+                $url = rtrim($url, '/') . '/doctor';
+            }
             [$report, $asked] = $this->ask($url, $storage);
             $source = 'asked ' . $url;
         }

@@ -180,9 +180,14 @@ class sTaskServiceProvider extends BaseProvider
         $name = (string) $config->get('database.default', '');
         $connection = $name === '' ? null : $config->get('database.connections.' . $name);
         if (!is_array($connection)) {
-            throw new \RuntimeException(
-                "sTask: the default database connection '{$name}' is not defined in config('database.connections')."
-            );
+            $message = "sTask: the default database connection '{$name}' is not defined in config('database.connections').";
+            if (self::runningDoctor()) {
+                // stask:doctor reports it instead of failing to start.
+                $this->app->instance(self::CONFIGURATION_ERROR, $message);
+
+                return;
+            }
+            throw new \RuntimeException($message);
         }
 
         $options = [];
@@ -212,7 +217,7 @@ class sTaskServiceProvider extends BaseProvider
         } catch (sTaskException $e) {
             $message = "sTask is not configured (database connection '{$name}', storage, stask.* / STASK_* settings): "
                 . $e->getMessage();
-            if ($this->app->runningInConsole()) {
+            if ($this->app->runningInConsole() && !self::runningDoctor()) {
                 throw new \RuntimeException($message, 0, $e);
             }
             // A web request: the host keeps working; the /stask routes answer
@@ -224,6 +229,12 @@ class sTaskServiceProvider extends BaseProvider
                 // No logger: the 503 still says why.
             }
         }
+    }
+
+    /** This process is `artisan stask:doctor`, which must start to report what is wrong. */
+    private static function runningDoctor(): bool
+    {
+        return PHP_SAPI === 'cli' && in_array('stask:doctor', (array) ($_SERVER['argv'] ?? []), true);
     }
 
     protected function storagePath(): string

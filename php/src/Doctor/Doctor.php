@@ -186,6 +186,10 @@ final class Doctor
     private function database(): Check
     {
         $name = 'database';
+        $error = $this->host->configurationError();
+        if ($error !== null) {
+            return Check::fail($name, self::oneLine($error), $this->host->databaseFix());
+        }
         try {
             $this->pdo = $this->host->pdo();
             $this->pdo->setAttribute(\PDO::ATTR_ERRMODE, \PDO::ERRMODE_EXCEPTION);

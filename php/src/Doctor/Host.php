@@ -17,6 +17,9 @@ interface Host
     /** e.g. "pgsql postgres@127.0.0.1:5432/test (connection 'pgsql')", without the password. */
     public function describeDatabase(): string;
 
+    /** Why sTask could not be configured at boot (the host's settings), or null. */
+    public function configurationError(): ?string;
+
     /** What to change when the database cannot be reached (where its settings live). */
     public function databaseFix(): string;
 

@@ -77,6 +77,16 @@ final class LaravelHost implements Host
             . '/' . ($c['database'] ?? '?') . " (connection '{$name}')";
     }
 
+    public function configurationError(): ?string
+    {
+        $key = \Seiger\sTask\sTaskServiceProvider::CONFIGURATION_ERROR;
+        try {
+            return $this->app->bound($key) ? (string) $this->app->make($key) : null;
+        } catch (\Throwable) {
+            return null;
+        }
+    }
+
     public function databaseFix(): string
     {
         $name = $this->connectionName();

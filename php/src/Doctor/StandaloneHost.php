@@ -92,6 +92,11 @@ final class StandaloneHost implements Host
         return $p['driver'] === 'sqlite' ? 'sqlite ' . $p['path'] : "{$p['driver']} {$p['user']}@{$p['host']}:{$p['port']}/{$p['db']}";
     }
 
+    public function configurationError(): ?string
+    {
+        return null;
+    }
+
     public function databaseFix(): string
     {
         return 'set STASK_DSN (or stask.dsn in php.ini, or --dsn=) to sqlite:///abs/path.sqlite, mysql://user:pass@host:port/db '

@@ -173,6 +173,15 @@ class DoctorTest extends HttpHarnessTestCase
         $this->assertStringStartsWith('[skip] workers:', $this->line($output, 'workers'));
     }
 
+    public function testAConnectionThatIsNotDefinedIsReportedNotThrown(): void
+    {
+        [$code, $output] = $this->doctor(['--no-web'], ['DB_CONNECTION' => 'oracle']);
+        $this->assertSame(1, $code, $output);
+        $line = $this->line($output, 'database');
+        $this->assertStringContainsString("[FAIL] database: sTask: the default database connection 'oracle' is not defined", $line);
+        $this->assertStringContainsString("Fix: check the connection 'oracle'", $line);
+    }
+
     public function testTablesMissing(): void
     {
         // Another prefix: the same database without sTask's tables.

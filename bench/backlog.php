@@ -60,6 +60,11 @@ function grow(PDO $pdo, string $table, int $rows): void
 {
     $cols = 'identifier, action, status, message, meta, attempts, max_attempts, priority, priority_rank, progress, created_at, updated_at, available_at';
     $have = (int) $pdo->query("SELECT COUNT(*) FROM $table WHERE status = 10")->fetchColumn();
+    if ($have === 0) {
+        // The previous depth was worked to the end: one pending row to double from.
+        $pdo->exec("INSERT INTO $table ($cols) SELECT identifier, action, 10, NULL, meta, 0, max_attempts, priority, priority_rank, 0, created_at, updated_at, NULL FROM $table LIMIT 1");
+        $have = 1;
+    }
     while ($have < $rows) {
         $take = min($have, $rows - $have);
         $pdo->exec("INSERT INTO $table ($cols) SELECT $cols FROM $table WHERE status = 10 LIMIT $take");

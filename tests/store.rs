@@ -175,6 +175,7 @@ conformance!(
     insert_many_wakes_a_waiting_worker_once,
     create_tasks_collapses_duplicate_keys_of_a_batch,
     create_tasks_refuses_a_bad_batch_whole,
+    the_claim_walks_the_claim_index_however_deep_the_backlog,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -847,4 +848,53 @@ async fn create_tasks_refuses_a_bad_batch_whole(h: &Harness) {
     let err = h.engine.create_tasks(batch).await.unwrap_err().to_string();
     assert!(err.contains("tasks[1].identifier"), "{err}");
     assert_eq!(h.engine.count(&Query::new(Table::Tasks)).await.unwrap(), 0, "nothing of a refused batch is written");
+}
+
+/// A claim's cost must not grow with the queue: the database walks the
+/// claim index in order and stops after the limit, and marks the rows by
+/// primary key. Read from the plan the database chooses with a 20,000-deep
+/// backlog and the statistics the inserts left (none on PostgreSQL, whose
+/// planner otherwise sorts every pending row per claim).
+async fn the_claim_walks_the_claim_index_however_deep_the_backlog(h: &Harness) {
+    let backlog: Vec<NewTask> = (0..20_000).map(|i| NewTask::new("w", format!("a{}", i % 7))).collect();
+    let now = h.engine.now();
+    h.engine.store().task_insert_many(&TaskInsertManyParams { tasks: &backlog, now }).await.unwrap();
+    let plan = h.engine.store().explain_claim().await.unwrap();
+    let claim_index = format!("{}s_tasks_claim", h.settings.table_prefix);
+    let lines: Vec<&str> = plan.lines().collect();
+    match &h.settings.dsn {
+        Dsn::Sqlite { .. } => {
+            // The subquery searches the claim index (ordered, LIMIT); the update
+            // finds each claimed id by rowid. No full scan, no sort.
+            assert!(
+                lines.iter().any(|l| l.contains(&format!("SEARCH {}s_tasks USING INTEGER PRIMARY KEY", h.settings.table_prefix))),
+                "{plan}"
+            );
+            assert!(
+                lines.iter().any(|l| l.contains(&format!("INDEX {claim_index} (status=?")) && !l.contains("COVERING")),
+                "{plan}"
+            );
+            assert!(
+                !lines.iter().any(|l| l.contains(&format!("INDEX {claim_index} (status=?)"))),
+                "the update walks the pending rows: {plan}"
+            );
+            assert!(!plan.contains("SCAN ") && !plan.contains("TEMP B-TREE"), "{plan}");
+        }
+        Dsn::Postgres { .. } => {
+            assert!(plan.contains(&format!("Index Scan using {claim_index} on ")), "{plan}");
+            for walk in ["Seq Scan", "Sort", "Bitmap Heap Scan"] {
+                assert!(!plan.contains(walk), "{walk} in the claim: {plan}");
+            }
+        }
+        Dsn::Mysql { .. } => {
+            assert_eq!(lines.len(), 2, "{plan}");
+            assert!(lines[0].contains(&format!("key={claim_index} ")), "{plan}");
+            assert!(!lines[0].contains("filesort") && !lines[0].contains("type=ALL"), "{plan}");
+            assert!(lines[1].contains("key=PRIMARY ") && lines[1].contains("type=range"), "{plan}");
+        }
+    }
+    // And the plan does what it says: the oldest first, exactly the limit.
+    let claimed = h.engine.claim(100).await.unwrap();
+    assert_eq!(claimed.len(), 100);
+    assert!(claimed.windows(2).all(|w| w[0].id < w[1].id));
 }

@@ -64,6 +64,14 @@ pub struct TaskClaimParams {
     pub after: (i64, i64),
 }
 
+impl TaskClaimParams {
+    /// A claim of 100 from the start, for `Store::explain_claim`.
+    pub fn explain() -> TaskClaimParams {
+        let now = crate::engine::time::now();
+        TaskClaimParams { now, limit: 100, owner: "explain".into(), lease_expires_at: now, after: (0, 0) }
+    }
+}
+
 /// What `task_insert_many` inserts: tasks already validated, whose unique
 /// keys are distinct (the engine collapses duplicates of a batch first).
 #[derive(Debug, Clone)]
@@ -387,6 +395,9 @@ pub trait Store: Send + Sync {
     async fn task_claim(&self, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>>;
     /// Claims one given task if it is still pending (`sTask::execute`).
     async fn task_claim_id(&self, id: i64, p: &TaskClaimParams) -> StoreResult<Option<TaskRow>>;
+    /// The database's plan for the claim (EXPLAIN, nothing claimed): what
+    /// tests/store.rs reads to prove a claim never walks the backlog.
+    async fn explain_claim(&self) -> StoreResult<String>;
     /// Returns where each task ended up: the outcome's state, or what the
     /// worker decided itself when the guard left the row alone.
     async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>>;
@@ -442,121 +453,6 @@ pub trait Store: Send + Sync {
     async fn delete(&self, q: &Query) -> StoreResult<u64>;
     /// Writes whitelisted columns on the rows matched by `q`.
     async fn update(&self, q: &Query, set: &[(&'static str, Value)], now: Timestamp) -> StoreResult<u64>;
-}
-
-/// Implements `Store` with every method answering "unavailable": the
-/// placeholder of a dialect under construction, so the crate builds while
-/// it is written. A dialect that lands replaces its invocation.
-#[macro_export]
-macro_rules! unavailable_store {
-    ($t:ty, $what:literal) => {
-        #[async_trait::async_trait]
-        impl $crate::engine::store::Store for $t {
-            async fn migrate(&self) -> StoreResult<()> {
-                Err(unavailable($what))
-            }
-            async fn task_insert(&self, _: &NewTask, _: Timestamp) -> StoreResult<TaskRow> {
-                Err(unavailable($what))
-            }
-            async fn task_insert_many(&self, _: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
-                Err(unavailable($what))
-            }
-            async fn task_get(&self, _: i64) -> StoreResult<Option<TaskRow>> {
-                Err(unavailable($what))
-            }
-            async fn task_select(&self, _: &Query) -> StoreResult<Vec<TaskRow>> {
-                Err(unavailable($what))
-            }
-            async fn task_claim(&self, _: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> {
-                Err(unavailable($what))
-            }
-            async fn task_claim_id(&self, _: i64, _: &TaskClaimParams) -> StoreResult<Option<TaskRow>> {
-                Err(unavailable($what))
-            }
-            async fn task_finish_many(&self, _: &[Outcome], _: Timestamp) -> StoreResult<Vec<Finished>> {
-                Err(unavailable($what))
-            }
-            async fn task_extend_leases(&self, _: &LeaseExtendParams) -> StoreResult<u64> {
-                Err(unavailable($what))
-            }
-            async fn task_select_expired(&self, _: Timestamp, _: i64, _: i64) -> StoreResult<Vec<TaskRow>> {
-                Err(unavailable($what))
-            }
-            async fn task_rescue(&self, _: &RescueParams) -> StoreResult<bool> {
-                Err(unavailable($what))
-            }
-            async fn task_progress(&self, _: &TaskProgressParams) -> StoreResult<Option<ProgressAck>> {
-                Err(unavailable($what))
-            }
-            async fn task_cancel(&self, _: i64, _: Timestamp) -> StoreResult<CancelOutcome> {
-                Err(unavailable($what))
-            }
-            async fn task_retry(&self, _: i64, _: Timestamp) -> StoreResult<bool> {
-                Err(unavailable($what))
-            }
-            async fn task_delete_completed_before(&self, _: Timestamp) -> StoreResult<Vec<i64>> {
-                Err(unavailable($what))
-            }
-            async fn task_count_by_status(&self) -> StoreResult<Vec<(i64, i64)>> {
-                Err(unavailable($what))
-            }
-            async fn task_summary(&self, _: Timestamp) -> StoreResult<TaskSummaryRow> {
-                Err(unavailable($what))
-            }
-            async fn task_worker_stats(&self, _: Timestamp, _: Option<&str>) -> StoreResult<Vec<WorkerStatsRow>> {
-                Err(unavailable($what))
-            }
-            async fn task_common_errors(&self, _: Timestamp, _: i64) -> StoreResult<Vec<(String, i64)>> {
-                Err(unavailable($what))
-            }
-            async fn task_timeline(&self, _: Timestamp) -> StoreResult<Vec<TimelineRow>> {
-                Err(unavailable($what))
-            }
-            async fn task_latest_per_identifier(&self) -> StoreResult<Vec<TaskRow>> {
-                Err(unavailable($what))
-            }
-            async fn task_counters(&self, _: Timestamp) -> StoreResult<Vec<IdentifierCounters>> {
-                Err(unavailable($what))
-            }
-            async fn worker_select(&self, _: &Query) -> StoreResult<Vec<WorkerRow>> {
-                Err(unavailable($what))
-            }
-            async fn worker_get(&self, _: &str) -> StoreResult<Option<WorkerRow>> {
-                Err(unavailable($what))
-            }
-            async fn worker_insert(&self, _: &WorkerInfo, _: Timestamp) -> StoreResult<Option<WorkerRow>> {
-                Err(unavailable($what))
-            }
-            async fn worker_update_info(&self, _: i64, _: &WorkerInfo, _: Timestamp) -> StoreResult<bool> {
-                Err(unavailable($what))
-            }
-            async fn worker_counts(&self) -> StoreResult<(i64, i64)> {
-                Err(unavailable($what))
-            }
-            async fn drop_tables(&self) -> StoreResult<()> {
-                Err(unavailable($what))
-            }
-            async fn leader_acquire(&self, _: &str, _: &str, _: Timestamp, _: Timestamp) -> StoreResult<bool> {
-                Err(unavailable($what))
-            }
-            async fn create_legacy_tables_for_tests(&self) -> StoreResult<()> {
-                Err(unavailable($what))
-            }
-            async fn count(&self, _: &Query) -> StoreResult<i64> {
-                Err(unavailable($what))
-            }
-            async fn delete(&self, _: &Query) -> StoreResult<u64> {
-                Err(unavailable($what))
-            }
-            async fn update(&self, _: &Query, _: &[(&'static str, Value)], _: Timestamp) -> StoreResult<u64> {
-                Err(unavailable($what))
-            }
-        }
-    };
-}
-
-pub fn unavailable(what: &str) -> StoreError {
-    StoreError::new(StoreErrorKind::Unavailable, format!("the {what} dialect is not built yet"))
 }
 
 #[cfg(test)]

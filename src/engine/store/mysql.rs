@@ -333,19 +333,25 @@ impl Statements {
             // index (status, priority_rank, id), from the claiming process's
             // cursor (priority_rank, id): spelled out rather than as a row
             // comparison `(priority_rank, id) > (?, ?)`, whose range access
-            // not every MySQL/MariaDB optimizer plans. Arguments: now, rank,
-            // rank, id, limit.
+            // not every MySQL/MariaDB optimizer plans. FORCE INDEX: the walk
+            // must follow the index order and stop after LIMIT rows whatever
+            // the optimizer's statistics say (with others it may read every
+            // pending row and sort them: cost grows with the backlog).
+            // Arguments: now, rank, rank, id, limit.
             claim_lock: s(format!(
-                "SELECT id FROM {t} WHERE status = 10 AND (priority_rank > ? OR (priority_rank = ? AND id > ?)) \
+                "SELECT id FROM {t} FORCE INDEX ({t}_claim) WHERE status = 10 AND (priority_rank > ? OR (priority_rank = ? AND id > ?)) \
                  AND (available_at IS NULL OR available_at <= ?) \
                  ORDER BY priority_rank, id LIMIT ? FOR UPDATE{skip_locked}"
             )),
-            // Step 2: the locked ids, then `IN (…)` is appended. `status = 10`
-            // is repeated as a guard; step 3 reads the rows with `get_task`
-            // semantics and the caller sorts.
+            // Step 2: the locked ids, then `IN (…)` is appended. The rows are
+            // locked by step 1 (a locking read sees their latest version), so
+            // they are still pending: the ids alone find them by primary key.
+            // A `status = 10` here lets the optimizer walk the claim index
+            // over every pending row instead. Step 3 reads the rows with
+            // `get_task` semantics and the caller sorts.
             claim_update_head: format!(
                 "UPDATE {t} SET status = 20, attempts = attempts + 1, started_at = ?, updated_at = ?, \
-                 lease_owner = ?, lease_expires_at = ?, cancel_requested = 0 WHERE status = 10 AND id IN ("
+                 lease_owner = ?, lease_expires_at = ?, cancel_requested = 0 WHERE id IN ("
             ),
             // Edge Claimed for one given task (`sTask::execute`); read back in
             // the same transaction.
@@ -540,6 +546,12 @@ fn classify(e: sqlx::Error) -> StoreError {
 // too so that a MySQL JSON column (a converted `settings`) reads as text.
 
 type Decoded<T> = Result<T, sqlx::Error>;
+
+/// The claim lock's arguments: rank, rank, id (the cursor), now, limit.
+fn claim_lock_args(p: &TaskClaimParams) -> [Arg; 5] {
+    let (rank, after_id) = p.after;
+    [Arg::Int(rank), Arg::Int(rank), Arg::Int(after_id), at(&p.now), Arg::Int(p.limit)]
+}
 
 fn int(r: &MySqlRow, c: &str) -> Decoded<i64> {
     r.try_get_unchecked::<i64, _>(c)
@@ -893,9 +905,7 @@ impl MySqlStore {
     }
 
     async fn claim_in(&self, tx: &mut MySqlConnection, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> {
-        let (rank, after_id) = p.after;
-        let args = [Arg::Int(rank), Arg::Int(rank), Arg::Int(after_id), at(&p.now), Arg::Int(p.limit)];
-        let locked = fetch_on(tx, &self.st.claim_lock, &args).await?;
+        let locked = fetch_on(tx, &self.st.claim_lock, &claim_lock_args(p)).await?;
         let ids = decode_all(&locked, |r| int(r, "id"))?;
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -1042,6 +1052,32 @@ impl Store for MySqlStore {
         .await?;
         tasks.sort_by_key(|t| (Priority::rank_of_name(&t.priority), t.id));
         Ok(tasks)
+    }
+
+    async fn explain_claim(&self) -> StoreResult<String> {
+        let p = TaskClaimParams::explain();
+        let update = format!("{}{})", self.st.claim_update_head, marks(p.limit as usize));
+        let mut update_args = vec![at(&p.now), at(&p.now), text(&p.owner), at(&p.lease_expires_at)];
+        update_args.extend((1..=p.limit).map(Arg::Int));
+        let mut lines = Vec::new();
+        for (sql, args) in [(self.st.claim_lock.to_string(), claim_lock_args(&p).to_vec()), (update, update_args)] {
+            let explain: Arc<str> = Arc::from(format!("EXPLAIN {sql}"));
+            for r in self.fetch(&explain, &args).await? {
+                let col = |c: &str| {
+                    let text = opt_string(&r, c).ok().flatten();
+                    text.or_else(|| int(&r, c).ok().map(|n| n.to_string())).unwrap_or_default()
+                };
+                lines.push(format!(
+                    "table={} type={} key={} rows={} extra={}",
+                    col("table"),
+                    col("type"),
+                    col("key"),
+                    col("rows"),
+                    col("Extra")
+                ));
+            }
+        }
+        Ok(lines.join("\n"))
     }
 
     async fn task_claim_id(&self, id: i64, p: &TaskClaimParams) -> StoreResult<Option<TaskRow>> {

@@ -100,13 +100,17 @@ impl Statements {
             )),
             get_task: s(format!("SELECT * FROM {t} WHERE id = ?")),
             // Edge Claimed. Single writer: the subquery and the update are one
-            // atomic statement, so no row is claimed twice. `status = 10` is
-            // repeated in the outer WHERE as a guard. RETURNING order is not
+            // atomic statement, so no row is claimed twice and the outer WHERE
+            // needs only the ids. It must not repeat `status = 10`: SQLite then
+            // plans the outer loop as a search of the claim index over every
+            // pending row, testing each against the id list (cost grows with
+            // the backlog); with ids alone it is one rowid lookup per id
+            // (tests/store.rs reads the plan). RETURNING order is not
             // defined in SQLite; the caller sorts.
             claim: s(format!(
                 "UPDATE {t} SET status = 20, attempts = attempts + 1, started_at = ?1, updated_at = ?1, \
                  lease_owner = ?2, lease_expires_at = ?3, cancel_requested = 0 \
-                 WHERE status = 10 AND id IN (SELECT id FROM {t} WHERE status = 10 AND (priority_rank, id) > (?5, ?6) AND \
+                 WHERE id IN (SELECT id FROM {t} WHERE status = 10 AND (priority_rank, id) > (?5, ?6) AND \
                  (available_at IS NULL OR available_at <= ?1) ORDER BY priority_rank, id LIMIT ?4) RETURNING *"
             )),
             claim_id: s(format!(
@@ -284,6 +288,18 @@ fn opt_text_ref(s: &Option<String>) -> ToSqlOutput<'_> {
         Some(s) => text_ref(s),
         None => ToSqlOutput::Owned(SqlValue::Null),
     }
+}
+
+/// The claim statement's arguments, in the order of its `?N` numbers.
+fn claim_args(p: &TaskClaimParams) -> [Value; 6] {
+    [
+        Value::Text(ts(&p.now)),
+        Value::Text(p.owner.clone()),
+        Value::Text(ts(&p.lease_expires_at)),
+        Value::Int(p.limit),
+        Value::Int(p.after.0),
+        Value::Int(p.after.1),
+    ]
 }
 
 fn ts(t: &crate::engine::time::Timestamp) -> String {
@@ -571,17 +587,15 @@ impl Store for SqliteStore {
     }
 
     async fn task_claim(&self, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> {
-        let args = [
-            Value::Text(ts(&p.now)),
-            Value::Text(p.owner.clone()),
-            Value::Text(ts(&p.lease_expires_at)),
-            Value::Int(p.limit),
-            Value::Int(p.after.0),
-            Value::Int(p.after.1),
-        ];
-        let mut tasks = self.rows(&self.st.claim, &args, task_from_row)?;
+        let mut tasks = self.rows(&self.st.claim, &claim_args(p), task_from_row)?;
         tasks.sort_by_key(|t| (Priority::rank_of_name(&t.priority), t.id));
         Ok(tasks)
+    }
+
+    async fn explain_claim(&self) -> StoreResult<String> {
+        let sql = format!("EXPLAIN QUERY PLAN {}", self.st.claim);
+        let lines = self.rows(&sql, &claim_args(&TaskClaimParams::explain()), |r| r.get::<_, String>(3))?;
+        Ok(lines.join("\n"))
     }
 
     async fn task_claim_id(&self, id: i64, p: &TaskClaimParams) -> StoreResult<Option<TaskRow>> {

@@ -96,8 +96,10 @@ function sh(array $cmd, array $env = [], ?string $cwd = null, int $timeout = 360
     fclose($pipes[2]);
     proc_close($p);
     if ($code !== 0) {
-        $tail = trim(implode("\n", array_slice(explode("\n", trim($err . "\n" . $out)), -6)));
-        throw new LegError("$label exited $code: $tail");
+        // The first line of stderr says what went wrong (a stack trace follows).
+        $lines = array_values(array_filter(array_map('trim', explode("\n", $err !== '' ? $err : $out)), 'strlen'));
+        $why = ($lines[0] ?? '') . (count($lines) > 1 ? ' … ' . end($lines) : '');
+        throw new LegError("$label exited $code: $why");
     }
     return $out;
 }
@@ -255,6 +257,7 @@ function busy(): string
     }
     $GLOBALS['othersSeen'] = $seen;
     $load = implode(' ', array_map(static fn ($l) => sprintf('%.2f', $l), sys_getloadavg()));
+    $GLOBALS['loadSeen'][] = sys_getloadavg()[0];
     return $load;
 }
 
@@ -463,7 +466,8 @@ function row(string $what, Figure $stask, ?Figure $peer, ?array $goal, string $u
     $s = $stask->value();
     $p = $peer?->value();
     $ratio = $ratioOf !== null ? $ratioOf->value() : (($s !== null && $p) ? $s / $p : null);
-    $error = $stask->error ?? $peer?->error;
+    // An absolute target (min, max) holds or not whatever became of the peer.
+    $error = in_array($goal[0] ?? null, ['min', 'max'], true) ? $stask->error : ($stask->error ?? $peer?->error);
     [$target, $ok] = match ($goal[0] ?? null) {
         'ratio' => [sprintf('≥ %s× peer', rtrim(rtrim(sprintf('%.2f', $goal[1]), '0'), '.')), $ratio !== null ? $ratio >= $goal[1] : null],
         'min' => [sprintf('≥ %s%s', fmt($goal[1]), $unit), $s !== null ? $s >= $goal[1] : null],
@@ -550,6 +554,11 @@ if ($resultsFile !== '-') {
         $md .= '| ' . implode(' | ', array_map($esc, $r)) . " |\n";
     }
     $md .= sprintf("\n%d PASS, %d FAIL, %d ERROR. Medians of %d runs, min–max in brackets.\n", $pass, $fail, $errors, $runs);
+    if (($GLOBALS['othersSeen'] ?? []) !== []) {
+        $md .= "\n**This run shared the box** with other sessions' work (" . others_seen() . ', load average up to '
+            . sprintf('%.1f', max($GLOBALS['loadSeen'] ?? [0])) . ' on ' . (int) shell_exec('nproc') . ' cores): the figures move from run to run'
+            . " (see the min–max), so read the ratios of legs run side by side rather than the absolute rates.\n";
+    }
     $extra = getenv('PEERS_NOTES');
     if ($extra) {
         $md .= "\n" . trim($extra) . "\n";

@@ -225,7 +225,15 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
         };
         return Ok((engine.outcome(task, attempt, duration, peak, rand::random()), Flow::Continue));
     }
-    Ok((engine.outcome(task, Attempt::Returned, duration, peak, rand::random()), Flow::Continue))
+    let mut outcome = engine.outcome(task, Attempt::Returned, duration, peak, rand::random());
+    if let (Outcome::Completed { message, .. }, Some(m)) = (&mut outcome, unsaved_message(&task_zv)) {
+        *message = m;
+    }
+    Ok((outcome, Flow::Continue))
+}
+
+fn unsaved_message(task_zv: &Zval) -> Option<String> {
+    task_zv.extract::<&TaskModel>().and_then(|t| t.unsaved_message())
 }
 
 fn method_exists(class: &str, method: &str) -> bool {

@@ -48,6 +48,16 @@ impl TaskModel {
         Ok(crate::engine::query::Query::new(Table::Tasks).where_eq("id", Value::Int(self.row.id))?)
     }
 
+    /// A message the worker set and did not save (`$task->message = …;`
+    /// then return): the engine records it with the task's end, in the
+    /// same write, instead of an update of its own.
+    pub fn unsaved_message(&self) -> Option<String> {
+        self.changes.iter().find_map(|(c, v)| match (c, v) {
+            (&"message", Value::Text(m)) => Some(m.clone()),
+            _ => None,
+        })
+    }
+
     /// Remembers a write; the last write to a column wins.
     fn stage(&mut self, column: &'static str, value: Value) {
         self.row.set(column, &value);

@@ -49,6 +49,11 @@ final class RecordingWorker extends BaseWorker
         $this->markFinished($task, $options['path'] ?? null, $options['message'] ?? null);
     }
 
+    public function taskSetMessage(sTaskModel $task, array $options = []): void
+    {
+        $task->message = 'Set and returned';
+    }
+
     public function taskFail(sTaskModel $task, array $options = []): void
     {
         $this->markFailed($task, 'Supplier feed is empty');
@@ -469,6 +474,18 @@ final class BaseWorkerTest extends TestCase
         $this->assertSame('completed', $task->status_text);
         $this->assertSame('Done', $task->message);
         $this->assertNull($task->result);
+    }
+
+    public function testAMessageSetAndNotSavedIsWrittenWithTheTasksEnd(): void
+    {
+        $this->activeWorker(RecordingWorker::class);
+
+        $task = $this->runTask('set_message');
+
+        $this->assertSame('completed', $task->status_text);
+        $this->assertSame('Set and returned', $task->message);
+        $this->assertSame(100, $task->progress);
+        $this->assertFileDoesNotExist("{$this->staskStorage}/{$task->id}.json", 'no progress file for a task that reported none');
     }
 
     public function testMarkFailedFailsTheTaskForGood(): void

@@ -72,7 +72,10 @@ class LaravelQueueWorker extends BaseWorker
 
             return;
         }
-        $this->markFinished($task, null, $job->isReleased() ? "{$name} released back to the queue." : "{$name} done.");
+        // Set, not saved: the engine writes it with the task's end, in the
+        // one statement that completes the task (markFinished() would add an
+        // update and a progress file per job).
+        $task->message = $job->isReleased() ? "{$name} released back to the queue." : "{$name} done.";
     }
 
     /** Job::fail() (calls the job's failed() and fires JobFailed) and the failed-job log. */

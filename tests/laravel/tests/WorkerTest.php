@@ -286,6 +286,12 @@ class WorkerTest extends HarnessTestCase
         $tasks = $this->rows('s_tasks', 'identifier = ?', ['laravel_queue']);
         $this->assertEquals(self::COMPLETED, $tasks[0]['status']);
         $this->assertSame('handle', $tasks[0]['action']);
+        // The job's end is recorded once, by the engine: its message, progress
+        // 100, and no progress snapshot for a job that reported none.
+        $this->assertSame('App\\Jobs\\DemoJob done.', $tasks[0]['message']);
+        $this->assertEquals(100, $tasks[0]['progress']);
+        $this->assertNotNull($tasks[0]['finished_at']);
+        $this->assertFileDoesNotExist($this->dir . '/storage/stask/' . $tasks[0]['id'] . '.json');
     }
 
     /** Queue::bulk() on the stask connection: one createMany() call, every job a task the engine runs. */

@@ -144,13 +144,28 @@ final class Figure
     public array $xs = [];
     public ?string $error = null;
 
+    /**
+     * Measures once. A leg cut off by a database server restart (the test
+     * suites of other sessions restart PostgreSQL and MariaDB) is run again
+     * once the server is back, once; any other failure is this figure's error.
+     */
     public function add(callable $measure): void
     {
-        try {
-            $this->xs[] = $measure();
-        } catch (Throwable $e) {
-            $this->error ??= $e->getMessage();
-            fwrite(STDERR, "  ERROR: {$e->getMessage()}\n");
+        for ($attempt = 1; ; $attempt++) {
+            try {
+                $this->xs[] = $measure();
+                return;
+            } catch (Throwable $e) {
+                if ($attempt === 1 && is_restart($e->getMessage())) {
+                    fwrite(STDERR, "  a database server restarted during this leg; waiting for it, then running the leg again\n");
+                    wait_for_servers();
+                    $GLOBALS['restarts'] = ($GLOBALS['restarts'] ?? 0) + 1;
+                    continue;
+                }
+                $this->error ??= $e->getMessage();
+                fwrite(STDERR, "  ERROR: {$e->getMessage()}\n");
+                return;
+            }
         }
     }
 
@@ -185,8 +200,33 @@ function step(string $what): void
 // ---- tables other scripts leave behind ----------------------------------------
 
 /** Tables of database `test` on the servers (name => true). */
+function is_restart(string $message): bool
+{
+    return (bool) preg_match('/terminating connection due to administrator command|the database system is (shutting down|starting up)|server closed the connection|Connection refused|MySQL server has gone away|Lost connection to (MySQL|MariaDB)/i', $message);
+}
+
+/** Waits (up to 120 s) until PostgreSQL and MariaDB accept connections again. */
+function wait_for_servers(): void
+{
+    $until = microtime(true) + 120;
+    while (true) {
+        try {
+            (new PDO('pgsql:host=127.0.0.1;port=5432;dbname=test', 'postgres', ''))->query('SELECT 1');
+            (new PDO('mysql:host=127.0.0.1;port=3306;dbname=test', 'root', ''))->query('SELECT 1');
+            usleep(500_000);
+            return;
+        } catch (PDOException $e) {
+            if (microtime(true) > $until) {
+                throw $e;
+            }
+            usleep(500_000);
+        }
+    }
+}
+
 function server_tables(): array
 {
+    wait_for_servers();
     $pg = new PDO('pgsql:host=127.0.0.1;port=5432;dbname=test', 'postgres', '');
     $my = new PDO('mysql:host=127.0.0.1;port=3306;dbname=test', 'root', '');
     return [
@@ -202,6 +242,15 @@ function server_tables(): array
  * or was stopped leaves behind. Nothing else is touched.
  */
 function drop_new_tables(array $before): void
+{
+    try {
+        drop_new_tables_now($before);
+    } catch (Throwable $e) {
+        fwrite(STDERR, "  could not drop the tables legs left behind: {$e->getMessage()}\n");
+    }
+}
+
+function drop_new_tables_now(array $before): void
 {
     $after = server_tables();
     $ours = '/^((bm\d|bk|br|bs|bl)_[0-9a-f]{4,6}_|(pk|lqb)[0-9a-f]{6}_)/';
@@ -533,6 +582,9 @@ $fail = count(array_filter($rows, static fn ($r) => $r[5] === 'FAIL'));
 $errors = count(array_filter($rows, static fn ($r) => str_starts_with($r[5], 'ERROR')));
 printf("\n%d PASS, %d FAIL, %d ERROR; %.1f minutes. Medians of %d runs (min–max in brackets); bench/bulk.php's figures are its own medians; the backlog is one pass.\n", $pass, $fail, $errors, $minutes, $runs);
 printf("at end: load %s; other processes seen between legs: %s\n", $busyEnd, others_seen());
+if (($GLOBALS['restarts'] ?? 0) > 0) {
+    printf("a database server restarted during %d leg(s) (another session's tests); each was run again\n", $GLOBALS['restarts']);
+}
 
 // ---- RESULTS.md ------------------------------------------------------------------------
 
@@ -554,6 +606,9 @@ if ($resultsFile !== '-') {
         $md .= '| ' . implode(' | ', array_map($esc, $r)) . " |\n";
     }
     $md .= sprintf("\n%d PASS, %d FAIL, %d ERROR. Medians of %d runs, min–max in brackets.\n", $pass, $fail, $errors, $runs);
+    if (($GLOBALS['restarts'] ?? 0) > 0) {
+        $md .= sprintf("\nA database server was restarted by another session during %d leg(s); each was run again once the server was back.\n", $GLOBALS['restarts']);
+    }
     if (($GLOBALS['othersSeen'] ?? []) !== []) {
         $md .= "\n**This run shared the box** with other sessions' work (" . others_seen() . ', load average up to '
             . sprintf('%.1f', max($GLOBALS['loadSeen'] ?? [0])) . ' on ' . (int) shell_exec('nproc') . ' cores): the figures move from run to run'

@@ -494,6 +494,7 @@ try {
 } finally {
     drop_new_tables($tablesAtStart);
     try {
+        wait_for_servers();
         node_leg(['drop', "--schema=$schema"]);
     } catch (Throwable $e) {
         fwrite(STDERR, "could not drop schema $schema: {$e->getMessage()}\n");

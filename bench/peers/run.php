@@ -568,7 +568,7 @@ foreach (['sqlite' => 'SQLite', 'pgsql' => 'PostgreSQL', 'mariadb' => 'MariaDB']
         $next = array_values(array_filter([5_000, 50_000, 200_000, 1_000_000], static fn ($d) => $d > max(array_keys($rates)) && $d <= $GLOBALS['backlogMax']))[0] ?? null;
         $byDepth .= $next !== null ? sprintf(' / %sk: stopped after %d s', $next / 1000, $GLOBALS['backlogTimeout']) : sprintf(' (stopped after %d s)', $GLOBALS['backlogTimeout']);
     }
-    $rows[] = ["7. Backlog, $name: 5k tasks/s by pending depth", $byDepth, '–', sprintf('%.2f–%.2f', min($ratios), max($ratios)), 'within ±20 % of the shallowest', $ok ? 'PASS' : 'FAIL'];
+    $rows[] = ["7. Backlog, $name: 5k tasks/s by pending depth", $byDepth, '–', sprintf('%.3f–%.3f', min($ratios), max($ratios)), 'within ±20 % of the shallowest', $ok ? 'PASS' : 'FAIL'];
 }
 
 $head = ['Target', 'stask', 'peer', 'stask/peer', 'target', 'result'];

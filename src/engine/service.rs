@@ -312,8 +312,10 @@ impl Engine {
     /// Claims continue after the last task this process took (its cursor),
     /// so they stay cheap while a long queue drains. Tasks behind the cursor
     /// (retried, released, or a higher priority queued later) are found by
-    /// a claim from the start: whenever the cursor comes up short, and every
-    /// `FULL_CLAIM_EVERY` claims.
+    /// a claim from the start: whenever the cursor finds nothing, and every
+    /// `FULL_CLAIM_EVERY` claims. Not when it finds fewer than asked: that is
+    /// the common case of a worker woken for one new task, and a second
+    /// round trip there was a third of its pickup time.
     pub async fn claim(&self, limit: i64) -> Result<Vec<TaskRow>> {
         const FULL_CLAIM_EVERY: u64 = 8;
         let now = time::now();
@@ -332,7 +334,7 @@ impl Engine {
             after: if from_cursor { cursor } else { (0, 0) },
         };
         let mut tasks = while_unavailable(|| self.store.task_claim(&p)).await?;
-        if from_cursor && (tasks.len() as i64) < limit {
+        if from_cursor && tasks.is_empty() {
             p.after = (0, 0);
             p.limit = limit - tasks.len() as i64;
             tasks.extend(while_unavailable(|| self.store.task_claim(&p)).await?);

@@ -176,6 +176,7 @@ conformance!(
     create_tasks_collapses_duplicate_keys_of_a_batch,
     create_tasks_refuses_a_bad_batch_whole,
     the_claim_walks_the_claim_index_however_deep_the_backlog,
+    statistics_are_refreshed_once_enough_rows_changed,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -885,6 +886,19 @@ async fn the_claim_walks_the_claim_index_however_deep_the_backlog(h: &Harness) {
             for walk in ["Seq Scan", "Sort", "Bitmap Heap Scan"] {
                 assert!(!plan.contains(walk), "{walk} in the claim: {plan}");
             }
+            // The same once the statistics are fresh (what maintenance does;
+            // the server's counters can lag the inserts by up to 10 s).
+            let mut refreshed = false;
+            for _ in 0..60 {
+                refreshed = h.engine.store().refresh_statistics(0, 0.0).await.unwrap();
+                if refreshed {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            assert!(refreshed, "no ANALYZE within 15 s");
+            let analyzed = h.engine.store().explain_claim().await.unwrap();
+            assert!(analyzed.contains(&format!("Index Scan using {claim_index} on ")), "{analyzed}");
         }
         Dsn::Mysql { .. } => {
             assert_eq!(lines.len(), 2, "{plan}");
@@ -897,6 +911,32 @@ async fn the_claim_walks_the_claim_index_however_deep_the_backlog(h: &Harness) {
     let claimed = h.engine.claim(100).await.unwrap();
     assert_eq!(claimed.len(), 100);
     assert!(claimed.windows(2).all(|w| w[0].id < w[1].id));
+}
+
+/// The maintenance leader refreshes PostgreSQL's planner statistics once
+/// enough rows changed (its servers may run without autovacuum); the other
+/// backends need none (InnoDB keeps its own; SQLite plans without them).
+async fn statistics_are_refreshed_once_enough_rows_changed(h: &Harness) {
+    use stask::engine::maintenance::statistics::{Statistics, StatisticsConfig};
+    let stats = Statistics::new(&h.engine, StatisticsConfig { min_changes: 500, fraction: 0.1 }).unwrap();
+    let tasks: Vec<NewTask> = (0..2_000).map(|_| NewTask::new("w", "a")).collect();
+    let now = h.engine.now();
+    h.engine.store().task_insert_many(&TaskInsertManyParams { tasks: &tasks, now }).await.unwrap();
+    let is_postgres = matches!(h.settings.dsn, Dsn::Postgres { .. });
+    // The server's counters lag the inserts (up to 10 s when idle).
+    let mut refreshed = stats.run_once().await.unwrap();
+    for _ in 0..60 {
+        if refreshed || !is_postgres {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        refreshed = stats.run_once().await.unwrap();
+    }
+    assert_eq!(refreshed, is_postgres);
+    // Fresh now: nothing to do until the table changes again.
+    if is_postgres {
+        assert!(!stats.run_once().await.unwrap());
+    }
 }
 
 /// SQLite checkpoints its WAL only when an autocommit statement runs to its

@@ -719,7 +719,14 @@ impl Engine {
             retry_base_delay: self.settings.retry_base_delay,
             ..Default::default()
         };
-        crate::engine::maintenance::rescuer::Rescuer::new(self, config)?.run_once(time::now()).await
+        let report = crate::engine::maintenance::rescuer::Rescuer::new(self, config)?.run_once(time::now()).await?;
+        // Statistics ride along at the rescuer's cadence. A failure here
+        // must not stop the worker that happens to lead.
+        let statistics = crate::engine::maintenance::statistics::Statistics::new(self, Default::default())?;
+        if let Err(e) = statistics.run_once().await {
+            tracing::warn!("stask: could not refresh the planner statistics: {e}");
+        }
+        Ok(report)
     }
 }
 

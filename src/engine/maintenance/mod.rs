@@ -1,2 +1,3 @@
 pub mod cleaner;
 pub mod rescuer;
+pub mod statistics;

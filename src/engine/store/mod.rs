@@ -398,6 +398,15 @@ pub trait Store: Send + Sync {
     /// The database's plan for the claim (EXPLAIN, nothing claimed): what
     /// tests/store.rs reads to prove a claim never walks the backlog.
     async fn explain_claim(&self) -> StoreResult<String>;
+    /// Refreshes the tasks table's planner statistics when more than
+    /// `min_changes` rows plus `fraction` of the table changed since the
+    /// last refresh (autovacuum's rule, for servers that run without it).
+    /// True when it refreshed. Only PostgreSQL keeps them by hand: InnoDB
+    /// recalculates its persistent statistics itself after 10 % changes,
+    /// and SQLite plans without statistics (no ANALYZE is ever run).
+    async fn refresh_statistics(&self, _min_changes: i64, _fraction: f64) -> StoreResult<bool> {
+        Ok(false)
+    }
     /// Returns where each task ended up: the outcome's state, or what the
     /// worker decided itself when the guard left the row alone.
     async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>>;

@@ -1224,6 +1224,25 @@ impl Store for PostgresStore {
         Ok(self.rows(q, task_from_row).await?.into_iter().next())
     }
 
+    async fn refresh_statistics(&self, min_changes: i64, fraction: f64) -> StoreResult<bool> {
+        // The counters come from the statistics system (a second or so
+        // behind); a table never analyzed has no reltuples and counts all.
+        let due: Option<bool> = sqlx::query_scalar(
+            "SELECT n_mod_since_analyze > $2 + $3 * GREATEST(n_live_tup, 0) FROM pg_stat_user_tables WHERE relid = to_regclass($1)",
+        )
+        .bind(&self.st.tasks)
+        .bind(min_changes)
+        .bind(fraction)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?;
+        if due != Some(true) {
+            return Ok(false);
+        }
+        sqlx::query(AssertSqlSafe(format!("ANALYZE {}", self.st.tasks))).execute(&self.pool).await.map_err(classify)?;
+        Ok(true)
+    }
+
     /// On the claim connection, so the plan is the one claims get.
     async fn explain_claim(&self) -> StoreResult<String> {
         let p = TaskClaimParams::explain();

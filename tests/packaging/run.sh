@@ -30,6 +30,12 @@ check_loads() {
     printf '%s\n' "$ri" | grep -qF "$row" || fail "$what: php --ri stask has no '$row' row:
 $ri"
   done
+  # phpinfo's ini table: local and master values, secrets masked.
+  table="$("$php" -n -d "extension=$so" -d stask.lease_seconds=30 -d stask.api_token=0123456789abcdef0123 \
+    -r 'ini_set("stask.lease_seconds", "45"); phpinfo(INFO_MODULES);')"
+  printf '%s\n' "$table" | grep -qF "stask.lease_seconds => 45 => 30" || fail "$what: phpinfo does not show stask.lease_seconds local 45, master 30"
+  printf '%s\n' "$table" | grep -qF "stask.api_token => (set, hidden) => (set, hidden)" || fail "$what: phpinfo shows the API token"
+  printf '%s\n' "$table" | grep -qF "0123456789abcdef0123" && fail "$what: the API token appears in phpinfo"
   pass "$what loads with php -n: $out"
 }
 

@@ -7,8 +7,8 @@
 //    (default 100000), and for calls of 1000 rows.
 // 2. sTask::create() against a raw one-row INSERT from PDO into the same
 //    table (a second fresh s_tasks with its indexes, the same columns, one transaction per
-//    row as create() has, the id read back as create() reads it: RETURNING
-//    on SQLite and PostgreSQL, the OK packet on MariaDB). One of each in
+//    row as create() has, the id read back: RETURNING on PostgreSQL,
+//    lastInsertId() on SQLite (see below why) and MariaDB). One of each in
 //    turn, so load from other processes hits both alike; medians of rounds.
 //
 // The box is shared: run it when `uptime` shows the lowest load, and read the
@@ -139,7 +139,12 @@ foreach ($backends as $backend) {
     [$rawConn, $rawTable] = fresh($backend, $dir, 'br');
     [$conn, $table] = fresh($backend, $dir, 'bs');
     $pdo = pdo($backend, $rawConn);
-    $returning = $backend === 'mariadb' ? '' : ' RETURNING id';
+    // PostgreSQL reads the id back with RETURNING, as create() does. SQLite
+    // and MariaDB take lastInsertId(): on SQLite a RETURNING read with one
+    // fetch leaves the statement short of its end, and SQLite then never
+    // runs its automatic WAL checkpoint (the WAL grows by every insert,
+    // which is fast until the reads slow down); create() steps to the end.
+    $returning = $backend === 'pgsql' ? ' RETURNING id' : '';
     $ins = $pdo->prepare(
         "INSERT INTO $rawTable (identifier, action, status, meta, attempts, max_attempts, priority, priority_rank, progress, created_at, updated_at, available_at) "
         . "VALUES ('bench', 'noop', 10, ?, 0, 3, 'normal', 5, 0, ?, ?, ?)$returning"

@@ -64,8 +64,20 @@ fn php_call(name: &str, args: Vec<&dyn ext_php_rs::convert::IntoZvalDyn>) -> Opt
     ZendCallable::try_from_name(name).ok()?.try_call(args).ok()
 }
 
+// The Zend memory manager's own functions (what memory_get_peak_usage() and
+// memory_reset_peak_usage() call), exported by every PHP 8.2+ binary: called
+// directly, not through a PHP function looked up by name for every task.
+extern "C" {
+    fn zend_memory_peak_usage(real_usage: bool) -> usize;
+    fn zend_memory_reset_peak_usage();
+}
+
 fn peak_memory() -> i64 {
-    php_call("memory_get_peak_usage", vec![]).and_then(|z| z.long()).unwrap_or(0)
+    i64::try_from(unsafe { zend_memory_peak_usage(false) }).unwrap_or(i64::MAX)
+}
+
+fn reset_peak_memory() {
+    unsafe { zend_memory_reset_peak_usage() }
 }
 
 fn exception_is_exit() -> bool {
@@ -171,11 +183,11 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
     let has_invoke = worker
         .object()
         .map(|o| o.get_class_entry())
-        .map(|ce| method_exists(ce.name().unwrap_or_default(), "invokeAction"))
+        .map(|ce| has_invoke_action(ce.name().unwrap_or_default()))
         .unwrap_or(false);
     let direct = action_method(&task.action);
 
-    let _ = php_call("memory_reset_peak_usage", vec![]);
+    reset_peak_memory();
     // So that a fatal error seen afterwards is this task's.
     let _ = php_call("error_clear_last", vec![]);
     let started = Instant::now();
@@ -238,6 +250,21 @@ fn unsaved_message(task_zv: &Zval) -> Option<String> {
 
 fn method_exists(class: &str, method: &str) -> bool {
     php_call("method_exists", vec![&class.to_string(), &method.to_string()]).map(|z| z.is_true()).unwrap_or(false)
+}
+
+thread_local! {
+    /// class => whether it has `invokeAction` (a class's methods do not
+    /// change while the process lives; asked once, not for every task).
+    static HAS_INVOKE: std::cell::RefCell<std::collections::HashMap<String, bool>> = Default::default();
+}
+
+fn has_invoke_action(class: &str) -> bool {
+    if let Some(known) = HAS_INVOKE.with(|m| m.borrow().get(class).copied()) {
+        return known;
+    }
+    let has = method_exists(class, "invokeAction");
+    HAS_INVOKE.with(|m| m.borrow_mut().insert(class.to_string(), has));
+    has
 }
 
 /// The native `system` worker. Its one action, `cleanup` (the seed's

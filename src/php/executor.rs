@@ -180,11 +180,8 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
         None => Zval::new_array(),
     };
     let action = value_to_zval(&Value::Text(task.action.clone()));
-    let has_invoke = worker
-        .object()
-        .map(|o| o.get_class_entry())
-        .map(|ce| has_invoke_action(ce.name().unwrap_or_default()))
-        .unwrap_or(false);
+    let has_invoke =
+        worker.object().map(|o| o.get_class_entry()).map(|ce| has_invoke_action(ce.name().unwrap_or_default())).unwrap_or(false);
     let direct = action_method(&task.action);
 
     reset_peak_memory();

@@ -177,6 +177,8 @@ conformance!(
     create_tasks_refuses_a_bad_batch_whole,
     the_claim_walks_the_claim_index_however_deep_the_backlog,
     statistics_are_refreshed_once_enough_rows_changed,
+    pending_tasks_lists_a_high_priority_task_behind_a_long_queue,
+    cancelling_a_preparing_task_flags_it_as_the_state_machine_says,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -276,6 +278,38 @@ async fn cancel_is_immediate_for_pending_and_requested_for_running(h: &Harness) 
     assert_eq!(h.status(running).await, Status::Cancelled.code());
 
     assert!(matches!(h.engine.cancel(999_999).await, Err(stask::engine::Error::TaskNotFound(999_999))));
+}
+
+async fn pending_tasks_lists_a_high_priority_task_behind_a_long_queue(h: &Harness) {
+    let queue: Vec<NewTask> = (0..60).map(|_| NewTask::new("w", "run")).collect();
+    h.engine.create_tasks(queue).await.unwrap();
+    let later = h
+        .task("w", |t| {
+            t.priority = Priority::High;
+            t.start_at = Some(chrono::Utc::now() + chrono::Duration::hours(1));
+        })
+        .await;
+    let high = h.task("w", |t| t.priority = Priority::High).await;
+    let listed: Vec<i64> = h.engine.pending_tasks(3).await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0], high, "the due high-priority task comes first: {listed:?}");
+    assert!(!listed.contains(&later), "a task not due yet is left out");
+    assert!(listed[1] < listed[2], "then the oldest normal ones");
+    // The list is what a claim takes, in the same order.
+    let claimed: Vec<i64> = h.engine.claim(3).await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(claimed, listed);
+}
+
+async fn cancelling_a_preparing_task_flags_it_as_the_state_machine_says(h: &Harness) {
+    use stask::engine::task::{state, Edge};
+    assert_eq!(state::transition(Status::Preparing, Edge::CancelPending), None);
+    let id = h.task("w", |_| {}).await;
+    h.engine.claim(1).await.unwrap();
+    let q = Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
+    h.engine.update(&q, &[("status", Value::Int(Status::Preparing.code()))]).await.unwrap();
+    assert!(h.engine.cancel(id).await.unwrap());
+    assert_eq!(h.status(id).await, Status::Preparing.code(), "a worker holds it: only flagged");
+    assert!(h.engine.cancel_requested(id).await.unwrap());
 }
 
 async fn cancelling_a_completed_task_changes_nothing(h: &Harness) {

@@ -297,6 +297,14 @@ impl Query {
         Ok(self)
     }
 
+    /// Claim order: priority rank, then id. `priority_rank` is an internal
+    /// column (not one a caller may name), so this is the engine's own way
+    /// to sort by it.
+    pub fn order_by_claim_key(mut self) -> Self {
+        self.order = vec![("priority_rank", Dir::Asc), ("id", Dir::Asc)];
+        self
+    }
+
     pub fn limit(mut self, n: i64) -> Result<Self> {
         if n < 0 {
             return Err(Error::invalid("limit", format!("must not be negative, got {n}")));

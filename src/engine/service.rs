@@ -299,12 +299,11 @@ impl Engine {
             crate::engine::query::Op::Le,
             now,
         )?;
-        let mut q = q;
-        q.order = vec![];
-        let mut rows = self.store.task_select(&q.limit(limit.saturating_mul(4).max(limit))?).await?;
-        rows.sort_by_key(|t| (crate::engine::task::Priority::rank_of_name(&t.priority), t.id));
-        rows.truncate(limit as usize);
-        Ok(rows)
+        // Ordered in SQL by the claim's own key, so the first `limit` rows
+        // are exactly the next ones a worker would claim, however long the
+        // queue in front of a high-priority task.
+        let q = q.order_by_claim_key().limit(limit)?;
+        Ok(self.store.task_select(&q).await?)
     }
 
     /// Edge Claimed: up to `limit` due tasks for this process.

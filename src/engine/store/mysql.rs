@@ -403,9 +403,13 @@ impl Statements {
             // Edge CancelPending.
             cancel_pending: s(format!(
                 "UPDATE {t} SET status = 50, message = 'Cancelled', finished_at = ?, updated_at = ? \
-                 WHERE id = ? AND status = 10"
+                 WHERE id = ? AND {}",
+                crate::engine::task::state::status_condition(crate::engine::task::Edge::CancelPending)
             )),
-            cancel_running: s(format!("UPDATE {t} SET cancel_requested = 1, updated_at = ? WHERE id = ? AND status IN (15, 20)")),
+            cancel_running: s(format!(
+                "UPDATE {t} SET cancel_requested = 1, updated_at = ? WHERE id = ? AND {}",
+                crate::engine::task::state::status_condition(crate::engine::task::Edge::CancelRequested)
+            )),
             status_of: s(format!("SELECT status FROM {t} WHERE id = ?")),
             // Read inside the finishing transaction: cheap, and exact.
             state_of: s(format!("SELECT status, message FROM {t} WHERE id = ?")),

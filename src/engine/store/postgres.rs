@@ -300,12 +300,14 @@ impl Statements {
             // Edge CancelPending.
             cancel_pending: s(format!(
                 "UPDATE {t} SET status = 50, message = 'Cancelled', finished_at = $1, updated_at = $1 \
-                 WHERE id = $2 AND status = 10"
+                 WHERE id = $2 AND {}",
+                crate::engine::task::state::status_condition(crate::engine::task::Edge::CancelPending)
             )),
             // A running task is only asked to stop: the worker sees the flag
             // at its next progress report.
             cancel_running: s(format!(
-                "UPDATE {t} SET cancel_requested = true, updated_at = $1 WHERE id = $2 AND status IN (15, 20)"
+                "UPDATE {t} SET cancel_requested = true, updated_at = $1 WHERE id = $2 AND {}",
+                crate::engine::task::state::status_condition(crate::engine::task::Edge::CancelRequested)
             )),
             status_of: s(format!("SELECT status FROM {t} WHERE id = $1")),
             // Heartbeat: only rows this owner still holds; a lease lost to

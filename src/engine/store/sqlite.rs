@@ -160,10 +160,12 @@ impl Statements {
             // Edge CancelPending.
             cancel_pending: s(format!(
                 "UPDATE {t} SET status = 50, message = 'Cancelled', finished_at = ?1, updated_at = ?1 \
-                 WHERE id = ?2 AND status = 10"
+                 WHERE id = ?2 AND {}",
+                crate::engine::task::state::status_condition(crate::engine::task::Edge::CancelPending)
             )),
             cancel_running: s(format!(
-                "UPDATE {t} SET cancel_requested = 1, updated_at = ?1 WHERE id = ?2 AND status IN (15, 20)"
+                "UPDATE {t} SET cancel_requested = 1, updated_at = ?1 WHERE id = ?2 AND {}",
+                crate::engine::task::state::status_condition(crate::engine::task::Edge::CancelRequested)
             )),
             status_of: s(format!("SELECT status FROM {t} WHERE id = ?")),
             // Take the named lease when it is free, ours, or expired; the

@@ -86,7 +86,11 @@ pub enum Edge {
     WorkerMissing,
     WorkerInactive,
     LeaseExpired,
+    /// A cancel of a task no worker holds: it ends at once.
     CancelPending,
+    /// A cancel of a task a worker holds (preparing or running): the row
+    /// keeps its state and is flagged; the worker stops at its next report.
+    CancelRequested,
     CancelSeen,
     ManualRetry,
 }
@@ -101,10 +105,30 @@ pub fn transition(from: Status, edge: Edge) -> Option<Status> {
         (Running | Preparing, FailedWithAttemptsLeft) => Some(Pending),
         (Running | Preparing, AttemptsExhausted | WorkerMissing) => Some(Failed),
         (Running | Preparing, WorkerInactive | LeaseExpired) => Some(Pending),
-        (Pending | Preparing, CancelPending) => Some(Cancelled),
+        (Pending, CancelPending) => Some(Cancelled),
+        (Preparing, CancelRequested) => Some(Preparing),
+        (Running, CancelRequested) => Some(Running),
         (Running | Preparing, CancelSeen) => Some(Cancelled),
         (Failed | Cancelled, ManualRetry) => Some(Pending),
         _ => None,
+    }
+}
+
+/// The states `edge` applies from, in code order: what the SQL of that
+/// edge may match.
+pub fn sources(edge: Edge) -> Vec<Status> {
+    Status::ALL.into_iter().filter(|s| transition(*s, edge).is_some()).collect()
+}
+
+/// The `status` condition of `edge`'s SQL, built from the table above
+/// (`status = 10`, `status IN (15, 20)`), so the queries apply exactly the
+/// moves the state machine allows.
+pub fn status_condition(edge: Edge) -> String {
+    let codes: Vec<String> = sources(edge).iter().map(|s| s.code().to_string()).collect();
+    match codes.as_slice() {
+        [] => "1 = 0".to_string(),
+        [one] => format!("status = {one}"),
+        many => format!("status IN ({})", many.join(", ")),
     }
 }
 
@@ -183,6 +207,7 @@ mod tests {
             Edge::WorkerInactive,
             Edge::LeaseExpired,
             Edge::CancelPending,
+            Edge::CancelRequested,
             Edge::CancelSeen,
         ];
         for s in [Status::Completed, Status::Failed, Status::Cancelled] {
@@ -194,6 +219,16 @@ mod tests {
         assert_eq!(transition(Status::Failed, Edge::ManualRetry), Some(Status::Pending));
         assert_eq!(transition(Status::Pending, Edge::Claimed), Some(Status::Running));
         assert_eq!(transition(Status::Running, Edge::Claimed), None);
+    }
+
+    #[test]
+    fn a_cancel_ends_only_a_task_no_worker_holds() {
+        assert_eq!(transition(Status::Pending, Edge::CancelPending), Some(Status::Cancelled));
+        assert_eq!(transition(Status::Preparing, Edge::CancelPending), None);
+        assert_eq!(transition(Status::Preparing, Edge::CancelRequested), Some(Status::Preparing));
+        assert_eq!(transition(Status::Running, Edge::CancelRequested), Some(Status::Running));
+        assert_eq!(status_condition(Edge::CancelPending), "status = 10");
+        assert_eq!(status_condition(Edge::CancelRequested), "status IN (15, 20)");
     }
 
     #[test]

@@ -179,6 +179,7 @@ conformance!(
     statistics_are_refreshed_once_enough_rows_changed,
     pending_tasks_lists_a_high_priority_task_behind_a_long_queue,
     cancelling_a_preparing_task_flags_it_as_the_state_machine_says,
+    throttled_progress_ends_with_every_report_in_the_file_and_the_row,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -369,6 +370,33 @@ async fn an_inactive_worker_makes_its_tasks_wait_without_spending_attempts(h: &H
     assert!(h.engine.set_worker_active("mailer", true).await.unwrap());
     assert!(matches!(h.engine.lookup_worker("mailer").await.unwrap(), WorkerLookup::Class(_)));
     assert_eq!(h.engine.claim(1).await.unwrap().len(), 1);
+}
+
+async fn throttled_progress_ends_with_every_report_in_the_file_and_the_row(h: &Harness) {
+    let mut settings = h.settings.clone();
+    settings.progress_interval = Duration::from_secs(60);
+    let engine = Engine::open(settings).await.unwrap();
+    let id = h.task("w", |_| {}).await;
+    let task = engine.claim(1).await.unwrap().remove(0);
+    engine.progress_begin(&task);
+    for i in 1..=5 {
+        let delta =
+            ProgressDelta { processed: Some(i), total: Some(5), message: Some(format!("step {i}")), ..Default::default() };
+        engine.progress_push(id, &delta).await.unwrap();
+    }
+    let row = engine.require_task(id).await.unwrap();
+    assert!(row.progress < 100, "the throttle held reports back while the task ran");
+    engine.finish(&[engine.outcome(&task, Attempt::Returned, 0.1, 0, 0.5)]).await.unwrap();
+    let steps: Vec<String> = (1..=5).map(|i| format!("step {i}")).collect();
+    let file = engine.files().read(id).unwrap().expect("snapshot file");
+    assert_eq!((file.processed, file.total, file.status.as_str()), (5, 5, "completed"));
+    assert!(steps.iter().all(|s| file.log_lines.contains(s)), "{:?}", file.log_lines);
+    let row = engine.require_task(id).await.unwrap();
+    let mirror: stask::engine::progress::ProgressSnapshot = serde_json::from_str(&row.snapshot.unwrap()).unwrap();
+    assert_eq!((mirror.processed, mirror.total, mirror.status.as_str()), (5, 5, "completed"));
+    assert!(steps.iter().all(|s| mirror.log_lines.contains(s)), "{:?}", mirror.log_lines);
+    assert_eq!(row.progress, 100);
+    assert_eq!(row.message.as_deref(), Some("Task completed successfully"));
 }
 
 async fn progress_reaches_the_file_and_the_row_and_reports_cancel(h: &Harness) {

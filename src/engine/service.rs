@@ -86,6 +86,9 @@ where
 struct Tracked {
     tracker: ProgressTracker,
     reported: bool,
+    /// Reports merged since the last write (the throttle held them back):
+    /// the task's end writes them, so nothing a worker reported is lost.
+    dirty: bool,
 }
 
 pub struct Engine {
@@ -457,7 +460,7 @@ impl Engine {
             self.held.remove(o.id());
         }
         for f in &finished {
-            self.progress_finish(f);
+            self.progress_finish(f).await;
         }
         Ok(finished)
     }
@@ -493,7 +496,9 @@ impl Engine {
     /// reports, so no-op tasks cost no file I/O).
     pub fn progress_begin(&self, task: &TaskRow) {
         let snap = ProgressSnapshot::new(task.id, &task.identifier, &task.action, Status::Running.name());
-        self.trackers.lock().insert(task.id, Tracked { tracker: ProgressTracker::new(snap, Instant::now()), reported: false });
+        self.trackers
+            .lock()
+            .insert(task.id, Tracked { tracker: ProgressTracker::new(snap, Instant::now()), reported: false, dirty: false });
     }
 
     /// A worker's `pushProgress`. Returns true when a cancel was requested.
@@ -512,8 +517,10 @@ impl Engine {
             if tracked.tracker.should_flush(now, self.settings.progress_interval) {
                 tracked.tracker.mark_flushed(now);
                 tracked.reported = true;
+                tracked.dirty = false;
                 Some(tracked.tracker.snapshot().clone())
             } else {
+                tracked.dirty = true;
                 None
             }
         };
@@ -556,9 +563,10 @@ impl Engine {
     }
 
     /// After the outcome is stored: the last snapshot of a task that reported
-    /// progress says how it ended, as the row says it.
-    fn progress_finish(&self, f: &Finished) {
-        let Some(Tracked { mut tracker, reported }) = self.trackers.lock().remove(&f.id) else { return };
+    /// progress says how it ended, as the row says it. Reports the throttle
+    /// held back reach the row's mirror too (one write, only then).
+    async fn progress_finish(&self, f: &Finished) {
+        let Some(Tracked { mut tracker, reported, dirty }) = self.trackers.lock().remove(&f.id) else { return };
         if !reported {
             return;
         }
@@ -571,7 +579,22 @@ impl Engine {
             ..Default::default()
         };
         tracker.apply(&delta, Instant::now());
-        let _ = self.files.write(tracker.snapshot());
+        let snap = tracker.snapshot();
+        if let Err(e) = self.files.write(snap) {
+            tracing::warn!(task = f.id, "stask: could not write the progress file {}: {e}", self.files.path(f.id).display());
+        }
+        if dirty {
+            let mirror = TaskProgressParams {
+                id: f.id,
+                progress: snap.progress,
+                message: f.message.clone().unwrap_or_else(|| snap.message.clone()),
+                snapshot: serde_json::to_string(snap).unwrap_or_default(),
+                now: time::now(),
+            };
+            if let Err(e) = self.store.task_progress(&mirror).await {
+                tracing::warn!(task = f.id, "stask: could not store the final progress of task #{}: {e}", f.id);
+            }
+        }
     }
 
     /// A task that already has a snapshot gets its final state in it.

@@ -1,0 +1,82 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Stask\Tests;
+
+use Seiger\sTask\Facades\sTask;
+use Seiger\sTask\Models\sTaskModel;
+use Seiger\sTask\Workers\BaseWorker;
+
+/** A worker whose actions show what the engine reports about them. */
+final class ReportingWorker extends BaseWorker
+{
+    /** @var list<int> attempts seen, per run */
+    public static array $attempts = [];
+
+    public function identifier(): string
+    {
+        return 'reporting';
+    }
+
+    public function taskSteps(sTaskModel $task, array $options = []): void
+    {
+        for ($i = 1; $i <= 5; $i++) {
+            $this->pushProgress($task, ['processed' => $i, 'total' => 5, 'message' => "step {$i}"]);
+        }
+    }
+
+    public function taskBoom(sTaskModel $task, array $options = []): void
+    {
+        self::$attempts[] = $task->attempts;
+        throw new \RuntimeException('supplier API down');
+    }
+
+    public function taskGiveUp(sTaskModel $task, array $options = []): void
+    {
+        self::$attempts[] = $task->attempts;
+        throw new \Seiger\sTask\Exceptions\PermanentFailureException('the file is not a CSV');
+    }
+}
+
+/**
+ * What the engine tells about a task: its progress as the worker reported
+ * it, failures that cannot succeed, and errors that name their cause.
+ */
+final class EngineReportsTest extends TestCase
+{
+    protected function setUp(): void
+    {
+        parent::setUp();
+        ReportingWorker::$attempts = [];
+    }
+
+    // ------------------------------------------------------------ progress
+
+    public function testFastProgressEndsWithTheLatestStateAndEveryLogLine(): void
+    {
+        $this->configure(['progress_interval' => 60]);
+        $this->activeWorker(ReportingWorker::class);
+
+        $task = sTask::create('reporting', 'steps');
+        sTask::processPendingTasks();
+
+        $snapshot = $this->snapshot($task->id);
+        $this->assertSame('completed', $snapshot['status']);
+        $this->assertSame([5, 5], [$snapshot['processed'], $snapshot['total']]);
+        foreach (['step 1', 'step 2', 'step 3', 'step 4', 'step 5'] as $line) {
+            $this->assertContains($line, $snapshot['log_lines']);
+        }
+        $progress = sTask::progress($task->id);
+        $this->assertSame([5, 5], [$progress['processed'], $progress['total']]);
+
+        // The row's mirror says the same (a host without the file reads it).
+        unlink("{$this->staskStorage}/{$task->id}.json");
+        $progress = sTask::progress($task->id);
+        $this->assertSame([5, 5], [$progress['processed'], $progress['total']]);
+        $this->assertSame('completed', $progress['status']);
+        foreach (['step 1', 'step 5'] as $line) {
+            $this->assertContains($line, $progress['log_lines']);
+        }
+    }
+}

@@ -19,7 +19,15 @@ namespace Seiger\sTask\Contracts {
 
 namespace Seiger\sTask\Exceptions {
 
+    class ActionNotFoundException extends \BadMethodCallException
+    {
+    }
+
     class ConfigurationException extends \Seiger\sTask\Exceptions\sTaskException
+    {
+    }
+
+    class ConnectionException extends \Seiger\sTask\Exceptions\sTaskException
     {
     }
 
@@ -32,6 +40,18 @@ namespace Seiger\sTask\Exceptions {
     }
 
     class InvalidArgumentException extends \Seiger\sTask\Exceptions\sTaskException
+    {
+    }
+
+    class PermanentFailureException extends \Seiger\sTask\Exceptions\sTaskException
+    {
+    }
+
+    class SchemaMissingException extends \Seiger\sTask\Exceptions\sTaskException
+    {
+    }
+
+    class StorageException extends \Seiger\sTask\Exceptions\sTaskException
     {
     }
 

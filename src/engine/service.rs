@@ -48,6 +48,12 @@ pub enum Attempt {
         class: String,
         message: String,
     },
+    /// A failure that no retry can mend (a `PermanentFailureException`, an
+    /// action method that does not exist): the task fails at once.
+    Permanent {
+        class: String,
+        message: String,
+    },
     /// The worker saw a cancel request and stopped.
     Cancelled,
     /// A fatal error, `exit()` or a limit: this attempt only.
@@ -392,6 +398,16 @@ impl Engine {
                 self.failure(task, error, duration, peak_memory, unit)
             }
             Attempt::Aborted { reason } => self.failure(task, reason, duration, peak_memory, unit),
+            Attempt::Permanent { class, message } => {
+                let error = if class.is_empty() { message } else { format!("{class}: {message}") };
+                Outcome::Failed {
+                    id,
+                    message: format!("Failed: {} (not retried)", truncate(&error, 1000)),
+                    error,
+                    duration,
+                    peak_memory,
+                }
+            }
         }
     }
 

@@ -15,7 +15,13 @@
 //!     ├── WorkerNotFoundException      (code 404)
 //!     ├── WorkerClassNotFoundException (code 500)
 //!     ├── WorkerInvalidInterfaceException (code 500)
-//!     └── WorkerStartupException       worker child processes die at start-up again and again
+//!     ├── WorkerStartupException       worker child processes die at start-up again and again
+//!     ├── PermanentFailureException    thrown by a worker: fail the task now, no retries
+//!     ├── ConnectionException          the database server cannot be reached (driver, host, port, reason)
+//!     ├── SchemaMissingException       the tables are not there: run the migrations
+//!     └── StorageException             a file or folder of the storage path (names the path)
+//! BadMethodCallException
+//! └── ActionNotFoundException          a worker has no method for the task's action (never retried)
 //! ```
 
 use crate::engine::Error;
@@ -40,9 +46,16 @@ pub enum Kind {
     WorkerStartup,
     /// A panic in stask itself: a bug of ours, never the caller's input.
     Internal,
+    PermanentFailure,
+    ActionNotFound,
+    Connection,
+    SchemaMissing,
+    Storage,
 }
 
-const ALL: [(Kind, &str); 11] = [
+const COUNT: usize = 16;
+
+const ALL: [(Kind, &str); COUNT] = [
     (Kind::Base, "sTaskException"),
     (Kind::InvalidArgument, "InvalidArgumentException"),
     (Kind::Configuration, "ConfigurationException"),
@@ -54,9 +67,14 @@ const ALL: [(Kind, &str); 11] = [
     (Kind::WorkerInvalidInterface, "WorkerInvalidInterfaceException"),
     (Kind::WorkerStartup, "WorkerStartupException"),
     (Kind::Internal, "InternalErrorException"),
+    (Kind::PermanentFailure, "PermanentFailureException"),
+    (Kind::ActionNotFound, "ActionNotFoundException"),
+    (Kind::Connection, "ConnectionException"),
+    (Kind::SchemaMissing, "SchemaMissingException"),
+    (Kind::Storage, "StorageException"),
 ];
 
-static ENTRIES: [AtomicPtr<ClassEntry>; 11] = [const { AtomicPtr::new(std::ptr::null_mut()) }; 11];
+static ENTRIES: [AtomicPtr<ClassEntry>; COUNT] = [const { AtomicPtr::new(std::ptr::null_mut()) }; COUNT];
 
 fn slot(kind: Kind) -> usize {
     ALL.iter().position(|(k, _)| *k == kind).unwrap_or(0)
@@ -78,14 +96,45 @@ fn base_ce() -> &'static ClassEntry {
 macro_rules! keep {
     ($($i:literal),*) => {
         /// `registration` takes a plain `fn`, so one per slot.
-        const KEEPERS: [fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables); 11] = [$(|ce, tables| {
+        const KEEPERS: [fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables); COUNT] = [$(|ce, tables| {
             ENTRIES[$i].store(ce as *mut ClassEntry, Ordering::Release);
             // The engine keeps pointing into the tables for the process life.
             std::mem::forget(tables);
         }),*];
     };
 }
-keep!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+keep!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+/// SPL's `BadMethodCallException` (SPL starts before any loaded extension).
+/// Read from `CG(class_table)`: module startup runs before the executor's
+/// class table exists, so `ClassEntry::try_find` cannot see it yet.
+fn bad_method_call_ce() -> &'static ClassEntry {
+    const NAME: &str = "BadMethodCallException";
+    // SAFETY: module startup runs on the one PHP thread; the class table
+    // lives for the process, and the lookup copies the name it lowercases.
+    let found = unsafe {
+        let table = ext_php_rs::ffi::compiler_globals.class_table;
+        if table.is_null() {
+            std::ptr::null_mut()
+        } else {
+            ext_php_rs::ffi::zend_hash_str_find_ptr_lc(table, NAME.as_ptr().cast(), NAME.len()) as *mut ClassEntry
+        }
+    };
+    if found.is_null() {
+        ce::exception()
+    } else {
+        unsafe { &*found }
+    }
+}
+
+/// Whether a worker's exception says the task can never succeed: a
+/// `PermanentFailureException` (or a subclass) or an `ActionNotFoundException`.
+pub fn is_permanent(ex_class: &ClassEntry) -> bool {
+    [Kind::PermanentFailure, Kind::ActionNotFound].iter().any(|k| {
+        let p = ENTRIES[slot(*k)].load(Ordering::Acquire);
+        !p.is_null() && ex_class.instance_of(unsafe { &*p })
+    })
+}
 
 /// Module startup: registers the tree, base first.
 pub fn register() -> bool {
@@ -94,6 +143,8 @@ pub fn register() -> bool {
         let builder = ClassBuilder::new(full);
         let builder = if *kind == Kind::Base {
             builder.extends((ce::exception, "\\Exception"))
+        } else if *kind == Kind::ActionNotFound {
+            builder.extends((bad_method_call_ce, "\\BadMethodCallException"))
         } else {
             builder.extends((base_ce, "\\Seiger\\sTask\\Exceptions\\sTaskException"))
         };

@@ -194,8 +194,10 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
             let _ = obj.try_call_method("invokeAction", vec![&action, &task_zv, &meta]);
         } else {
             // Workers that implement only TaskInterface: dispatch here.
-            let _ = obj.try_call_method(&direct, vec![&task_zv, &meta]);
+            // No such method is an error without a PHP exception.
+            return obj.try_call_method(&direct, vec![&task_zv, &meta]).is_err() && !ExecutorGlobals::has_exception();
         }
+        false
     }));
     let duration = started.elapsed().as_secs_f64();
     let peak = peak_memory();
@@ -209,6 +211,14 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
         let _ = block_on(engine.finish(pending));
         pending.clear();
         unsafe { ext_php_rs::zend::bailout() };
+    }
+    if matches!(call, Ok(true)) {
+        let class = worker.object().and_then(|o| o.get_class_name().ok()).unwrap_or_default();
+        let attempt = Attempt::Permanent {
+            class: "Seiger\\sTask\\Exceptions\\ActionNotFoundException".into(),
+            message: format!("{class} missing action method {direct}()"),
+        };
+        return Ok((engine.outcome(task, attempt, duration, peak, rand::random()), Flow::Continue));
     }
     if ExecutorGlobals::has_exception() {
         if exception_is_exit() {
@@ -230,7 +240,11 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
             let line = ex.try_call_method("getLine", vec![]).ok().and_then(|m| m.long()).unwrap_or(0);
             let base = file.rsplit('/').next().unwrap_or_default().to_string();
             let message = if base.is_empty() { message } else { format!("{message} @ {base}:{line}") };
-            Attempt::Threw { class, message }
+            if crate::php::exceptions::is_permanent(ex.get_class_entry()) {
+                Attempt::Permanent { class, message }
+            } else {
+                Attempt::Threw { class, message }
+            }
         };
         return Ok((engine.outcome(task, attempt, duration, peak, rand::random()), Flow::Continue));
     }

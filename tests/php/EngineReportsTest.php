@@ -39,6 +39,49 @@ final class ReportingWorker extends BaseWorker
     }
 }
 
+/** A worker that implements only the interface: the engine dispatches. */
+final class PlainInterfaceWorker implements \Seiger\sTask\Contracts\TaskInterface
+{
+    public function identifier(): string
+    {
+        return 'plain_iface';
+    }
+
+    public function scope(): string
+    {
+        return 'tests';
+    }
+
+    public function icon(): string
+    {
+        return '';
+    }
+
+    public function title(): string
+    {
+        return 'Plain';
+    }
+
+    public function description(): string
+    {
+        return '';
+    }
+
+    public function renderWidget(): string
+    {
+        return '';
+    }
+
+    public function settings(): array
+    {
+        return [];
+    }
+
+    public function taskMake(sTaskModel $task, array $options = []): void
+    {
+    }
+}
+
 /**
  * What the engine tells about a task: its progress as the worker reported
  * it, failures that cannot succeed, and errors that name their cause.
@@ -78,5 +121,67 @@ final class EngineReportsTest extends TestCase
         foreach (['step 1', 'step 5'] as $line) {
             $this->assertContains($line, $progress['log_lines']);
         }
+    }
+
+    // ------------------------------------------------------------ permanent failures
+
+    public function testAMissingActionMethodFailsAtOnceNamingTheMethod(): void
+    {
+        $this->configure(['retry_base_delay' => 0]);
+        $this->activeWorker(ReportingWorker::class);
+
+        $task = sTask::create('reporting', 'nosuch');
+        sTask::processPendingTasks();
+        $task = $this->task($task->id);
+
+        $this->assertSame('failed', $task->status_text, 'no retry: it can never succeed');
+        $this->assertSame(1, $task->attempts);
+        $this->assertStringContainsString('missing action method taskNosuch()', (string) $task->message);
+        $this->assertStringContainsString('ActionNotFoundException', (string) $task->last_error);
+        $this->assertInstanceOf(\BadMethodCallException::class, new \Seiger\sTask\Exceptions\ActionNotFoundException('x'));
+    }
+
+    public function testAMissingMethodOfAnInterfaceOnlyWorkerFailsAtOnce(): void
+    {
+        $this->configure(['retry_base_delay' => 0]);
+        sTask::registerWorker(PlainInterfaceWorker::class);
+        sTask::activateWorker('plain_iface');
+
+        $ok = sTask::create('plain_iface', 'make');
+        $missing = sTask::create('plain_iface', 'nosuch');
+        sTask::processPendingTasks();
+
+        $this->assertSame('completed', $this->task($ok->id)->status_text);
+        $task = $this->task($missing->id);
+        $this->assertSame('failed', $task->status_text);
+        $this->assertSame(1, $task->attempts);
+        $this->assertStringContainsString('missing action method taskNosuch()', (string) $task->message);
+    }
+
+    public function testAPermanentFailureExceptionFailsTheTaskWithoutRetries(): void
+    {
+        $this->configure(['retry_base_delay' => 0]);
+        $this->activeWorker(ReportingWorker::class);
+
+        $task = sTask::create('reporting', 'give_up');
+        sTask::processPendingTasks();
+        $this->drain(5);
+        $task = $this->task($task->id);
+
+        $this->assertSame('failed', $task->status_text);
+        $this->assertSame([1], ReportingWorker::$attempts, 'tried once');
+        $this->assertStringContainsString('the file is not a CSV', (string) $task->message);
+        $this->assertStringContainsString('PermanentFailureException', (string) $task->last_error);
+    }
+
+    public function testAnOrdinaryExceptionIsStillRetried(): void
+    {
+        $this->configure(['retry_base_delay' => 0]);
+        $this->activeWorker(ReportingWorker::class);
+
+        $task = sTask::create('reporting', 'boom');
+        sTask::processPendingTasks();
+
+        $this->assertSame('pending', $this->task($task->id)->status_text);
     }
 }

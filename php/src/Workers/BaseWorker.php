@@ -356,7 +356,8 @@ HTML;
      * Runs `task{Action}($task, $options)`. Only public methods count as
      * actions, so helpers named task* stay unreachable from a request.
      *
-     * @throws \BadMethodCallException when the worker has no such action
+     * @throws \Seiger\sTask\Exceptions\ActionNotFoundException (a \BadMethodCallException)
+     *         when the worker has no such action: the engine fails the task at once
      */
     public function invokeAction(string $action, sTaskModel $task, array $options = []): void
     {
@@ -365,7 +366,7 @@ HTML;
         // showed in the profile of fast queues).
         $method = self::$actionMethods[static::class][$action] ??= $this->actionMethodFor($action);
         if ($method === null) {
-            throw new \BadMethodCallException(static::class . ' missing action method ' . $this->resolveActionMethod($action) . '()');
+            throw new \Seiger\sTask\Exceptions\ActionNotFoundException(static::class . ' missing action method ' . $this->resolveActionMethod($action) . '()');
         }
         $observer = self::$observer;
         if ($observer === null) {

@@ -14,7 +14,7 @@ use ext_php_rs::zend::ModuleEntry;
 extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
     php::context::register_ini(module_number);
     php::panic::install();
-    if php::exceptions::register() {
+    if php::exceptions::register() && php::datetime::register() {
         0
     } else {
         -1

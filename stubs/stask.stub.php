@@ -775,4 +775,12 @@ namespace Seiger\sTask\Support {
             throw new \Error('the stask extension is not loaded');
         }
     }
+
+    class Timestamp extends \DateTimeImmutable
+    {
+        public function __toString(): string
+        {
+            throw new \Error('the stask extension is not loaded');
+        }
+    }
 }

@@ -167,7 +167,8 @@ pub fn zval_to_timestamp(z: &Zval, field: &str) -> PhpResult<Option<Timestamp>> 
 }
 
 /// A timestamp as Carbon when Carbon is loaded (Laravel, Evolution), else
-/// DateTimeImmutable, in PHP's default timezone.
+/// a `Seiger\sTask\Support\Timestamp` (a DateTimeImmutable that casts to
+/// `Y-m-d H:i:s`), in PHP's default timezone.
 pub fn timestamp_to_zval(t: &Timestamp) -> PhpResult<Zval> {
     let micros = time::to_epoch_micros(t);
     let stamp = format!("@{}.{:06}", micros.div_euclid(1_000_000), micros.rem_euclid(1_000_000));
@@ -181,7 +182,11 @@ pub fn timestamp_to_zval(t: &Timestamp) -> PhpResult<Zval> {
         }
         return Ok(c);
     }
-    let ce = ClassEntry::try_find("DateTimeImmutable").ok_or_else(|| throw(Kind::Base, "DateTimeImmutable is missing"))?;
+    // A DateTimeImmutable that prints as `Y-m-d H:i:s` in a string, as Carbon does.
+    let ce = match crate::php::datetime::class_entry() {
+        Some(ce) => ce,
+        None => ClassEntry::try_find("DateTimeImmutable").ok_or_else(|| throw(Kind::Base, "DateTimeImmutable is missing"))?,
+    };
     let obj = ZendObject::new(ce);
     obj.try_call_method("__construct", vec![&stamp])?;
     let zone_ce = ClassEntry::try_find("DateTimeZone").ok_or_else(|| throw(Kind::Base, "DateTimeZone is missing"))?;

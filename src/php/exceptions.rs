@@ -105,26 +105,25 @@ macro_rules! keep {
 }
 keep!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
-/// SPL's `BadMethodCallException` (SPL starts before any loaded extension).
-/// Read from `CG(class_table)`: module startup runs before the executor's
-/// class table exists, so `ClassEntry::try_find` cannot see it yet.
-fn bad_method_call_ce() -> &'static ClassEntry {
-    const NAME: &str = "BadMethodCallException";
+/// A class of PHP itself (SPL, ext/date) during module startup, read from
+/// `CG(class_table)`: the executor's class table, which
+/// `ClassEntry::try_find` reads, does not exist yet then.
+pub fn core_class(name: &str) -> Option<&'static ClassEntry> {
     // SAFETY: module startup runs on the one PHP thread; the class table
     // lives for the process, and the lookup copies the name it lowercases.
     let found = unsafe {
         let table = ext_php_rs::ffi::compiler_globals.class_table;
         if table.is_null() {
-            std::ptr::null_mut()
-        } else {
-            ext_php_rs::ffi::zend_hash_str_find_ptr_lc(table, NAME.as_ptr().cast(), NAME.len()) as *mut ClassEntry
+            return None;
         }
+        ext_php_rs::ffi::zend_hash_str_find_ptr_lc(table, name.as_ptr().cast(), name.len()) as *mut ClassEntry
     };
-    if found.is_null() {
-        ce::exception()
-    } else {
-        unsafe { &*found }
-    }
+    (!found.is_null()).then(|| unsafe { &*found })
+}
+
+/// SPL's `BadMethodCallException` (SPL starts before any loaded extension).
+fn bad_method_call_ce() -> &'static ClassEntry {
+    core_class("BadMethodCallException").unwrap_or_else(ce::exception)
 }
 
 /// Whether a worker's exception says the task can never succeed: a

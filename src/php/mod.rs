@@ -7,6 +7,7 @@ pub mod columns;
 pub mod context;
 pub mod contracts;
 pub mod convert;
+pub mod datetime;
 pub mod discovery;
 pub mod exceptions;
 pub mod executor;

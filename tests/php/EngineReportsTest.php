@@ -184,4 +184,38 @@ final class EngineReportsTest extends TestCase
 
         $this->assertSame('pending', $this->task($task->id)->status_text);
     }
+
+    // ------------------------------------------------------------ timestamps without Carbon
+
+    public function testTimestampsPrintAsTextWithoutCarbon(): void
+    {
+        $lib = getenv('STASK_LIB') ?: dirname(__DIR__, 2) . '/target/debug/libstask.so';
+        $code = 'use Seiger\sTask\Facades\sTask;'
+            . ' sTask::configure(' . var_export($this->connection(), true) . ');'
+            . ' $task = sTask::create("reporting", "steps");'
+            . ' echo class_exists("Carbon\\Carbon") ? "carbon\n" : "no carbon\n";'
+            . ' echo "Created: {$task->created_at}\n";'
+            . ' echo get_class($task->created_at), "\n";'
+            . ' echo $task->created_at instanceof DateTimeImmutable ? "immutable\n" : "other\n";'
+            . ' echo get_class($task->created_at->modify("+1 day")), "\n";'
+            . ' echo json_encode(["at" => (string) $task->fresh()->updated_at]), "\n";';
+        $proc = proc_open(
+            [PHP_BINARY, '-n', '-d', 'extension=' . $lib, '-d', 'display_errors=stderr', '-r', $code],
+            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
+            $pipes
+        );
+        $out = stream_get_contents($pipes[1]);
+        $err = stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+        $this->assertSame(0, proc_close($proc), $out . $err);
+
+        $lines = explode("\n", trim($out));
+        $this->assertSame('no carbon', $lines[0]);
+        $this->assertMatchesRegularExpression('/^Created: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/', $lines[1]);
+        $this->assertSame('Seiger\sTask\Support\Timestamp', $lines[2]);
+        $this->assertSame('immutable', $lines[3]);
+        $this->assertSame('Seiger\sTask\Support\Timestamp', $lines[4], 'DateTimeImmutable methods keep the class');
+        $this->assertMatchesRegularExpression('/^\{"at":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"\}$/', $lines[5]);
+    }
 }

@@ -417,7 +417,18 @@ class WorkerTest extends HarnessTestCase
         $invalid = $this->artisan(['stask:prune', '--days=abc']);
         $this->assertSame(1, $invalid->getExitCode());
 
-        $prune = $this->artisanOk(['stask:prune', '--days=0']);
+        // Deleting everything asks first; without a terminal it refuses.
+        $refused = $this->artisan(['stask:prune', '--days=0']);
+        $this->assertSame(1, $refused->getExitCode(), $this->describe($refused));
+        $this->assertStringContainsString('--force', $refused->getOutput() . $refused->getErrorOutput());
+        $this->assertArrayHasKey($ok, $this->statuses(), 'nothing pruned without --force');
+        $declined = $this->process(['stask:prune', '--days=0'], ['SHELL_INTERACTIVE' => '1']);
+        $declined->setInput("no\n");
+        $declined->run();
+        $this->assertSame(1, $declined->getExitCode(), $this->describe($declined));
+        $this->assertStringContainsString('Nothing deleted', $declined->getOutput());
+        $this->assertArrayHasKey($ok, $this->statuses(), 'nothing pruned when the answer is no');
+        $prune = $this->artisanOk(['stask:prune', '--days=0', '--force']);
         $this->assertMatchesRegularExpression('/Deleted \d+ task\(s\) older than 0 day\(s\)\./', $prune);
         $this->assertArrayNotHasKey($ok, $this->statuses(), 'completed task pruned: ' . $prune);
 

@@ -92,6 +92,7 @@ fn settings_for(dir: &std::path::Path) -> Settings {
         retry_base_delay: Duration::from_secs(5),
         progress_interval: Duration::from_millis(0),
         lease_for: Duration::from_secs(60),
+        connect_timeout: Duration::from_secs(5),
         api: Default::default(),
     }
 }

@@ -81,6 +81,9 @@ pub struct Settings {
     /// How long a claim holds without a heartbeat; heartbeats come every
     /// third of it, so a task is rescued only after its worker died.
     pub lease_for: Duration,
+    /// How long opening a connection to a database server may take before
+    /// the engine gives up and says so (default 5 s).
+    pub connect_timeout: Duration,
     /// The REST API's token and limits (`api::`).
     pub api: ApiSettings,
 }
@@ -170,6 +173,7 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("retry_base_delay", "stask.retry_base_delay", "STASK_RETRY_BASE_DELAY"),
     ("progress_interval", "stask.progress_interval", "STASK_PROGRESS_INTERVAL"),
     ("lease_seconds", "stask.lease_seconds", "STASK_LEASE_SECONDS"),
+    ("connect_timeout", "stask.connect_timeout", "STASK_CONNECT_TIMEOUT"),
     ("api_token", "stask.api_token", "STASK_API_TOKEN"),
     ("api_max_body", "stask.api_max_body", "STASK_API_MAX_BODY"),
     ("upload_max_size", "stask.upload_max_size", "STASK_UPLOAD_MAX_SIZE"),
@@ -190,6 +194,7 @@ pub const INI_NAMES: &[&str] = &[
     "stask.retry_base_delay",
     "stask.progress_interval",
     "stask.lease_seconds",
+    "stask.connect_timeout",
     "stask.api_token",
     "stask.api_max_body",
     "stask.upload_max_size",
@@ -217,6 +222,7 @@ pub const CONFIGURE_KEYS: &[&str] = &[
     "retry_base_delay",
     "progress_interval",
     "lease_seconds",
+    "connect_timeout",
     "api_token",
     "api_max_body",
     "upload_max_size",
@@ -305,6 +311,12 @@ impl Sources {
             lease_for: match seconds("lease_seconds", 60.0)? {
                 d if d < Duration::from_secs(1) => {
                     return Err(Error::Configuration("lease_seconds must be at least 1 second".into()))
+                }
+                d => d,
+            },
+            connect_timeout: match seconds("connect_timeout", 5.0)? {
+                d if d < Duration::from_millis(100) => {
+                    return Err(Error::Configuration("connect_timeout must be at least 0.1 seconds".into()))
                 }
                 d => d,
             },
@@ -466,8 +478,40 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
+/// The host and port a server URL points at (`postgres://u:p@db:5433/x`
+/// gives ("db", 5433)), for error messages; the default port of the
+/// scheme when none is given. Never includes the user or the password.
+pub fn server_address(url: &str) -> (String, u16) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let default_port = if scheme.starts_with("postgres") { 5432 } else { 3306 };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let hostport = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((h, p)) => (h.to_string(), p.strip_prefix(':').and_then(|p| p.parse().ok())),
+            None => (v6.to_string(), None),
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p.parse().ok()),
+            None => (hostport.to_string(), None),
+        }
+    };
+    let host = if host.is_empty() { "localhost".to_string() } else { host };
+    (host, port.unwrap_or(default_port))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_server_address_names_host_and_port_and_never_the_password() {
+        use super::server_address;
+        assert_eq!(server_address("postgres://u:secret@db.example:5433/x"), ("db.example".into(), 5433));
+        assert_eq!(server_address("mysql://root@127.0.0.1/test?ssl=false"), ("127.0.0.1".into(), 3306));
+        assert_eq!(server_address("postgresql://[::1]:6000/x"), ("::1".into(), 6000));
+        assert_eq!(server_address("postgres:///x"), ("localhost".into(), 5432));
+    }
+
     use super::*;
 
     fn sources() -> Sources {

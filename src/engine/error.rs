@@ -2,7 +2,7 @@
 //! value, and never contain a DSN or a password. `src/php/exceptions.rs`
 //! maps each variant to a PHP exception class, once.
 
-use crate::engine::store::StoreError;
+use crate::engine::store::{StoreError, StoreErrorKind};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -41,8 +41,26 @@ pub enum Error {
     #[error("worker processes keep failing at start-up: {failures} in a row ended before running any task, the last with {status}; {output}")]
     WorkerStartup { failures: u32, status: String, output: String },
 
+    /// The database server could not be reached: which driver, where, and
+    /// the operating system's reason ("connection refused") or the timeout.
+    #[error("cannot connect to the {driver} server at {host}:{port}: {reason}")]
+    Connect { driver: &'static str, host: String, port: u16, reason: String },
+
+    /// The tables are not there (never migrated, or another prefix).
+    #[error("the sTask tables are missing ({detail}): run `php artisan migrate` (or `sTask::migrate()`)")]
+    SchemaMissing { detail: String },
+
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        if e.kind() == StoreErrorKind::SchemaMissing {
+            return Error::SchemaMissing { detail: e.detail() };
+        }
+        Error::Store(e)
+    }
 }
 
 impl Error {

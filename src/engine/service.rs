@@ -12,7 +12,7 @@ use crate::engine::store::mysql::MySqlStore;
 use crate::engine::store::postgres::PostgresStore;
 use crate::engine::store::sqlite::SqliteStore;
 use crate::engine::store::{
-    CancelOutcome, Created, Finished, Outcome, Store, TaskClaimParams, TaskInsertManyParams, TaskProgressParams,
+    CancelOutcome, Created, Finished, Outcome, Store, StoreErrorKind, TaskClaimParams, TaskInsertManyParams, TaskProgressParams,
 };
 use crate::engine::task::{NewTask, Status, TaskRow};
 use crate::engine::time::{self, Timestamp};
@@ -69,6 +69,52 @@ pub const RECONNECT_FOR: Duration = Duration::from_secs(120);
 /// Runs `op` again while the database is unreachable, with a growing pause:
 /// a restarting server must not end the worker loop, and an outcome that
 /// was computed must still be stored once the server is back.
+/// A server connection within `connect_timeout`; a failure to reach the
+/// server names the driver, the host and port, and why.
+async fn connect_server<S>(
+    settings: &Settings,
+    url: &str,
+    connect: impl std::future::Future<Output = crate::engine::store::StoreResult<S>>,
+) -> Result<S> {
+    let (host, port) = crate::engine::config::server_address(url);
+    let driver = match settings.dsn {
+        Dsn::Postgres { .. } => "PostgreSQL",
+        _ => "MySQL",
+    };
+    let failed = |reason: String| Error::Connect { driver, host: host.clone(), port, reason };
+    match tokio::time::timeout(settings.connect_timeout, connect).await {
+        Err(_) => Err(failed(format!(
+            "no answer within {} s (connect_timeout)",
+            (settings.connect_timeout.as_secs_f64() * 10.0).round() / 10.0
+        ))),
+        Ok(Ok(store)) => Ok(store),
+        Ok(Err(e)) if e.kind() == StoreErrorKind::Unavailable => Err(failed(match e.io_error() {
+            Some(io) => io_reason(io),
+            None => e.detail(),
+        })),
+        Ok(Err(e)) => Err(e.into()),
+    }
+}
+
+/// The operating system's reason in a few words ("connection refused").
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "connection refused".into(),
+        K::TimedOut => "connection timed out".into(),
+        K::ConnectionReset => "connection reset by the server".into(),
+        K::HostUnreachable => "host unreachable".into(),
+        K::NetworkUnreachable => "network unreachable".into(),
+        K::PermissionDenied => "permission denied".into(),
+        K::NotFound => "no such socket or host".into(),
+        _ => {
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+            text.to_lowercase()
+        }
+    }
+}
+
 async fn while_unavailable<T, F, Fut>(mut op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
@@ -114,12 +160,31 @@ pub struct Engine {
 impl Engine {
     /// Connects and, for the embedded SQLite default, migrates on first use.
     pub async fn open(settings: Settings) -> Result<Engine> {
+        let prefix = &settings.table_prefix;
         let store: Arc<dyn Store> = match &settings.dsn {
-            Dsn::Sqlite { path } => Arc::new(SqliteStore::connect(path, &settings.table_prefix).await?),
+            Dsn::Sqlite { path } => {
+                // The folder and the file are storage: a failure names the path.
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
+                match SqliteStore::connect(path, prefix).await {
+                    Ok(s) => Arc::new(s),
+                    Err(e) if e.kind() == StoreErrorKind::Unavailable => {
+                        let source = match e.io_error() {
+                            Some(io) => std::io::Error::new(io.kind(), io.to_string()),
+                            None => std::io::Error::other(e.detail()),
+                        };
+                        return Err(Error::io(path, source));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
             // Server databases are migrated explicitly (`sTask::migrate()`,
             // `php artisan migrate`), not on every connect.
-            Dsn::Postgres { url } => Arc::new(PostgresStore::connect(url, &settings.table_prefix).await?),
-            Dsn::Mysql { url } => Arc::new(MySqlStore::connect(url, &settings.table_prefix).await?),
+            Dsn::Postgres { url } => {
+                Arc::new(connect_server(&settings, url, PostgresStore::connect(url, prefix)).await?) as Arc<dyn Store>
+            }
+            Dsn::Mysql { url } => Arc::new(connect_server(&settings, url, MySqlStore::connect(url, prefix)).await?),
         };
         // STASK_HOST_ID names the host in leases when the hostname does not
         // tell hosts apart (containers, tests simulating several hosts).

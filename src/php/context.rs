@@ -9,7 +9,7 @@ use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef, IniEntryDefs};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
-static INI_ENTRIES: IniEntryDefs<18> = IniEntryDefs::new([
+static INI_ENTRIES: IniEntryDefs<19> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.dsn", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.storage_path", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.table_prefix", c"", IniEntryPermission::All),
@@ -17,6 +17,7 @@ static INI_ENTRIES: IniEntryDefs<18> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.retry_base_delay", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.progress_interval", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.lease_seconds", c"", IniEntryPermission::All),
+    IniEntryDef::new(c"stask.connect_timeout", c"", IniEntryPermission::All),
     // PHP_INI_SYSTEM: a script must not be able to swap the token.
     IniEntryDef::new(c"stask.api_token", c"", IniEntryPermission::System),
     IniEntryDef::new(c"stask.api_max_body", c"", IniEntryPermission::All),
@@ -45,7 +46,8 @@ static CONTEXT: Mutex<Context> = Mutex::new(Context { configured: None, resolved
 
 fn sources(configured: Option<ConfigureArgs>) -> Sources {
     let all = ExecutorGlobals::get().ini_values();
-    let ini = INI_NAMES.iter().filter_map(|n| all.get(*n).cloned().flatten().map(|v| (n.to_string(), v))).collect();
+    let ini: std::collections::HashMap<String, String> =
+        INI_NAMES.iter().filter_map(|n| all.get(*n).cloned().flatten().map(|v| (n.to_string(), v))).collect();
     let env = std::env::vars().filter(|(k, _)| k.starts_with("STASK_")).collect();
     Sources { ini, env, configured, cwd: std::env::current_dir().unwrap_or_else(|_| "/".into()) }
 }

@@ -126,6 +126,16 @@ fn bad_method_call_ce() -> &'static ClassEntry {
     core_class("BadMethodCallException").unwrap_or_else(ce::exception)
 }
 
+/// The kind of an exception about the engine's surroundings (the database
+/// cannot be reached, the tables are missing, a storage path...): passed on
+/// as it is rather than blamed on whatever code happened to meet it.
+pub fn environment_kind(ex_class: &ClassEntry) -> Option<Kind> {
+    [Kind::Connection, Kind::SchemaMissing, Kind::Storage, Kind::Database, Kind::Configuration].into_iter().find(|k| {
+        let p = ENTRIES[slot(*k)].load(Ordering::Acquire);
+        !p.is_null() && ex_class.instance_of(unsafe { &*p })
+    })
+}
+
 /// Whether a worker's exception says the task can never succeed: a
 /// `PermanentFailureException` (or a subclass) or an `ActionNotFoundException`.
 pub fn is_permanent(ex_class: &ClassEntry) -> bool {
@@ -188,7 +198,9 @@ impl From<Error> for PhpException {
             Error::TaskNotFound(_) => Kind::TaskNotFound,
             Error::WorkerNotFound(_) => Kind::WorkerNotFound,
             Error::Store(_) => Kind::Database,
-            Error::Io { .. } => Kind::Base,
+            Error::Connect { .. } => Kind::Connection,
+            Error::SchemaMissing { .. } => Kind::SchemaMissing,
+            Error::Io { .. } => Kind::Storage,
             Error::WorkerStartup { .. } => Kind::WorkerStartup,
         };
         throw(kind, capitalize(&e.to_string()))

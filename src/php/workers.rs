@@ -66,6 +66,9 @@ pub fn instantiate(class: &str) -> PhpResult<Option<Zval>> {
         let r = obj.try_call_method("__construct", vec![]);
         if let Some(ex) = ExecutorGlobals::take_exception() {
             let msg = ex.try_call_method("getMessage", vec![]).ok().and_then(|m| m.string()).unwrap_or_default();
+            if let Some(kind) = crate::php::exceptions::environment_kind(ex.get_class_entry()) {
+                return Err(throw(kind, msg));
+            }
             return Err(throw(Kind::WorkerClassNotFound, format!("Worker class {class} could not be constructed: {msg}")));
         }
         r?;

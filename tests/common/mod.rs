@@ -256,6 +256,7 @@ pub fn settings_for(dir: &Path) -> Settings {
         retry_base_delay: Duration::from_secs(5),
         progress_interval: Duration::from_millis(0),
         lease_for: Duration::from_secs(60),
+        connect_timeout: Duration::from_secs(5),
         api: ApiSettings { upload_chunk_size: 1024, upload_max_size: 64 * 1024, upload_max_chunks: 100, ..Default::default() },
     }
 }

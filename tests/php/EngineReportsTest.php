@@ -218,4 +218,83 @@ final class EngineReportsTest extends TestCase
         $this->assertSame('Seiger\sTask\Support\Timestamp', $lines[4], 'DateTimeImmutable methods keep the class');
         $this->assertMatchesRegularExpression('/^\{"at":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"\}$/', $lines[5]);
     }
+
+    // ------------------------------------------------------------ errors that name their cause
+
+    public function testARefusedConnectionNamesDriverHostPortAndReason(): void
+    {
+        foreach (['pgsql' => 'PostgreSQL', 'mysql' => 'MySQL'] as $driver => $name) {
+            $started = microtime(true);
+            try {
+                sTask::configure(['driver' => $driver, 'host' => '127.0.0.1', 'port' => 1, 'database' => 'test',
+                    'username' => 'root', 'storage_path' => $this->staskStorage]);
+                sTask::create('reporting', 'steps');
+                $this->fail("{$driver}: no exception");
+            } catch (\Seiger\sTask\Exceptions\ConnectionException $e) {
+                $this->assertSame("Cannot connect to the {$name} server at 127.0.0.1:1: connection refused", $e->getMessage());
+                $this->assertInstanceOf(\Seiger\sTask\Exceptions\sTaskException::class, $e);
+            }
+            $this->assertLessThan(3.0, microtime(true) - $started, 'a refused connection fails at once');
+        }
+    }
+
+    public function testAServerThatDoesNotAnswerTimesOutAfterConnectTimeout(): void
+    {
+        $silent = stream_socket_server('tcp://127.0.0.1:0');
+        $port = (int) substr(strrchr(stream_socket_get_name($silent, false), ':'), 1);
+        foreach (['pgsql' => 'PostgreSQL', 'mysql' => 'MySQL'] as $driver => $name) {
+            $started = microtime(true);
+            try {
+                sTask::configure(['driver' => $driver, 'host' => '127.0.0.1', 'port' => $port, 'database' => 'test',
+                    'username' => 'root', 'storage_path' => $this->staskStorage, 'connect_timeout' => 0.5]);
+                sTask::create('reporting', 'steps');
+                $this->fail("{$driver}: no exception");
+            } catch (\Seiger\sTask\Exceptions\ConnectionException $e) {
+                $this->assertSame(
+                    "Cannot connect to the {$name} server at 127.0.0.1:{$port}: no answer within 0.5 s (connect_timeout)",
+                    $e->getMessage()
+                );
+            }
+            $elapsed = microtime(true) - $started;
+            $this->assertGreaterThan(0.4, $elapsed);
+            $this->assertLessThan(3.0, $elapsed);
+        }
+        fclose($silent);
+    }
+
+    public function testTablesNeverMigratedSayHowToMigrate(): void
+    {
+        $this->activeWorker(ReportingWorker::class);
+        if (self::backend() === 'sqlite') {
+            // The embedded database migrates itself on first use.
+            sTask::configure($this->connection(['database' => $this->root . '/fresh.sqlite']));
+            $this->assertSame('pending', sTask::create('reporting', 'steps')->status_text);
+
+            return;
+        }
+        sTask::configure($this->connection(['prefix' => 'nomig' . bin2hex(random_bytes(3)) . '_']));
+        foreach ([fn () => sTask::create('reporting', 'steps'), fn () => sTask::registerWorker(ReportingWorker::class)] as $call) {
+            try {
+                $call();
+                $this->fail('no exception');
+            } catch (\Seiger\sTask\Exceptions\SchemaMissingException $e) {
+                $this->assertStringContainsString('run `php artisan migrate` (or `sTask::migrate()`)', $e->getMessage());
+                $this->assertStringNotContainsString('Database error', $e->getMessage());
+            }
+        }
+    }
+
+    public function testAStorageFolderThatCannotBeCreatedNamesItsPath(): void
+    {
+        touch($this->root . '/a-file');
+        try {
+            sTask::configure(['driver' => 'sqlite', 'storage_path' => $this->root . '/a-file/stask']);
+            sTask::create('reporting', 'steps');
+            $this->fail('no exception');
+        } catch (\Seiger\sTask\Exceptions\StorageException $e) {
+            $this->assertStringContainsString($this->root . '/a-file/stask', $e->getMessage());
+            $this->assertStringNotContainsString('Database', $e->getMessage());
+            $this->assertNotInstanceOf(\Seiger\sTask\Exceptions\DatabaseException::class, $e);
+        }
+    }
 }

@@ -89,6 +89,11 @@ impl From<Error> for ApiError {
                     _ => ApiError::new(500, "Server Error", "The task database reported an error"),
                 }
             }
+            Error::Connect { .. } => {
+                tracing::warn!("stask api: {e}");
+                ApiError::new(503, "Service Unavailable", "The task database is not reachable; try again shortly")
+                    .header("Retry-After", "5")
+            }
             // Both can name files and settings of the server: logged only.
             Error::Configuration(_) => {
                 tracing::warn!("stask api: {e}");

@@ -35,6 +35,8 @@ pub enum StoreErrorKind {
     Busy,
     /// The database could not be reached or opened.
     Unavailable,
+    /// A table the query needs does not exist (the migrations never ran).
+    SchemaMissing,
     Other,
 }
 
@@ -45,6 +47,29 @@ impl StoreError {
 
     pub fn kind(&self) -> StoreErrorKind {
         self.kind
+    }
+
+    /// The driver's own words, without sqlx's "error returned from
+    /// database: " preamble.
+    pub fn detail(&self) -> String {
+        let text = self.source.to_string();
+        text.strip_prefix("error returned from database: ").map(str::to_string).unwrap_or(text)
+    }
+
+    /// The operating system's error under this one, when there is one (a
+    /// refused or unreachable connection).
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(self.source.as_ref());
+        while let Some(e) = cur {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                return Some(io);
+            }
+            if let Some(sqlx::Error::Io(io)) = e.downcast_ref::<sqlx::Error>() {
+                return Some(io);
+            }
+            cur = e.source();
+        }
+        None
     }
 }
 

@@ -509,6 +509,8 @@ fn kind_of_number(n: u16) -> StoreErrorKind {
         1213 | 1205 => StoreErrorKind::Busy,
         // ER_DUP_ENTRY
         1062 => StoreErrorKind::Conflict,
+        // ER_NO_SUCH_TABLE: the migrations never ran (or another prefix).
+        1146 => StoreErrorKind::SchemaMissing,
         // CR_CONNECTION_ERROR, CR_SERVER_GONE_ERROR, CR_SERVER_LOST,
         // ER_CONNECTION_KILLED, ER_SERVER_SHUTDOWN, and MySQL's
         // ER_CLIENT_INTERACTION_TIMEOUT: the server went away (a restart).

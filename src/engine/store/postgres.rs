@@ -400,6 +400,8 @@ fn kind_of_sqlstate(code: &str) -> StoreErrorKind {
         // the transaction lost a race and may simply run again.
         "40001" | "40P01" | "55P03" => StoreErrorKind::Busy,
         "23505" => StoreErrorKind::Conflict,
+        // undefined_table: the migrations never ran (or another prefix).
+        "42P01" => StoreErrorKind::SchemaMissing,
         // Class 08 (connection exception); admin, crash or cannot-connect-now
         // shutdowns; too many connections; the login refused (bad password,
         // no such role, no such database): the server cannot be used now.
@@ -729,11 +731,15 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects (one connection is opened at once, so a wrong address or
-    /// password fails here). Server databases are migrated explicitly.
+    /// Connects (one direct connection is opened at once, so a wrong address
+    /// or password fails here with its own reason: the pool would retry a
+    /// refused connection until its acquire timeout and then only say it
+    /// timed out). Server databases are migrated explicitly.
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<PostgresStore> {
         let options: PgConnectOptions = url.parse().map_err(classify)?;
-        let pool = pool_options(MAX_CONNECTIONS).connect_with(options.clone()).await.map_err(classify)?;
+        let first = sqlx::ConnectOptions::connect(&options).await.map_err(classify)?;
+        let _ = sqlx::Connection::close(first).await;
+        let pool = pool_options(MAX_CONNECTIONS).connect_lazy_with(options.clone());
         let claim_pool = pool_options(1).connect_lazy_with(options.clone().options(CLAIM_SESSION));
         Ok(PostgresStore { pool, claim_pool, options, listener: tokio::sync::Mutex::new(None), st: Statements::new(prefix) })
     }
@@ -1636,7 +1642,7 @@ mod tests {
         }
         // Other integrity errors are not "already exists".
         assert_eq!(kind_of_sqlstate("23502"), StoreErrorKind::Other);
-        assert_eq!(kind_of_sqlstate("42P01"), StoreErrorKind::Other);
+        assert_eq!(kind_of_sqlstate("42P01"), StoreErrorKind::SchemaMissing);
     }
 
     #[test]

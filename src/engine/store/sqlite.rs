@@ -265,8 +265,10 @@ fn classify(e: Sql) -> StoreError {
             ErrorCode::CannotOpen | ErrorCode::NotADatabase | ErrorCode::ReadOnly | ErrorCode::SystemIoFailure => {
                 StoreErrorKind::Unavailable
             }
+            _ if e.to_string().starts_with("no such table") => StoreErrorKind::SchemaMissing,
             _ => StoreErrorKind::Other,
         },
+        rusqlite::Error::SqlInputError { msg, .. } if msg.starts_with("no such table") => StoreErrorKind::SchemaMissing,
         _ => StoreErrorKind::Other,
     };
     StoreError::new(kind, e)

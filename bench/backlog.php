@@ -117,20 +117,14 @@ foreach ($backends as $backend) {
     // Warm-up, untimed: the first claims of a process pay for connections,
     // prepared statements and caches, which no depth should be charged for.
     grow($pdo, $table, 2_000);
-    while (sTask::processPendingTasks(100) > 0) {
-    }
+    sTask::work(['stop_when_empty' => true]);
     $shallow = null;
     foreach ($depths as $depth) {
         grow($pdo, $table, $depth);
         $t = hrtime(true);
-        $done = 0;
-        while ($done < $work) {
-            $k = sTask::processPendingTasks(min(100, $work - $done));
-            if ($k === 0) {
-                break;
-            }
-            $done += $k;
-        }
+        // What a worker does: sTask::work(), here stopping after $work tasks
+        // (processPendingTasks() would work the whole queue).
+        $done = sTask::work(['max_tasks' => $work, 'stop_when_empty' => true])['processed'];
         $rate = $done / ((hrtime(true) - $t) / 1e9);
         $shallow ??= $rate;
         printf("  %-8s %9d pending: %8.0f tasks/s  (%.2f of the %d-deep rate)\n", $backend, $depth, $rate, $rate / $shallow, $depths[0]);

@@ -49,7 +49,12 @@ impl WorkOptions {
             max_tasks: 0,
             max_seconds: 0.0,
             sleep: -1.0,
-            batch: 64,
+            // The most a claim takes; `next_batch` sizes each claim to about
+            // 20 ms of work, so only fast tasks reach it. 500 rather than 64:
+            // +21 % no-op tasks/s on SQLite, +50 % on PostgreSQL (fewer claim
+            // and finish round trips and commits), and a slow task still
+            // brings the batch down to 1.
+            batch: 500,
             stop_when_empty: false,
             concurrency: 1,
             command: Vec::new(),

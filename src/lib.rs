@@ -14,6 +14,7 @@ use ext_php_rs::zend::ModuleEntry;
 extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
     php::context::register_ini(module_number);
     php::panic::install();
+    php::log::startup();
     if php::exceptions::register() && php::datetime::register() {
         0
     } else {
@@ -25,6 +26,7 @@ extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
     // Worker objects are request-scoped zvals: release them before PHP
     // tears the request down.
     php::workers::clear_instances();
+    php::log::request_shutdown();
     0
 }
 

@@ -61,9 +61,13 @@ pub fn handle() -> Handle {
 }
 
 /// Runs a future to completion on the runtime from the PHP thread. The
-/// state lock is released first: the awaited work may need it.
+/// state lock is released first: the awaited work may need it. Log records
+/// the engine queued meanwhile are then handed to the host (on this, the
+/// PHP thread; see php::log).
 pub fn block_on<F: Future>(fut: F) -> F::Output {
-    handle().block_on(fut)
+    let out = handle().block_on(fut);
+    crate::php::log::deliver();
+    out
 }
 
 /// The engine for these settings, opened (and for SQLite migrated) once

@@ -196,6 +196,10 @@ namespace Seiger\sTask\Facades {
         {
             throw new \Error('the stask extension is not loaded');
         }
+        public static function setLogger(mixed $logger = null, ?string $level = null): string
+        {
+            throw new \Error('the stask extension is not loaded');
+        }
         public static function configure(array $connection): void
         {
             throw new \Error('the stask extension is not loaded');

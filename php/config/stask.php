@@ -15,4 +15,12 @@ return [
         'prefix' => 'stask',
         'middleware' => null,
     ],
+
+    // The engine's log records (a task failed, was retried or rescued; the
+    // database went away and came back; a lease was lost; a worker process
+    // crashed) go to the host's logger on this channel (null: the default
+    // channel), from this level up: error, warning, info, debug or off.
+    // STASK_LOG overrides the level for a run (STASK_LOG=debug php artisan ...).
+    'log_channel' => getenv('STASK_LOG_CHANNEL') ?: null,
+    'log_level' => getenv('STASK_LOG_LEVEL') ?: 'warning',
 ];

@@ -214,6 +214,7 @@ class sTaskServiceProvider extends BaseProvider
 
         try {
             sTask::configure($options);
+            $this->configureLogging();
         } catch (sTaskException $e) {
             $message = "sTask is not configured (database connection '{$name}', storage, stask.* / STASK_* settings): "
                 . $e->getMessage();
@@ -228,6 +229,33 @@ class sTaskServiceProvider extends BaseProvider
             } catch (\Throwable) {
                 // No logger: the 503 still says why.
             }
+        }
+    }
+
+    /**
+     * The engine's log records go to the host's logger, on the channel of
+     * config('stask.log_channel'), from config('stask.log_level') up
+     * (STASK_LOG overrides it).
+     */
+    protected function configureLogging(): void
+    {
+        if (!method_exists(sTask::class, 'setLogger')) {
+            return; // an extension older than the package: error_log only
+        }
+        $config = $this->app->make('config');
+        $channel = $config->get('stask.log_channel');
+        $channel = is_string($channel) && $channel !== '' ? $channel : null;
+        $level = $config->get('stask.log_level');
+        $level = is_string($level) && $level !== '' ? $level : null;
+        try {
+            sTask::setLogger(static function (string $level, string $message, array $context) use ($channel): void {
+                HostLog::record($level, $message, $context, $channel);
+            }, $level);
+        } catch (sTaskException $e) {
+            HostLog::warning('sTask: config(\'stask.log_level\'): ' . $e->getMessage());
+            sTask::setLogger(static function (string $level, string $message, array $context) use ($channel): void {
+                HostLog::record($level, $message, $context, $channel);
+            });
         }
     }
 

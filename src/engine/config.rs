@@ -195,6 +195,7 @@ pub const INI_NAMES: &[&str] = &[
     "stask.progress_interval",
     "stask.lease_seconds",
     "stask.connect_timeout",
+    "stask.log_level",
     "stask.api_token",
     "stask.api_max_body",
     "stask.upload_max_size",

@@ -23,6 +23,10 @@ impl Held {
         self.ids.lock().remove(&id);
     }
 
+    pub fn contains(&self, id: i64) -> bool {
+        self.ids.lock().contains(&id)
+    }
+
     pub fn snapshot(&self) -> Vec<i64> {
         self.ids.lock().iter().copied().collect()
     }
@@ -43,11 +47,26 @@ pub async fn heartbeat(store: Weak<dyn Store>, held: Arc<Held>, owner: String, l
             continue;
         }
         let expires_at = time::now() + chrono::Duration::from_std(lease_for).unwrap_or_default();
+        let held_now = ids.len() as u64;
         let p = LeaseExtendParams { ids, owner: owner.clone(), expires_at };
-        if let Err(e) = store.task_extend_leases(&p).await {
+        match store.task_extend_leases(&p).await {
             // A missed beat is retried at the next tick; the lease is three
             // beats long.
-            tracing::warn!("stask: lease heartbeat failed: {e}");
+            Err(e) => tracing::warn!(owner = owner.as_str(), error = %e, "stask: lease heartbeat failed: {e}"),
+            // Fewer rows than held: a task finished meanwhile, or its lease
+            // was lost (rescued by another host after a long stall).
+            Ok(n) if n < held_now => {
+                let still: Vec<i64> = p.ids.iter().copied().filter(|id| held.contains(*id)).collect();
+                if still.len() as u64 > n {
+                    tracing::warn!(
+                        owner = owner.as_str(),
+                        "stask: lease lost: {} of {} task(s) held by {owner} were not extended (rescued elsewhere, or cancelled)",
+                        still.len() as u64 - n,
+                        still.len()
+                    );
+                }
+            }
+            Ok(_) => {}
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod lease;
+pub mod log;
 pub mod maintenance;
 pub mod metrics;
 pub mod progress;

@@ -122,14 +122,29 @@ where
 {
     let started = Instant::now();
     let mut pause = Duration::from_millis(100);
+    let mut failed = false;
     loop {
         match op().await {
             Err(e) if e.kind() == crate::engine::store::StoreErrorKind::Unavailable && started.elapsed() < RECONNECT_FOR => {
-                tracing::warn!("stask: database unavailable, retrying in {pause:?}: {e}");
+                if !failed {
+                    tracing::warn!(error = %e, "stask: database unavailable, retrying for up to {} s: {e}", RECONNECT_FOR.as_secs());
+                    failed = true;
+                }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(2));
             }
-            other => return Ok(other?),
+            Ok(v) => {
+                if failed {
+                    tracing::warn!("stask: database available again after {:.1} s", started.elapsed().as_secs_f64());
+                }
+                return Ok(v);
+            }
+            Err(e) => {
+                if failed {
+                    tracing::error!(error = %e, "stask: database still unavailable after {} s, giving up: {e}", RECONNECT_FOR.as_secs());
+                }
+                return Err(e.into());
+            }
         }
     }
 }
@@ -465,6 +480,16 @@ impl Engine {
             Attempt::Aborted { reason } => self.failure(task, reason, duration, peak_memory, unit),
             Attempt::Permanent { class, message } => {
                 let error = if class.is_empty() { message } else { format!("{class}: {message}") };
+                tracing::error!(
+                    task = id,
+                    worker = task.identifier.as_str(),
+                    action = task.action.as_str(),
+                    error = error.as_str(),
+                    "stask: task #{id} ({}/{}) failed permanently, not retried: {}",
+                    task.identifier,
+                    task.action,
+                    truncate(&error, 1000)
+                );
                 Outcome::Failed {
                     id,
                     message: format!("Failed: {} (not retried)", truncate(&error, 1000)),
@@ -478,7 +503,36 @@ impl Engine {
 
     fn failure(&self, task: &TaskRow, error: String, duration: f64, peak_memory: i64, unit: f64) -> Outcome {
         let now = time::now();
-        match crate::engine::retry::decide(task.attempts, task.max_attempts, now, self.settings.retry_base_delay, unit) {
+        let decision = crate::engine::retry::decide(task.attempts, task.max_attempts, now, self.settings.retry_base_delay, unit);
+        match &decision {
+            crate::engine::retry::Decision::RetryAt(at) => tracing::warn!(
+                task = task.id,
+                worker = task.identifier.as_str(),
+                action = task.action.as_str(),
+                error = error.as_str(),
+                "stask: task #{} ({}/{}) failed, attempt {} of {}; retrying at {}: {}",
+                task.id,
+                task.identifier,
+                task.action,
+                task.attempts,
+                task.max_attempts,
+                time::iso8601(at),
+                truncate(&error, 1000)
+            ),
+            crate::engine::retry::Decision::Fail => tracing::error!(
+                task = task.id,
+                worker = task.identifier.as_str(),
+                action = task.action.as_str(),
+                error = error.as_str(),
+                "stask: task #{} ({}/{}) failed after {} attempt(s): {}",
+                task.id,
+                task.identifier,
+                task.action,
+                task.attempts,
+                truncate(&error, 1000)
+            ),
+        }
+        match decision {
             crate::engine::retry::Decision::RetryAt(at) => Outcome::Retry {
                 id: task.id,
                 message: format!(
@@ -513,6 +567,16 @@ impl Engine {
             "No worker is registered with identifier '{}'. Register its class with sTask::registerWorker(MyWorker::class) \
              or run sTask::discoverWorkers(), activate it, then retry task #{}.",
             task.identifier, task.id
+        );
+        tracing::error!(
+            task = task.id,
+            worker = task.identifier.as_str(),
+            action = task.action.as_str(),
+            "stask: task #{} ({}/{}) failed: no worker is registered with identifier '{}'",
+            task.id,
+            task.identifier,
+            task.action,
+            task.identifier
         );
         Outcome::Failed { id: task.id, message: msg.clone(), error: msg, duration: 0.0, peak_memory: 0 }
     }

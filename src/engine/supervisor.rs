@@ -305,6 +305,9 @@ pub async fn run(engine: &Engine, config: SupervisorConfig, stop: impl Fn() -> b
                 let reached_loop = slot.is_ready();
                 let ran = slot.started.elapsed().as_secs_f64();
                 let why = describe_exit(status);
+                if !status.success() {
+                    tracing::warn!(pid, "stask: worker process {pid} ended ({why}) after {ran:.1} s; it is replaced");
+                }
                 let n = settle(engine, pid, |t| {
                     engine.outcome(
                         t,

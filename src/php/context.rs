@@ -9,7 +9,7 @@ use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef, IniEntryDefs};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
-static INI_ENTRIES: IniEntryDefs<19> = IniEntryDefs::new([
+static INI_ENTRIES: IniEntryDefs<20> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.dsn", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.storage_path", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.table_prefix", c"", IniEntryPermission::All),
@@ -18,6 +18,8 @@ static INI_ENTRIES: IniEntryDefs<19> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.progress_interval", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.lease_seconds", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.connect_timeout", c"", IniEntryPermission::All),
+    // error, warning (default), info, debug or off (STASK_LOG overrides).
+    IniEntryDef::new(c"stask.log_level", c"", IniEntryPermission::All),
     // PHP_INI_SYSTEM: a script must not be able to swap the token.
     IniEntryDef::new(c"stask.api_token", c"", IniEntryPermission::System),
     IniEntryDef::new(c"stask.api_max_body", c"", IniEntryPermission::All),
@@ -48,6 +50,7 @@ fn sources(configured: Option<ConfigureArgs>) -> Sources {
     let all = ExecutorGlobals::get().ini_values();
     let ini: std::collections::HashMap<String, String> =
         INI_NAMES.iter().filter_map(|n| all.get(*n).cloned().flatten().map(|v| (n.to_string(), v))).collect();
+    crate::php::log::apply_ini(ini.get("stask.log_level").map(String::as_str));
     let env = std::env::vars().filter(|(k, _)| k.starts_with("STASK_")).collect();
     Sources { ini, env, configured, cwd: std::env::current_dir().unwrap_or_else(|_| "/".into()) }
 }

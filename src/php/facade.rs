@@ -581,6 +581,22 @@ impl Facade {
         crate::php::build_info::to_php()
     }
 
+    /// Where the engine's log records go (task failed, retried, rescued;
+    /// database unavailable and back; lease lost; worker process crashed):
+    /// `$logger(string $level, string $message, array $context)`, or null
+    /// for PHP's error_log. `$level` (error, warning, info, debug, off) sets
+    /// the threshold; `STASK_LOG` overrides it. Returns the level in force.
+    pub fn set_logger(logger: Option<&Zval>, level: Option<String>) -> PhpResult<String> {
+        let sink = match logger {
+            None => None,
+            Some(z) if z.is_null() => None,
+            Some(z) if ext_php_rs::types::ZendCallable::new(z).is_ok() => Some(z.shallow_clone()),
+            Some(_) => return Err(crate::php::exceptions::invalid("logger", "must be a callable or null")),
+        };
+        crate::php::log::set_logger(sink, level.as_deref()).map_err(|e| crate::php::exceptions::invalid("level", e))?;
+        Ok(crate::php::log::level_name().to_string())
+    }
+
     /// Takes a Laravel database connection array plus `storage_path` and
     /// `base_path`; validated at once, connected on first use.
     pub fn configure(connection: &ZendHashTable) -> PhpResult<()> {

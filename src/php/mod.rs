@@ -13,6 +13,7 @@ pub mod exceptions;
 pub mod executor;
 pub mod facade;
 pub mod http;
+pub mod log;
 pub mod new_task;
 pub mod panic;
 pub mod query;

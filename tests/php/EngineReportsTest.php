@@ -94,6 +94,42 @@ final class EngineReportsTest extends TestCase
         ReportingWorker::$attempts = [];
     }
 
+    protected function tearDown(): void
+    {
+        sTask::setLogger(null, 'warning');
+        parent::tearDown();
+    }
+
+    /** Collects the engine's log records into $records. */
+    private function collectLogs(array &$records, ?string $level = null): void
+    {
+        sTask::setLogger(function (string $level, string $message, array $context) use (&$records): void {
+            $records[] = [$level, $message, $context];
+        }, $level);
+    }
+
+    /**
+     * Runs PHP code with the extension alone (no Carbon, no package) and
+     * this test's connection; returns [exit code, stdout, stderr].
+     */
+    private function bareChild(string $code, array $ini = [], array $env = []): array
+    {
+        $lib = getenv('STASK_LIB') ?: dirname(__DIR__, 2) . '/target/debug/libstask.so';
+        $cmd = [PHP_BINARY, '-n', '-d', 'extension=' . $lib, '-d', 'display_errors=stderr'];
+        foreach ($ini as $k => $v) {
+            array_push($cmd, '-d', "{$k}={$v}");
+        }
+        $prelude = 'use Seiger\\sTask\\Facades\\sTask; sTask::configure(' . var_export($this->connection(), true) . ');';
+        $cmd = array_merge($cmd, ['-r', $prelude . "\n" . $code]);
+        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env + getenv());
+        $out = stream_get_contents($pipes[1]);
+        $err = stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+
+        return [proc_close($proc), $out, $err];
+    }
+
     // ------------------------------------------------------------ progress
 
     public function testFastProgressEndsWithTheLatestStateAndEveryLogLine(): void
@@ -296,5 +332,78 @@ final class EngineReportsTest extends TestCase
             $this->assertStringNotContainsString('Database', $e->getMessage());
             $this->assertNotInstanceOf(\Seiger\sTask\Exceptions\DatabaseException::class, $e);
         }
+    }
+
+    // ------------------------------------------------------------ logs
+
+    public function testAFailingTaskProducesExactlyOneLogRecordNamingItsId(): void
+    {
+        $records = [];
+        $this->collectLogs($records);
+        $this->activeWorker(ReportingWorker::class);
+        $ok = sTask::create('reporting', 'steps');
+        $task = sTask::create('reporting', 'give_up');
+        sTask::processPendingTasks();
+
+        $this->assertCount(1, $records, json_encode($records));
+        [$level, $message, $context] = $records[0];
+        $this->assertSame('error', $level);
+        $this->assertStringContainsString("task #{$task->id} (reporting/give_up)", $message);
+        $this->assertStringContainsString('the file is not a CSV', $message);
+        $this->assertSame($task->id, $context['task']);
+        $this->assertSame('reporting', $context['worker']);
+        $this->assertSame('give_up', $context['action']);
+        $this->assertStringNotContainsString("#{$ok->id} ", $message);
+    }
+
+    public function testRetriesAreWarningsAndTheLevelFiltersThem(): void
+    {
+        $this->configure(['retry_base_delay' => 0]);
+        $this->activeWorker(ReportingWorker::class);
+        $records = [];
+        $this->collectLogs($records);
+        $task = sTask::create('reporting', 'boom');
+        sTask::processPendingTasks();
+        $this->assertCount(1, $records);
+        $this->assertSame('warning', $records[0][0]);
+        $this->assertStringContainsString("task #{$task->id} (reporting/boom) failed, attempt 1 of 3; retrying", $records[0][1]);
+
+        $records = [];
+        $this->collectLogs($records, 'error');
+        $this->drain(50);
+        $this->assertSame('failed', $this->task($task->id)->status_text);
+        $this->assertCount(1, $records, 'the second retry (a warning) is below the level: ' . json_encode($records));
+        $this->assertSame('error', $records[0][0]);
+        $this->assertStringContainsString("task #{$task->id} (reporting/boom) failed after 3 attempt(s)", $records[0][1]);
+    }
+
+    public function testALoggerThatThrowsDoesNotBreakTheCaller(): void
+    {
+        $this->activeWorker(ReportingWorker::class);
+        sTask::setLogger(function (): void {
+            throw new \RuntimeException('logger down');
+        });
+        $task = sTask::create('reporting', 'give_up');
+        $this->assertSame(1, sTask::processPendingTasks());
+        $this->assertSame('failed', $this->task($task->id)->status_text);
+    }
+
+    public function testWithoutAHostLoggerRecordsGoToErrorLog(): void
+    {
+        $log = $this->root . '/php-errors.log';
+        $code = 'sTask::migrate(); $t = sTask::create("nobody_home", "run"); sTask::processPendingTasks(); echo $t->id;';
+        [$exit, $out, $err] = $this->bareChild($code, ['error_log' => $log]);
+        $this->assertSame(0, $exit, $out . $err);
+        $this->assertSame('', $err, 'nothing is printed');
+        $id = (int) $out;
+        $lines = array_values(array_filter(file($log, FILE_IGNORE_NEW_LINES), fn ($l) => str_contains($l, "task #{$id} ")));
+        $this->assertCount(1, $lines, (string) file_get_contents($log));
+        $this->assertStringContainsString("stask [error] task #{$id} (nobody_home/run) failed: no worker is registered", $lines[0]);
+
+        // STASK_LOG=off: nothing.
+        unlink($log);
+        [$exit, $out, $err] = $this->bareChild($code, ['error_log' => $log], ['STASK_LOG' => 'off']);
+        $this->assertSame(0, $exit, $out . $err);
+        $this->assertFileDoesNotExist($log);
     }
 }

@@ -23,6 +23,31 @@ final class HostLog
         self::write('error', $message, $e);
     }
 
+    /**
+     * One record of the engine (sTask::setLogger()): to the host's logger,
+     * on $channel when given and the logger has channels; error_log else.
+     */
+    public static function record(string $level, string $message, array $context = [], ?string $channel = null): void
+    {
+        try {
+            if (function_exists('app')) {
+                $app = app();
+                if (is_object($app) && method_exists($app, 'bound') && $app->bound('log')) {
+                    $log = $app->make('log');
+                    if ($channel !== null && $channel !== '' && method_exists($log, 'channel')) {
+                        $log = $log->channel($channel);
+                    }
+                    $log->log($level, $message, $context);
+
+                    return;
+                }
+            }
+        } catch (\Throwable) {
+            // No usable logger: fall through to PHP's own log.
+        }
+        error_log($message . ($context === [] ? '' : ' ' . json_encode($context, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE)));
+    }
+
     private static function write(string $level, string $message, ?\Throwable $e): void
     {
         $context = $e === null ? [] : ['exception' => $e];

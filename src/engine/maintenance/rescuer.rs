@@ -81,7 +81,18 @@ impl<'a> Rescuer<'a> {
             for task in &expired {
                 let (to, message) = decide(task, now, self.config.retry_base_delay, rand::random());
                 let fail = to == Rescue::Fail;
+                let log_message = message.clone();
                 if self.engine.store().task_rescue(&RescueParams { id: task.id, now, message, to }).await? {
+                    tracing::warn!(
+                        task = task.id,
+                        worker = task.identifier.as_str(),
+                        action = task.action.as_str(),
+                        owner = task.lease_owner.as_deref().unwrap_or(""),
+                        "stask: task #{} ({}/{}) rescued from an expired lease: {log_message}",
+                        task.id,
+                        task.identifier,
+                        task.action
+                    );
                     if fail {
                         report.failed += 1;
                     } else {

@@ -361,6 +361,45 @@ class WorkerTest extends HarnessTestCase
         $this->assertSame(['boom', 'boom'], $jobLines());
     }
 
+    /** The engine's records reach the host's logger: one error record for a task that failed for good. */
+    public function testAFailingTaskIsLoggedOnceThroughTheHostLogger(): void
+    {
+        $this->migrate();
+        [$id] = $this->enqueue(1, ['--fail']);
+        $env = ['STASK_RETRY_BASE_DELAY' => '0.1'];
+        $failed = $this->waitFor(function () use ($env, $id) {
+            $this->artisanOk(['stask:worker', '--once'], $env, 30);
+            [$row] = $this->rows('s_tasks', 'id = ?', [$id]);
+
+            return (int) $row['status'] === self::FAILED ? $row : null;
+        }, 20);
+        $this->assertIsArray($failed, 'the task failed after its attempts');
+
+        $log = (string) @file_get_contents($this->dir . '/storage/logs/laravel.log');
+        $errors = array_values(array_filter(explode("\n", $log), fn ($l) => str_contains($l, "task #{$id} ") && str_contains($l, '.ERROR:')));
+        $this->assertCount(1, $errors, $log);
+        $this->assertStringContainsString("task #{$id} (demo/run) failed after 3 attempt(s)", $errors[0]);
+        $this->assertStringContainsString('"task":' . $id, $errors[0], 'the context names the task');
+        $this->assertStringContainsString('demo failure', $errors[0]);
+        $retries = array_filter(explode("\n", $log), fn ($l) => str_contains($l, "task #{$id} ") && str_contains($l, '.WARNING:'));
+        $this->assertCount(2, $retries, 'one warning per retried attempt');
+
+        // On the configured channel, from the configured level up.
+        [$other] = $this->enqueue(1, ['--fail']);
+        $env += ['STASK_LOG_CHANNEL' => 'stask_events', 'STASK_LOG_LEVEL' => 'error'];
+        $this->waitFor(function () use ($env, $other) {
+            $this->artisanOk(['stask:worker', '--once'], $env, 30);
+            [$row] = $this->rows('s_tasks', 'id = ?', [$other]);
+
+            return (int) $row['status'] === self::FAILED ? $row : null;
+        }, 20);
+        $events = (string) @file_get_contents($this->dir . '/storage/logs/stask-events.log');
+        $lines = array_values(array_filter(explode("\n", $events), fn ($l) => str_contains($l, "task #{$other} ")));
+        $this->assertCount(1, $lines, $events);
+        $this->assertStringContainsString('.ERROR:', $lines[0]);
+        $this->assertStringNotContainsString("task #{$other} ", (string) @file_get_contents($this->dir . '/storage/logs/laravel.log'));
+    }
+
     public function testCommandsOutput(): void
     {
         $this->migrate();

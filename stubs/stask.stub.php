@@ -88,23 +88,47 @@ namespace Seiger\sTask\Facades {
 
     class sTask
     {
-        public static function create(mixed $identifier, mixed $action, mixed $data = null, mixed $priority = null, mixed $userId = null, mixed $unique = null, mixed $maxAttempts = null, mixed $startAt = null): \Seiger\sTask\Models\sTaskModel
+        /**
+         * @throws \Seiger\sTask\Exceptions\WorkerNotFoundException
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function create(string $identifier, string $action, ?array $data = null, string|int|null $priority = null, ?int $userId = null, ?string $unique = null, ?int $maxAttempts = null, \DateTimeInterface|string|int|null $startAt = null): \Seiger\sTask\Models\sTaskModel
         {
             throw new \Error('the stask extension is not loaded');
         }
+        /**
+         * @throws \Seiger\sTask\Exceptions\WorkerNotFoundException
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
         public static function createMany(array $tasks): array
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function execute(mixed $task): bool
+        /**
+         * @throws \Seiger\sTask\Exceptions\TaskNotFoundException
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function execute(\Seiger\sTask\Models\sTaskModel|int $task): bool
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function processPendingTasks(mixed $batchSize = null): int
+        /**
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function processPendingTasks(?int $batchSize = null): int
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function work(?array $options = null): mixed
+        /**
+         * @throws \Seiger\sTask\Exceptions\WorkerStartupException
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function work(?array $options = null): array
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -112,11 +136,18 @@ namespace Seiger\sTask\Facades {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function getStats(): mixed
+        /**
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function getStats(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function cleanOldTasks(mixed $days = null): int
+        /**
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function cleanOldTasks(?int $days = null): int
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -132,7 +163,12 @@ namespace Seiger\sTask\Facades {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function registerWorker(mixed $className): ?\Seiger\sTask\Models\sWorker
+        /**
+         * @throws \Seiger\sTask\Exceptions\WorkerClassNotFoundException
+         * @throws \Seiger\sTask\Exceptions\WorkerInvalidInterfaceException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function registerWorker(string $className): ?\Seiger\sTask\Models\sWorker
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -140,51 +176,86 @@ namespace Seiger\sTask\Facades {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function getWorker(mixed $identifier): ?\Seiger\sTask\Models\sWorker
+        /**
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function getWorker(string $identifier): ?\Seiger\sTask\Models\sWorker
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function activateWorker(mixed $identifier): bool
+        /**
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function activateWorker(string $identifier): bool
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function deactivateWorker(mixed $identifier): bool
+        /**
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function deactivateWorker(string $identifier): bool
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function getPerformanceMetrics(mixed $hours = null): mixed
+        /**
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function getPerformanceMetrics(?int $hours = null): array
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function getWorkerStats(mixed $identifier = null, mixed $hours = null): mixed
+        /**
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function getWorkerStats(?string $identifier = null, ?int $hours = null): array
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function getPerformanceAlerts(): mixed
+        /**
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function getPerformanceAlerts(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function getCacheStats(): mixed
+        public static function getCacheStats(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function clearWorkerCache(mixed $identifier = null): void
+        public static function clearWorkerCache(?string $identifier = null): void
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function cancel(mixed $id): bool
+        /**
+         * @throws \Seiger\sTask\Exceptions\TaskNotFoundException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function cancel(int $id): bool
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function retry(mixed $id): bool
+        /**
+         * @throws \Seiger\sTask\Exceptions\TaskNotFoundException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function retry(int $id): bool
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function progress(mixed $id): mixed
+        /**
+         * @throws \Seiger\sTask\Exceptions\TaskNotFoundException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function progress(int $id): array
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function handleHttp(array $request): mixed
+        /**
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         */
+        public static function handleHttp(array $request): array
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -196,19 +267,28 @@ namespace Seiger\sTask\Facades {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function setLogger(mixed $logger = null, ?string $level = null): string
+        /**
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         */
+        public static function setLogger(?callable $logger = null, ?string $level = null): string
         {
             throw new \Error('the stask extension is not loaded');
         }
+        /**
+         * @throws \Seiger\sTask\Exceptions\ConfigurationException
+         */
         public static function configure(array $connection): void
         {
             throw new \Error('the stask extension is not loaded');
         }
+        /**
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
         public static function migrate(): void
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function config(): mixed
+        public static function config(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -231,11 +311,18 @@ namespace Seiger\sTask\Models {
         public const TASK_STATUS_FINISHED = 30;
         public const TASK_STATUS_FAILED = 40;
         public const TASK_STATUS_CANCELLED = 50;
-        public static function find(mixed $id): ?\Seiger\sTask\Models\sTaskModel
+        /**
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function find(int $id): ?\Seiger\sTask\Models\sTaskModel
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function findOrFail(mixed $id): \Seiger\sTask\Models\sTaskModel
+        /**
+         * @throws \Seiger\sTask\Exceptions\TaskNotFoundException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function findOrFail(int $id): \Seiger\sTask\Models\sTaskModel
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -307,11 +394,11 @@ namespace Seiger\sTask\Models {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function byIdentifier(mixed $identifier): \Seiger\sTask\Support\Query
+        public static function byIdentifier(string $identifier): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function byAction(mixed $action): \Seiger\sTask\Support\Query
+        public static function byAction(string $action): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -327,7 +414,7 @@ namespace Seiger\sTask\Models {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function statusText(mixed $status): string
+        public static function statusText(int|string $status): string
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -391,11 +478,11 @@ namespace Seiger\sTask\Models {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function toArray(): mixed
+        public function toArray(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function jsonSerialize(): mixed
+        public function jsonSerialize(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -415,7 +502,12 @@ namespace Seiger\sTask\Models {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function updateProgress(mixed $progress, ?string $message = null): void
+        /**
+         * @throws \Seiger\sTask\Exceptions\TaskCancelledException
+         * @throws \Seiger\sTask\Exceptions\InvalidArgumentException
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public function updateProgress(int $progress, ?string $message = null): void
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -431,7 +523,10 @@ namespace Seiger\sTask\Models {
 
     class sWorker implements \JsonSerializable
     {
-        public static function find(mixed $id): ?\Seiger\sTask\Models\sWorker
+        /**
+         * @throws \Seiger\sTask\Exceptions\DatabaseException
+         */
+        public static function find(int $id): ?\Seiger\sTask\Models\sWorker
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -455,7 +550,7 @@ namespace Seiger\sTask\Models {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public static function byScope(mixed $scope): \Seiger\sTask\Support\Query
+        public static function byScope(string $scope): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -491,7 +586,7 @@ namespace Seiger\sTask\Models {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function getInstance(): mixed
+        public function getInstance(): ?\Seiger\sTask\Contracts\TaskInterface
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -499,7 +594,7 @@ namespace Seiger\sTask\Models {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function getDefaultSettings(): mixed
+        public function getDefaultSettings(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -507,11 +602,11 @@ namespace Seiger\sTask\Models {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function toArray(): mixed
+        public function toArray(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function jsonSerialize(): mixed
+        public function jsonSerialize(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -546,7 +641,7 @@ namespace Seiger\sTask\Support {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function all(): mixed
+        public function all(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -554,11 +649,11 @@ namespace Seiger\sTask\Support {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function toArray(): mixed
+        public function toArray(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function jsonSerialize(): mixed
+        public function jsonSerialize(): array
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -642,19 +737,19 @@ namespace Seiger\sTask\Support {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function limit(mixed $count): \Seiger\sTask\Support\Query
+        public function limit(int $count): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function take(mixed $count): \Seiger\sTask\Support\Query
+        public function take(int $count): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function offset(mixed $count): \Seiger\sTask\Support\Query
+        public function offset(int $count): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function skip(mixed $count): \Seiger\sTask\Support\Query
+        public function skip(int $count): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -694,11 +789,11 @@ namespace Seiger\sTask\Support {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function byIdentifier(mixed $identifier): \Seiger\sTask\Support\Query
+        public function byIdentifier(string $identifier): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function byAction(mixed $action): \Seiger\sTask\Support\Query
+        public function byAction(string $action): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -722,7 +817,7 @@ namespace Seiger\sTask\Support {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function byScope(mixed $scope): \Seiger\sTask\Support\Query
+        public function byScope(string $scope): \Seiger\sTask\Support\Query
         {
             throw new \Error('the stask extension is not loaded');
         }
@@ -738,7 +833,7 @@ namespace Seiger\sTask\Support {
         {
             throw new \Error('the stask extension is not loaded');
         }
-        public function find(mixed $id): mixed
+        public function find(int $id): mixed
         {
             throw new \Error('the stask extension is not loaded');
         }

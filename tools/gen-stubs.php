@@ -22,10 +22,16 @@ function typeName(?ReflectionType $t): string
     }, $s);
 }
 
-function param(ReflectionParameter $p): string
+/** $declared: the type a caller should pass (tools/stub-types.php), else null. */
+function param(ReflectionParameter $p, ?string $declared = null): string
 {
     $out = '';
-    $type = typeName($p->getType());
+    $type = $declared ?? typeName($p->getType());
+    if ($declared !== null && $p->isDefaultValueAvailable() && $p->getDefaultValue() === null && !preg_match('/(^\?|\bnull\b|^mixed$)/', $declared)) {
+        // A null default needs a nullable type (implicit nullability is
+        // deprecated as of PHP 8.4).
+        $type = str_contains($declared, '|') ? $declared . '|null' : '?' . $declared;
+    }
     if ($type !== '') {
         $out .= $type . ' ';
     }
@@ -38,6 +44,25 @@ function param(ReflectionParameter $p): string
         $out .= ' = ' . str_replace(["\n", 'NULL', 'array (', ')'], ['', 'null', '[', ']'], $default);
     }
     return $out;
+}
+
+$types = require __DIR__ . '/stub-types.php';
+foreach ($types as $key => $entry) {
+    [$cls, $method] = explode('::', $key) + ['', ''];
+    if (!method_exists($cls, $method)) {
+        fwrite(STDERR, "tools/stub-types.php: $key is not a method of the extension\n");
+        exit(1);
+    }
+    $params = [];
+    foreach ((new ReflectionMethod($cls, $method))->getParameters() as $rp) {
+        $params[$rp->getName()] = (string) $rp->getType();
+    }
+    foreach (array_diff_key($entry, ['return' => 1, 'throws' => 1]) as $name => $type) {
+        if (($params[$name] ?? null) !== 'mixed') {
+            fwrite(STDERR, "tools/stub-types.php: $key has no mixed parameter \$$name\n");
+            exit(1);
+        }
+    }
 }
 
 $ext = new ReflectionExtension('stask');
@@ -77,10 +102,15 @@ foreach ($byNs as $ns => $list) {
             if ($m->getDeclaringClass()->getName() !== $class->getName()) {
                 continue;
             }
-            $sig = ($m->isStatic() ? 'public static function ' : 'public function ') . $m->getName() . '(' . implode(', ', array_map('param', $m->getParameters())) . ')';
-            $ret = typeName($m->getReturnType());
+            $over = $types[$class->getName() . '::' . $m->getName()] ?? [];
+            $params = array_map(fn (ReflectionParameter $p) => param($p, $over[$p->getName()] ?? null), $m->getParameters());
+            $sig = ($m->isStatic() ? 'public static function ' : 'public function ') . $m->getName() . '(' . implode(', ', $params) . ')';
+            $ret = $over['return'] ?? typeName($m->getReturnType());
             if ($ret !== '') {
                 $sig .= ': ' . $ret;
+            }
+            if (!empty($over['throws'])) {
+                $out .= "        /**\n" . implode('', array_map(fn ($e) => "         * @throws \\Seiger\\sTask\\Exceptions\\$e\n", $over['throws'])) . "         */\n";
             }
             if ($class->isInterface()) {
                 $out .= "        $sig;\n";

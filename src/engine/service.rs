@@ -600,6 +600,7 @@ impl Engine {
         if outcomes.is_empty() {
             return Ok(Vec::new());
         }
+        self.held.finishing(outcomes.iter().map(Outcome::id));
         let finished = while_unavailable(|| self.store.task_finish_many(outcomes, time::now())).await?;
         for o in outcomes {
             self.held.remove(o.id());

@@ -590,6 +590,32 @@ for (const vp of VIEWPORTS) {
             }
         });
 
+        if (BEARER) {
+            test('a task link opened without a token shows the token dialog on top', async () => {
+                await page.goto(PAGE);
+                await page.evaluate((t) => sessionStorage.setItem('stask.api_token', t), TOKEN);
+                const task = (await api('POST', '/tasks', { identifier: 'product', action: 'import', data: { rows: 1 }, priority: 'low', start_at: '2099-01-01T00:00:00Z' })).task;
+                await page.evaluate(() => sessionStorage.removeItem('stask.api_token'));
+                await page.goto(PAGE + `#tasks/${task.id}`);
+                await page.waitForSelector('#stask-token');
+                // The task dialog fails behind it (401); whatever lands later, the
+                // token dialog is what a click at its centre reaches.
+                await page.waitForTimeout(500);
+                const onTop = await page.evaluate(() => {
+                    const r = document.querySelector('.stask-overlay--token .stask-dialog').getBoundingClientRect();
+                    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                    return !!(hit && hit.closest('.stask-overlay--token'));
+                });
+                assert.ok(onTop, 'the token dialog is the topmost layer');
+                await shot('task-link-token');
+                await page.fill('#stask-token', TOKEN);
+                await page.click('.stask-token-form button[type="submit"]');
+                await page.locator(`.stask-dialog--task[data-task-id="${task.id}"]`).waitFor();
+                assert.equal(await page.locator('.stask-overlay--token').count(), 0);
+                await page.click('.stask-dialog__head button');
+            });
+        }
+
         test('follows the dark theme of the Evolution manager (cookie and server)', async () => {
             await setThemeCookie(4); // "everything is dark"
             try {

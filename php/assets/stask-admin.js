@@ -1045,7 +1045,9 @@
             var list = d.data || [];
             clear(body);
             if (!list.length) {
-                body.appendChild(emptyRow(COLS.length + 1));
+                // A filter that matches nothing is not an empty queue.
+                var filtered = ['status', 'identifier', 'action', 'priority', 'from', 'to'].some(function (k) { return state[k] !== ''; });
+                body.appendChild(emptyRow(COLS.length + 1, filtered ? t('no_matches') : t('no_tasks')));
             }
             list.forEach(function (task) {
                 var st = statusOf(task);

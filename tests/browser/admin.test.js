@@ -302,6 +302,15 @@ for (const vp of VIEWPORTS) {
             await assertFitsWidth();
             await shot('tasks-filtered');
             await page.click('.stask-filters button[type="button"]');
+
+            // A filter that matches nothing says so, and how to get back (not "no tasks yet").
+            await rows.first().waitFor();
+            await page.fill('#stask-f-action', 'no_such_action');
+            await page.click('.stask-filters button[type="submit"]');
+            await page.locator('.stask-table--tasks tbody tr.stask-empty').waitFor();
+            assert.equal((await page.textContent('.stask-table--tasks tbody tr.stask-empty')).trim(), 'No tasks match these filters. Clear them to see every task.');
+            await page.click('.stask-filters button[type="button"]');
+            await rows.first().waitFor();
         });
 
         test('activates a worker', async () => {

@@ -698,6 +698,10 @@
 
     /** Bars of tasks per hour (created, completed, failed) and a line of average duration. */
     function drawTimeline(container, points) {
+        // On a phone the chart scrolls sideways in its box: it opens (and
+        // stays, unless the reader scrolled back) at its right end, where
+        // the current hours are.
+        var atEnd = !container.firstChild || container.scrollLeft + container.clientWidth >= container.scrollWidth - 2;
         clear(container);
         var W = 720, H = 220, L = 36, R = 44, T = 12, B = 28;
         var n = Math.max(points.length, 1);
@@ -745,6 +749,9 @@
             svg.appendChild(s('circle', {cx: xy[0], cy: xy[1], r: 2.5, class: 'stask-chart__dot'}));
         });
         container.appendChild(svg);
+        if (atEnd) {
+            container.scrollLeft = container.scrollWidth;
+        }
         container.appendChild(h('div', {class: 'stask-legend'},
             ['created', 'completed', 'failed', 'duration'].map(function (k) {
                 return h('span', {class: 'stask-legend__item stask-legend__item--' + k}, t('chart_' + k));

@@ -200,6 +200,21 @@ for (const vp of VIEWPORTS) {
             await shot('dashboard');
         });
 
+        test('the 24 h chart shows the current hours, at any width', async () => {
+            await openTab('dashboard');
+            await page.waitForSelector('.stask-chart');
+            const seen = await page.evaluate(() => {
+                const box = document.querySelector('.stask-chart-box').getBoundingClientRect();
+                const labels = [...document.querySelectorAll('.stask-chart text.stask-chart__axis:not(.stask-chart__axis--dur)')]
+                    .filter((t) => /^\d\d$/.test(t.textContent));
+                const last = labels[labels.length - 1].getBoundingClientRect();
+                const legend = document.querySelector('.stask-chart-box .stask-legend').getBoundingClientRect();
+                return { lastInside: last.left >= box.left - 1 && last.right <= box.right + 1, legendInside: legend.left >= box.left - 1 };
+            });
+            assert.ok(seen.lastInside, 'the newest hour is in view');
+            assert.ok(seen.legendInside, 'the legend stays in view');
+        });
+
         test('starts a task and watches its progress bar reach 100%', async () => {
             const { row, id } = await startFromRunForm('product', 'import', { rows: 40, pace_ms: 40 });
             // Live: the bar moves through intermediate values before completing.

@@ -210,7 +210,7 @@ pub fn parse_date(raw: &str, end_of_day: bool) -> Option<Timestamp> {
     None
 }
 
-fn status_codes(items: &[String]) -> ApiResult<Vec<QValue>> {
+pub fn status_codes(items: &[String]) -> ApiResult<Vec<QValue>> {
     items
         .iter()
         .map(|s| {
@@ -228,8 +228,9 @@ fn status_codes(items: &[String]) -> ApiResult<Vec<QValue>> {
         .collect()
 }
 
-/// The list's query (filters only), from the query string.
-fn list_filter(q: &Input) -> ApiResult<Query> {
+/// The list's query (filters only), from the query string (or the bulk
+/// retry's input, which takes the same filters).
+pub fn list_filter(q: &Input) -> ApiResult<Query> {
     let mut query = Query::new(Table::Tasks);
     if let Some(st) = q.list("status")? {
         if !st.is_empty() {

@@ -24,6 +24,7 @@ suite!(
     the_task_list_filters_sorts_and_pages,
     task_detail_cancel_and_retry,
     bulk_retry_by_filter_and_cancel_by_ids,
+    engine_messages_carry_a_code_and_their_values,
     creating_a_task_validates_its_input,
     workers_list_detail_and_activation,
     settings_and_schedule_are_validated_and_stored_where_base_worker_reads_them,
@@ -368,6 +369,41 @@ fn bulk_retry_by_filter_and_cancel_by_ids(h: &H) {
         assert_eq!((status, v["error"].as_str(), v["field"].is_string()), (422, Some("Validation failed"), true), "{bad}: {v}");
     }
     assert_eq!(h.get("/tasks/cancel").0, 400, "GET of a bulk path is a (bad) task id");
+}
+
+fn engine_messages_carry_a_code_and_their_values(h: &H) {
+    let coded = |id: i64| {
+        let t = h.get(&format!("/tasks/{id}")).1["task"].clone();
+        let p = h.get(&format!("/tasks/{id}/progress")).1;
+        assert_eq!((&p["message_code"], &p["message_params"]), (&t["message_code"], &t["message_params"]), "{p}");
+        (t["message"].as_str().unwrap_or("").to_string(), t["message_code"].clone(), t["message_params"].clone())
+    };
+    let id = h.task("w", "run");
+    assert_eq!(coded(id), (String::new(), Value::Null, Value::Null));
+    let claimed = h.wait(h.engine().claim_one(id)).unwrap().unwrap();
+    let threw = Attempt::Threw { class: "RuntimeException".into(), message: "boom".into() };
+    h.wait(h.engine().finish(&[h.engine().outcome(&claimed, threw, 0.1, 0, 0.5)])).unwrap();
+    let (text, code, params) = coded(id);
+    assert_eq!(code, "retrying", "{text}");
+    assert_eq!(
+        (&params["attempt"], &params["max"], &params["error"]),
+        (&json!("1"), &json!("3"), &json!("RuntimeException: boom"))
+    );
+    assert!(text.ends_with(params["at"].as_str().unwrap()), "{text}");
+    h.post(&format!("/tasks/{id}/cancel"), json!({}));
+    assert_eq!(coded(id), ("Cancelled".into(), json!("cancelled"), json!({})));
+    h.post(&format!("/tasks/{id}/retry"), json!({}));
+    assert_eq!(coded(id).1, "queued_for_retry");
+    let claimed = h.wait(h.engine().claim_one(id)).unwrap().unwrap();
+    h.wait(h.engine().finish(&[h.engine().outcome(&claimed, Attempt::Returned, 0.1, 0, 0.5)])).unwrap();
+    assert_eq!(coded(id), ("Task completed successfully".into(), json!("completed"), json!({})));
+    // A worker's own text has no code.
+    h.set(id, &[("message", QValue::Text("Imported 40 of 3000".into()))]);
+    assert_eq!(coded(id).1, Value::Null);
+    let missing = h.task("nobody", "run");
+    let claimed = h.wait(h.engine().claim_one(missing)).unwrap().unwrap();
+    h.wait(h.engine().finish(&[h.engine().missing_worker_outcome(&claimed)])).unwrap();
+    assert_eq!(coded(missing).2, json!({"worker": "nobody", "id": missing.to_string()}));
 }
 
 fn creating_a_task_validates_its_input(h: &H) {

@@ -397,6 +397,9 @@ fn engine_messages_carry_a_code_and_their_values(h: &H) {
     let claimed = h.wait(h.engine().claim_one(id)).unwrap().unwrap();
     h.wait(h.engine().finish(&[h.engine().outcome(&claimed, Attempt::Returned, 0.1, 0, 0.5)])).unwrap();
     assert_eq!(coded(id), ("Task completed successfully".into(), json!("completed"), json!({})));
+    let v = h.get(&format!("/tasks/{id}")).1;
+    let (lines, codes) = (v["task"]["log_lines"].as_array().unwrap().clone(), v["task"]["log_codes"].as_array().unwrap().clone());
+    assert_eq!(lines.len(), codes.len(), "{v}");
     // A worker's own text has no code.
     h.set(id, &[("message", QValue::Text("Imported 40 of 3000".into()))]);
     assert_eq!(coded(id).1, Value::Null);

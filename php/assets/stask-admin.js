@@ -1476,9 +1476,14 @@
             poller = Pollers.make(tick).start();
         }
 
-        function renderLog(lines) {
+        /** The log; the lines the engine wrote (log_codes) in the page's language. */
+        function renderLog(lines, codes) {
             lines = Array.isArray(lines) ? lines : [];
-            var text = lines.map(function (l) { return typeof l === 'string' ? l : (l && (l.message || JSON.stringify(l))) || ''; }).join('\n');
+            codes = Array.isArray(codes) ? codes : [];
+            var text = lines.map(function (l, i) {
+                var line = typeof l === 'string' ? l : (l && (l.message || JSON.stringify(l))) || '';
+                return codes[i] ? taskMessage({message: line, message_code: codes[i].code, message_params: codes[i].params}) : line;
+            }).join('\n');
             text = text || t('no_log');
             if (parts.log.textContent !== text) {
                 var atEnd = parts.log.scrollTop + parts.log.clientHeight >= parts.log.scrollHeight - 4;
@@ -1496,7 +1501,7 @@
             parts.eta.textContent = !isTerminal(st) && p.eta && p.eta !== '—' ? t('eta') + ': ' + p.eta : '';
             parts.message.textContent = taskMessage(p);
             if (p.log_lines) {
-                renderLog(p.log_lines);
+                renderLog(p.log_lines, p.log_codes);
             }
         }
 

@@ -638,6 +638,9 @@ for (const vp of VIEWPORTS) {
             assert.match(await text.textContent(), /^Частка успішних задач нижча за поріг: [\d.]+% \(поріг 95%\)$/);
             await page.goto(BASE + `/?lang=uk#tasks/${run.id}`);
             await page.waitForFunction(() => (document.querySelector('.stask-dialog--task .stask-task-message') || {}).textContent === 'Задачу успішно виконано');
+            // The log's closing line is the engine's too; the worker's own lines stay as written.
+            const log = (await page.textContent('.stask-dialog--task .stask-log')).split('\n');
+            assert.deepEqual([log[0], log[log.length - 1]], ['Imported 1 of 3 products', 'Задачу успішно виконано']);
             await shot('engine-texts-uk');
             await page.goto(PAGE);
         });

@@ -119,6 +119,20 @@ pub fn coded(message: Option<&str>) -> (Value, Value) {
     }
 }
 
+/// The code of each log line the engine wrote (`{code, params}`), null for
+/// a worker's own lines: the log translates as the message does.
+pub fn log_codes(lines: &[String]) -> Value {
+    Value::Array(
+        lines
+            .iter()
+            .map(|l| match messages::recognise(l) {
+                Some(r) => json!({"code": r.code, "params": r.params}),
+                None => Value::Null,
+            })
+            .collect(),
+    )
+}
+
 fn can_cancel(t: &TaskRow) -> bool {
     matches!(t.status(), Some(Status::Pending | Status::Preparing | Status::Running))
 }
@@ -188,7 +202,9 @@ pub fn task_json(ctx: &Ctx, t: &TaskRow, worker_title: Option<&str>, snap: Optio
     if with_log {
         let settings = ctx.engine.settings();
         let lines: Vec<String> = snap.map(|s| s.log_lines.iter().map(|l| scrub_str(settings, l)).collect()).unwrap_or_default();
+        let codes = log_codes(&lines);
         o["log_lines"] = json!(lines);
+        o["log_codes"] = codes;
     }
     o
 }
@@ -354,10 +370,11 @@ pub fn progress(ctx: &Ctx, id: i64) -> ApiResult<Response> {
     let log_lines: Vec<String> = snap.log_lines.iter().map(|l| scrub_str(settings, l)).collect();
     let message = scrub_str(settings, &snap.message);
     let (message_code, message_params) = coded(Some(&message));
+    let codes = log_codes(&log_lines);
     Ok(ok(json!({
         "code": 200, "id": snap.id, "status": snap.status, "progress": snap.progress,
         "message": message, "message_code": message_code, "message_params": message_params,
-        "eta": snap.eta, "processed": snap.processed, "total": snap.total, "log_lines": log_lines,
+        "eta": snap.eta, "processed": snap.processed, "total": snap.total, "log_lines": log_lines, "log_codes": codes,
         "identifier": snap.identifier, "action": snap.action, "updated_at": snap.updated_at,
     })))
 }

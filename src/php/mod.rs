@@ -8,6 +8,7 @@ pub mod context;
 pub mod contracts;
 pub mod convert;
 pub mod datetime;
+pub mod declared;
 pub mod discovery;
 pub mod exceptions;
 pub mod executor;

@@ -33,6 +33,10 @@ final class SignatureTest extends TestCase
         $this->assertSame('getWorker(string $identifier): ?Seiger\sTask\Models\sWorker', self::signature('getWorker'));
         $this->assertSame('getWorkerStats(?string $identifier, ?int $hours): array', self::signature('getWorkerStats'));
         $this->assertSame('processPendingTasks(?int $batchSize): int', self::signature('processPendingTasks'));
+        $find = new \ReflectionMethod(\Seiger\sTask\Models\sTaskModel::class, 'find');
+        $this->assertSame('int', (string) $find->getParameters()[0]->getType());
+        $limit = new \ReflectionMethod(\Seiger\sTask\Support\Query::class, 'limit');
+        $this->assertSame('int', (string) $limit->getParameters()[0]->getType());
         foreach (['getStats', 'getPerformanceAlerts', 'getCacheStats', 'config'] as $m) {
             $this->assertSame("$m(): array", self::signature($m));
         }
@@ -47,6 +51,8 @@ final class SignatureTest extends TestCase
         $this->assertSame(2, $task->max_attempts);
         $this->assertTrue(sTask::cancel((string) $task->id));
         $this->assertSame('cancelled', sTask::progress((string) $task->id)['status']);
+        $this->assertSame($task->id, \Seiger\sTask\Models\sTaskModel::find((string) $task->id)->id);
+        $this->assertCount(1, \Seiger\sTask\Models\sTaskModel::query()->limit('5')->get());
     }
 
     public function testAValueTheEngineCannotConvertIsItsOwnTypedError(): void

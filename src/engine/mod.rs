@@ -19,6 +19,8 @@ pub mod store;
 pub mod supervisor;
 pub mod task;
 pub mod time;
+pub mod value;
+pub mod work;
 pub mod worker;
 
 pub use error::{Error, Result};

@@ -8,13 +8,14 @@ use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
 use crate::engine::metrics;
 use crate::engine::query::{Query as EngineQuery, Table, Value};
 use crate::engine::task::NewTask;
+use crate::engine::work::{self, stop};
 use crate::php::collection::Collection;
 use crate::php::context::{self, block_on, engine};
 use crate::php::convert::{describe, entries, id_arg, int_arg, json_to_zval, string_arg, values_of, Key};
 use crate::php::declared::{opt, Array, ArrayOut, Int, Text};
 use crate::php::discovery;
 use crate::php::exceptions::{invalid, throw, Kind};
-use crate::php::executor::{run_batch, run_one, Flow, Tally};
+use crate::php::executor::{run_one, PhpRunner};
 use crate::php::new_task::{self, TaskArgs};
 use crate::php::task_model::{task_to_zval, TaskModel};
 use crate::php::worker_model::{worker_to_zval, WorkerModel};
@@ -29,14 +30,10 @@ use std::time::{Duration, Instant};
 #[php(name = "Seiger\\sTask\\Facades\\sTask")]
 pub struct Facade;
 
-/// Options of `sTask::work()`.
+/// Options of `sTask::work()`: the loop's, and the supervisor's.
 #[derive(Debug, Clone)]
 struct WorkOptions {
-    max_tasks: i64,
-    max_seconds: f64,
-    sleep: f64,
-    batch: i64,
-    stop_when_empty: bool,
+    run: work::Options,
     concurrency: i64,
     command: Vec<String>,
     grace: f64,
@@ -47,16 +44,7 @@ struct WorkOptions {
 impl WorkOptions {
     fn parse(opts: Option<&ZendHashTable>) -> PhpResult<Self> {
         let mut o = WorkOptions {
-            max_tasks: 0,
-            max_seconds: 0.0,
-            sleep: -1.0,
-            // The most a claim takes; `next_batch` sizes each claim to about
-            // 20 ms of work, so only fast tasks reach it. 500 rather than 64:
-            // +21 % no-op tasks/s on SQLite, +50 % on PostgreSQL (fewer claim
-            // and finish round trips and commits), and a slow task still
-            // brings the batch down to 1.
-            batch: 500,
-            stop_when_empty: false,
+            run: work::Options::default(),
             concurrency: 1,
             command: Vec::new(),
             grace: 30.0,
@@ -73,17 +61,17 @@ impl WorkOptions {
                 }
             };
             match key.as_str() {
-                "max_tasks" => o.max_tasks = int_arg(v, "max_tasks")?.max(0),
-                "max_seconds" | "max_time" => o.max_seconds = num(v, "max_seconds")?,
-                "sleep" => o.sleep = num(v, "sleep")?.min(60.0),
+                "max_tasks" => o.run.max_tasks = int_arg(v, "max_tasks")?.max(0),
+                "max_seconds" | "max_time" => o.run.max_seconds = num(v, "max_seconds")?,
+                "sleep" => o.run.sleep = Some(num(v, "sleep")?.min(60.0)),
                 "batch" | "batch_size" => {
                     let b = int_arg(v, "batch")?;
                     if !(1..=1000).contains(&b) {
                         return Err(invalid("batch", format!("must be between 1 and 1000, got {b}")));
                     }
-                    o.batch = b;
+                    o.run.batch = b;
                 }
-                "stop_when_empty" | "once" => o.stop_when_empty = v.coerce_to_bool(),
+                "stop_when_empty" | "once" => o.run.stop_when_empty = v.coerce_to_bool(),
                 "concurrency" => {
                     let c = int_arg(v, "concurrency")?;
                     if !(1..=64).contains(&c) {
@@ -121,86 +109,10 @@ fn json_array(v: serde_json::Value) -> PhpResult<ArrayOut> {
     ArrayOut::new(json_to_zval(&v)?)
 }
 
-fn tally_json(t: &Tally, started: Instant) -> serde_json::Value {
-    let elapsed = started.elapsed().as_secs_f64();
-    json!({
-        "processed": t.processed, "completed": t.completed, "failed": t.failed,
-        "retried": t.retried, "cancelled": t.cancelled, "waiting": t.waiting,
-        "seconds": (elapsed * 1000.0).round() / 1000.0,
-        "per_second": if elapsed > 0.0 { ((t.processed as f64 / elapsed) * 10.0).round() / 10.0 } else { 0.0 },
-    })
-}
-
 fn optional_int(z: Option<&Zval>, name: &str, default: i64) -> PhpResult<i64> {
     match z {
         Some(z) if !z.is_null() => int_arg(z, name),
         _ => Ok(default),
-    }
-}
-
-/// How many tasks to claim next: enough for about 20 ms of work. Claimed
-/// tasks wait in this process (and show as running), so slow tasks are
-/// claimed one by one and left to other workers, while tiny ones are
-/// claimed in batches so that the database round trips are shared.
-fn next_batch(done: usize, took: Duration, max: i64) -> i64 {
-    if done == 0 {
-        return 1;
-    }
-    let per_task = took.as_secs_f64() / done as f64;
-    ((0.02 / per_task.max(1e-6)) as i64).clamp(1, max)
-}
-
-/// A stop requested by SIGTERM/SIGINT while `work()` runs.
-///
-/// A plain `sigaction` handler that only sets a flag: async-signal-safe,
-/// inherited by forked children with their own copy of the flag, and
-/// removed again (the previous handlers restored) when `work()` returns, so
-/// PHP's own handlers are back afterwards. PHP's handlers cannot run while
-/// the PHP thread waits inside the extension, which is why the loop watches
-/// for itself.
-mod stop {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static REQUESTED: AtomicBool = AtomicBool::new(false);
-
-    pub fn requested() -> bool {
-        REQUESTED.load(Ordering::Relaxed)
-    }
-
-    extern "C" fn on_signal(_: libc::c_int) {
-        REQUESTED.store(true, Ordering::Relaxed);
-    }
-
-    /// Installs the handlers until the guard drops.
-    pub struct Listening {
-        previous: Vec<(libc::c_int, libc::sigaction)>,
-    }
-
-    pub fn listen() -> Listening {
-        REQUESTED.store(false, Ordering::Relaxed);
-        let mut previous = Vec::new();
-        for sig in [libc::SIGTERM, libc::SIGINT] {
-            unsafe {
-                let mut act: libc::sigaction = std::mem::zeroed();
-                act.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-                act.sa_flags = libc::SA_RESTART;
-                libc::sigemptyset(&mut act.sa_mask);
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(sig, &act, &mut old) == 0 {
-                    previous.push((sig, old));
-                }
-            }
-        }
-        Listening { previous }
-    }
-
-    impl Drop for Listening {
-        fn drop(&mut self) {
-            for (sig, old) in &self.previous {
-                unsafe {
-                    libc::sigaction(*sig, old, std::ptr::null_mut());
-                }
-            }
-        }
     }
 }
 
@@ -223,7 +135,7 @@ fn supervise(e: &crate::engine::service::Engine, o: &WorkOptions) -> PhpResult<Z
         grace: Duration::from_secs_f64(o.grace),
         default_timeout: Duration::from_secs_f64(o.timeout),
         cancel_grace: Duration::from_secs_f64(o.cancel_grace),
-        max_time: Duration::from_secs_f64(o.max_seconds),
+        max_time: Duration::from_secs_f64(o.run.max_seconds),
         startup_failures: STARTUP_FAILURES,
     };
     let started = Instant::now();
@@ -325,25 +237,7 @@ impl Facade {
             return Err(invalid("batchSize", format!("must be between 1 and 1000, got {batch}")));
         }
         let e = engine()?;
-        block_on(e.rescue_expired())?;
-        // Bounded by what was due at the start, so tasks that enqueue
-        // tasks (or retry at once) cannot keep this call running forever.
-        let due = block_on(e.count(&EngineQuery::new(Table::Tasks).where_eq("status", Value::Int(10))?))?;
-        let mut tally = Tally::default();
-        let mut claimed = 0;
-        let mut size = 1;
-        while claimed < due {
-            let tasks = block_on(e.claim(size.min(due - claimed)))?;
-            if tasks.is_empty() {
-                break;
-            }
-            claimed += tasks.len() as i64;
-            let t = Instant::now();
-            if run_batch(&e, &tasks, &mut tally)? == Flow::Exit {
-                break;
-            }
-            size = next_batch(tasks.len(), t.elapsed(), batch);
-        }
+        let tally = work::run_due(&e, &mut PhpRunner { engine: &e }, batch)?;
         Ok(tally.processed)
     }
 
@@ -360,83 +254,8 @@ impl Facade {
         if o.concurrency > 1 && !is_child {
             return supervise(&e, &o);
         }
-        let started = Instant::now();
-        let mut tally = Tally::default();
-        let mut idle = Duration::from_millis(5);
-        // Idle waits grow to `sleep`. Without LISTEN/NOTIFY a worker polls,
-        // and the cap is what a new task waits at most to be picked up.
-        let sleep_cap = if o.sleep >= 0.0 {
-            o.sleep
-        } else if e.store().supports_listen() {
-            1.0
-        } else {
-            0.03
-        };
-        let rescue_every = e.settings().lease_for / 2;
-        let mut size = 1;
-        let mut rescued_at: Option<Instant> = None;
-        // Past start-up: a supervisor counts a child that dies before this
-        // line as one that cannot start (see engine::supervisor).
-        crate::engine::supervisor::mark_child_ready();
-        loop {
-            if stop::requested() {
-                break;
-            }
-            if rescued_at.map(|t| t.elapsed() >= rescue_every).unwrap_or(true) {
-                block_on(e.rescue_expired())?;
-                rescued_at = Some(Instant::now());
-            }
-            if o.max_seconds > 0.0 && started.elapsed().as_secs_f64() >= o.max_seconds {
-                break;
-            }
-            let room = if o.max_tasks > 0 { (o.max_tasks - tally.processed).min(size) } else { size };
-            if room <= 0 {
-                break;
-            }
-            let tasks = block_on(e.claim(room))?;
-            if tasks.is_empty() {
-                if o.stop_when_empty {
-                    break;
-                }
-                // Adaptive idle wait with jitter: quick pickup after a
-                // burst, little load when the queue stays empty.
-                let mut wait = idle.mul_f64(0.8 + 0.4 * rand::random::<f64>());
-                if o.max_seconds > 0.0 {
-                    let left = o.max_seconds - started.elapsed().as_secs_f64();
-                    wait = wait.min(Duration::from_secs_f64(left.max(0.0)));
-                }
-                // Woken early by a database notification (PostgreSQL) or by
-                // a task this process created; checks for a stop signal
-                // every 50 ms.
-                block_on(async {
-                    let step = Duration::from_millis(50);
-                    let until = tokio::time::Instant::now() + wait;
-                    while tokio::time::Instant::now() < until && !stop::requested() {
-                        if e.wait_for_work(step.min(until - tokio::time::Instant::now())).await.unwrap_or(false) {
-                            break;
-                        }
-                    }
-                });
-                idle = (idle * 2).min(Duration::from_secs_f64(sleep_cap.max(0.005)));
-                continue;
-            }
-            idle = Duration::from_millis(5);
-            let t = Instant::now();
-            if run_batch(&e, &tasks, &mut tally)? == Flow::Exit {
-                break;
-            }
-            size = next_batch(tasks.len(), t.elapsed(), o.batch);
-        }
-        if tally.processed == 0 {
-            // Idle: old progress snapshots go (the seed's "cleans up when idle"),
-            // and so do the chunks of uploads nobody completed.
-            let cleaner = Cleaner::new(&e, CleanerConfig::default())?;
-            let _ = cleaner.clean_progress_files();
-            let _ = cleaner.clean_abandoned_uploads();
-        }
-        let mut report = tally_json(&tally, started);
-        report["stopped_by_signal"] = json!(stop::requested());
-        json(report)
+        let report = work::run(&e, &mut PhpRunner { engine: &e }, &o.run, stop::requested)?;
+        json(report.to_json())
     }
 
     /// Due pending tasks in the order they will run (priority, then age).

@@ -775,6 +775,9 @@ fn workers_settings_and_schedules(c: &Checked) {
     let regular = json!({"schedule": {"type": "regular", "start_time": "22:00", "end_time": "02:00", "interval": "every_15min"}});
     assert_eq!(c.post("/workers/product/schedule", regular).0, 200);
     assert_eq!(c.get("/workers/product").1["worker"]["schedule"]["interval"], "every_15min");
+    let cron = json!({"type": "cron", "enabled": true, "expression": "*/15 9-17 * * MON-FRI", "missed": "run_once"});
+    let (status, v) = c.call("PUT", "/workers/product/schedule", Some(cron));
+    assert_eq!((status, v["next_run"].is_string()), (200, true), "{v}");
     // Discovery and orphans go through the host.
     assert_eq!(c.post0("/workers/discover").1["discovered"], 2);
     assert_eq!(c.post0("/workers/rescan").0, 200);

@@ -93,6 +93,7 @@ fn settings_for(dir: &std::path::Path) -> Settings {
         progress_interval: Duration::from_millis(0),
         lease_for: Duration::from_secs(60),
         connect_timeout: Duration::from_secs(5),
+        timezone: chrono_tz::Tz::UTC,
         api: Default::default(),
     }
 }

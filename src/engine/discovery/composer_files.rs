@@ -7,6 +7,24 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::php_array::{self, Value};
+use super::AutoloadMap;
+
+/// The autoload map Composer generated for the application at `base_path`
+/// (the directory that holds `vendor/composer/`): for hosts where no
+/// Composer `ClassLoader` is registered to ask.
+///
+/// A missing file is an empty part of the map, not an error.
+pub fn read_composer_files(base_path: &Path) -> io::Result<AutoloadMap> {
+    let composer_dir = base_path.join("vendor").join("composer");
+    let mut map = AutoloadMap::default();
+    if let Some(source) = read_optional(&composer_dir.join("autoload_classmap.php"))? {
+        map.classmap = parse_classmap(&source, &composer_dir);
+    }
+    if let Some(source) = read_optional(&composer_dir.join("autoload_psr4.php"))? {
+        map.psr4 = parse_psr4(&source, &composer_dir);
+    }
+    Ok(map)
+}
 
 /// The `prefix => [directories]` pairs of Composer's `autoload_psr4.php`.
 ///
@@ -54,7 +72,7 @@ pub fn parse_classmap(source: &str, composer_dir: &Path) -> Vec<(String, PathBuf
 
 // ---- files -----------------------------------------------------------------
 
-pub(super) fn read_optional(path: &Path) -> io::Result<Option<String>> {
+fn read_optional(path: &Path) -> io::Result<Option<String>> {
     match fs::read(path) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

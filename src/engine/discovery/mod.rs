@@ -1,13 +1,18 @@
-//! Finding worker class candidates from Composer's metadata, without an
-//! optimised autoloader and without loading PHP code.
+//! Finding worker class candidates from what Composer's autoloader knows,
+//! without an optimised autoloader and without loading PHP code.
 //!
 //! The PHP package read only `autoload_classmap.php`, which lists PSR-4
 //! classes only after `composer dump-autoload -o`, and then called
 //! `class_exists()` on every non-excluded class, autoloading and executing
 //! thousands of files (REFERENCE §5.1, §13 weak point 18). Here we:
 //!
-//! 1. read `vendor/composer/autoload_psr4.php` and `autoload_classmap.php`
-//!    as text, with a small parser for the forms Composer generates;
+//! 1. take an [`AutoloadMap`]: the PSR-4 prefixes and the class map of the
+//!    Composer `ClassLoader` the host has registered (the PHP face reads it
+//!    through the loader's own getters, so prefixes added at run time count
+//!    too), or, where no loader is registered, what
+//!    `vendor/composer/autoload_psr4.php` and `autoload_classmap.php` say
+//!    ([`read_composer_files`], a small parser for the forms Composer
+//!    generates);
 //! 2. walk each PSR-4 directory, mapping `<dir>/A/B.php` to `Prefix\A\B`,
 //!    skipping prefixes and classes in excluded namespaces before any file is
 //!    opened;
@@ -23,6 +28,7 @@
 //! worker whose ancestry is hidden (a parent outside the scanned files whose
 //! name does not end in `Worker`).
 
+mod autoload_map;
 mod class_scan;
 mod composer_files;
 mod exclusion;
@@ -31,17 +37,16 @@ mod php_tokens;
 mod psr4_walk;
 mod worker_ancestry;
 
+pub use autoload_map::AutoloadMap;
 pub use class_scan::may_declare_worker;
-pub use composer_files::{parse_classmap, parse_psr4};
+pub use composer_files::{parse_classmap, parse_psr4, read_composer_files};
 pub use exclusion::{is_excluded, DEFAULT_EXCLUDED_NAMESPACES};
 pub use psr4_walk::MAX_DEPTH;
 
 use std::collections::HashMap;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use class_scan::{declarations, read_php, ClassDecl};
-use composer_files::read_optional;
 use psr4_walk::walk_psr4;
 use worker_ancestry::{is_worker_like, worker_like_names};
 
@@ -53,35 +58,29 @@ pub struct Candidate {
     pub file: PathBuf,
 }
 
-/// Worker candidates of the application at `base_path` (the directory that
-/// holds `vendor/composer/`), sorted by class, one per class.
+/// Worker candidates among the classes `map` can autoload, sorted by
+/// class, one per class.
 ///
-/// Missing Composer files mean an empty list, not an error; PSR-4
-/// directories that do not exist and files that cannot be read are skipped.
-/// Classes whose name starts with an `excluded` prefix (compared without
-/// regard to ASCII case, as PHP compares class names) are never considered.
-pub fn candidates(base_path: &Path, excluded: &[&str]) -> io::Result<Vec<Candidate>> {
-    let composer_dir = base_path.join("vendor").join("composer");
+/// PSR-4 directories that do not exist and files that cannot be read are
+/// skipped. Classes whose name starts with an `excluded` prefix (compared
+/// without regard to ASCII case, as PHP compares class names) are never
+/// considered.
+pub fn candidates(map: &AutoloadMap, excluded: &[&str]) -> Vec<Candidate> {
     let mut found: Vec<Candidate> = Vec::new();
-
-    if let Some(source) = read_optional(&composer_dir.join("autoload_classmap.php"))? {
-        for (class, file) in parse_classmap(&source, &composer_dir) {
-            let class = class.trim_start_matches('\\').to_string();
-            if !is_excluded(&class, excluded) {
-                found.push(Candidate { class, file });
-            }
+    for (class, file) in &map.classmap {
+        let class = class.trim_start_matches('\\').to_string();
+        if !is_excluded(&class, excluded) {
+            found.push(Candidate { class, file: file.clone() });
         }
     }
-    if let Some(source) = read_optional(&composer_dir.join("autoload_psr4.php"))? {
-        for (prefix, dirs) in parse_psr4(&source, &composer_dir) {
-            // Every class under this root starts with the prefix, so an
-            // excluded prefix rules out the whole tree before it is walked.
-            if !prefix.is_empty() && is_excluded(&prefix, excluded) {
-                continue;
-            }
-            for dir in dirs {
-                walk_psr4(&prefix, &dir, excluded, &mut found);
-            }
+    for (prefix, dirs) in &map.psr4 {
+        // Every class under this root starts with the prefix, so an
+        // excluded prefix rules out the whole tree before it is walked.
+        if !prefix.is_empty() && is_excluded(prefix, excluded) {
+            continue;
+        }
+        for dir in dirs {
+            walk_psr4(prefix, dir, excluded, &mut found);
         }
     }
 
@@ -102,7 +101,7 @@ pub fn candidates(base_path: &Path, excluded: &[&str]) -> io::Result<Vec<Candida
     found.retain(|c| qualifies(&c.file));
     found.sort();
     found.dedup_by(|a, b| a.class == b.class);
-    Ok(found)
+    found
 }
 
 #[cfg(test)]

@@ -1,7 +1,16 @@
-//! Candidates from realistic application trees.
+//! Candidates from realistic application trees: through Composer's files
+//! (what hosts without a registered loader give) and through an autoload map
+//! as a registered loader gives it.
 
 use super::*;
 use std::fs;
+use std::io;
+
+/// Candidates of the application at `base_path` read from its Composer
+/// files, as discovery does where no loader is registered.
+fn candidates(base_path: &Path, excluded: &[&str]) -> io::Result<Vec<Candidate>> {
+    Ok(super::candidates(&read_composer_files(base_path)?, excluded))
+}
 
 fn write(path: &Path, text: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -258,4 +267,44 @@ fn a_prefix_with_a_fallback_directory_maps_paths_without_a_prefix() {
     );
     write(&tmp.path().join("src/Jobs/MailWorker.php"), &worker("Jobs", "MailWorker", "BaseWorker"));
     assert_eq!(classes(&candidates(tmp.path(), &[]).unwrap()), vec!["Jobs\\MailWorker"]);
+}
+
+// ---- a registered loader's map ------------------------------------------------
+
+#[test]
+fn a_loader_map_is_walked_wherever_its_directories_are() {
+    // No vendor/composer files at all: a loader's prefixes added at run time.
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("modules/reports/src");
+    write(&outside.join("Jobs/DailyWorker.php"), &worker("Reports\\Jobs", "DailyWorker", "BaseWorker"));
+    write(&outside.join("Jobs/Helper.php"), "<?php\nnamespace Reports\\Jobs;\nclass Helper {}\n");
+    let mapped = tmp.path().join("lib/OneOffTask.php");
+    write(&mapped, "<?php\nclass OneOffTask implements TaskInterface {}\n");
+    write(&tmp.path().join("fallback/Loose/NightlyWorker.php"), &worker("Loose", "NightlyWorker", "BaseWorker"));
+    let map = AutoloadMap {
+        psr4: vec![
+            ("Reports\\".to_string(), vec![outside]),
+            ("Illuminate\\".to_string(), vec![tmp.path().join("modules")]),
+            (String::new(), vec![tmp.path().join("fallback")]),
+        ],
+        classmap: vec![("\\OneOffTask".to_string(), mapped.clone())],
+    };
+    let found = super::candidates(&map, DEFAULT_EXCLUDED_NAMESPACES);
+    assert_eq!(classes(&found), vec!["Loose\\NightlyWorker", "OneOffTask", "Reports\\Jobs\\DailyWorker"]);
+    assert_eq!(found[1].file, mapped);
+}
+
+#[test]
+fn an_empty_loader_map_yields_no_candidates() {
+    assert!(super::candidates(&AutoloadMap::default(), DEFAULT_EXCLUDED_NAMESPACES).is_empty());
+}
+
+#[test]
+fn the_composer_files_read_into_a_map() {
+    let tmp = app();
+    let map = read_composer_files(tmp.path()).unwrap();
+    assert_eq!(map.psr4.len(), 5);
+    assert_eq!(map.psr4[4], ("App\\".to_string(), vec![tmp.path().join("app")]));
+    assert_eq!(map.classmap.len(), 4);
+    assert_eq!(read_composer_files(&tmp.path().join("nowhere")).unwrap(), AutoloadMap::default());
 }

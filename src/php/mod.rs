@@ -4,6 +4,7 @@
 pub mod build_info;
 pub mod collection;
 pub mod columns;
+pub mod composer_loader;
 pub mod context;
 pub mod contracts;
 pub mod convert;

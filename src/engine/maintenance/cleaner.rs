@@ -73,7 +73,7 @@ impl<'a> Cleaner<'a> {
     /// (`upload_stale_hours`, default 24).
     pub fn clean_abandoned_uploads(&self) -> Result<u64> {
         let settings = self.engine.settings();
-        crate::engine::api::uploads::clean_abandoned(&settings.storage_path, settings.api.upload_stale_after, SystemTime::now())
+        crate::engine::upload_dirs::clean_abandoned(&settings.storage_path, settings.api.upload_stale_after, SystemTime::now())
             .map(|n| n as u64)
             .map_err(|e| Error::io(&settings.storage_path, e))
     }

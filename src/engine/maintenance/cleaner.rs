@@ -20,7 +20,11 @@ pub struct CleanerConfig {
 
 impl Default for CleanerConfig {
     fn default() -> Self {
-        CleanerConfig { older_than_days: 30, progress_max_age: crate::engine::service::PROGRESS_FILE_MAX_AGE, clean_cache: false }
+        CleanerConfig {
+            older_than_days: 30,
+            progress_max_age: crate::engine::progress::PROGRESS_FILE_MAX_AGE,
+            clean_cache: false,
+        }
     }
 }
 

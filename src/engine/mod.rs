@@ -20,6 +20,7 @@ pub mod store;
 pub mod supervisor;
 pub mod task;
 pub mod time;
+pub mod upload_dirs;
 pub mod value;
 pub mod work;
 pub mod worker;

@@ -20,7 +20,11 @@ pub struct CleanerConfig {
 
 impl Default for CleanerConfig {
     fn default() -> Self {
-        CleanerConfig { older_than_days: 30, progress_max_age: crate::engine::service::PROGRESS_FILE_MAX_AGE, clean_cache: false }
+        CleanerConfig {
+            older_than_days: 30,
+            progress_max_age: crate::engine::progress::PROGRESS_FILE_MAX_AGE,
+            clean_cache: false,
+        }
     }
 }
 
@@ -73,7 +77,7 @@ impl<'a> Cleaner<'a> {
     /// (`upload_stale_hours`, default 24).
     pub fn clean_abandoned_uploads(&self) -> Result<u64> {
         let settings = self.engine.settings();
-        crate::engine::api::uploads::clean_abandoned(&settings.storage_path, settings.api.upload_stale_after, SystemTime::now())
+        crate::engine::upload_dirs::clean_abandoned(&settings.storage_path, settings.api.upload_stale_after, SystemTime::now())
             .map(|n| n as u64)
             .map_err(|e| Error::io(&settings.storage_path, e))
     }

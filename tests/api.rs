@@ -23,6 +23,8 @@ suite!(
     progress_has_the_seed_shape_and_the_package_errors,
     the_task_list_filters_sorts_and_pages,
     task_detail_cancel_and_retry,
+    bulk_retry_by_filter_and_cancel_by_ids,
+    engine_messages_carry_a_code_and_their_values,
     creating_a_task_validates_its_input,
     workers_list_detail_and_activation,
     settings_and_schedule_are_validated_and_stored_where_base_worker_reads_them,
@@ -290,6 +292,119 @@ fn task_detail_cancel_and_retry(h: &H) {
     assert!(v["message"].as_str().unwrap().contains("requested"));
     let o = h.engine().outcome(&claimed[0], Attempt::Cancelled, 0.1, 0, 0.5);
     h.wait(h.engine().finish(&[o])).unwrap();
+}
+
+fn bulk_retry_by_filter_and_cancel_by_ids(h: &H) {
+    let failed = |w: &str, a: &str| {
+        let id = h.task(w, a);
+        h.set(id, &[("status", QValue::Int(40))]);
+        id
+    };
+    let (a1, a2, b1) = (failed("alpha", "import"), failed("alpha", "export"), failed("beta", "import"));
+    let done = h.task("alpha", "import");
+    h.set(done, &[("status", QValue::Int(30))]);
+    let stopped = h.task("alpha", "import");
+    h.post(&format!("/tasks/{stopped}/cancel"), json!({}));
+    let status_of = |id: i64| h.get(&format!("/tasks/{id}")).1["task"]["status_text"].as_str().unwrap().to_string();
+
+    // The list's filters pick the failed tasks; a cancelled one only when asked.
+    let (status, v) = h.post("/tasks/retry", json!({"identifier": "alpha", "action": "import", "limit": 1}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!((v["retried"].clone(), v["retried_ids"].clone(), v["remaining"].clone()), (json!(1), json!([a1]), json!(0)));
+    // The filters may come in the query string, as the list takes them.
+    let mut r = h.req("POST", "/tasks/retry", Some(json!({})));
+    r.query.insert("worker".into(), json!("alpha"));
+    let v = h.send(&r).json_body().unwrap();
+    assert_eq!((v["retried_ids"].clone(), v["not_retried"].clone()), (json!([a2]), json!([])));
+    assert_eq!(
+        (status_of(a1), status_of(a2), status_of(b1), status_of(done), status_of(stopped)),
+        ("pending".into(), "pending".into(), "failed".into(), "completed".into(), "cancelled".into())
+    );
+    let (_, v) = h.post("/tasks/retry", json!({"status": ["cancelled", "failed"], "from": "2000-01-01"}));
+    assert_eq!((v["retried"].clone(), v["remaining"].clone()), (json!(2), json!(0)), "{v}");
+    assert_eq!((status_of(b1), status_of(stopped)), ("pending".into(), "pending".into()));
+    let (_, v) = h.post("/tasks/retry", json!({}));
+    assert_eq!((v["retried"].clone(), v["message"].clone()), (json!(0), json!("0 task(s) queued for retry")));
+    for bad in [
+        json!({"status": "completed"}),
+        json!({"status": "pending,failed"}),
+        json!({"status": "done"}),
+        json!({"limit": 0}),
+        json!({"limit": 1001}),
+        json!({"page": 2}),
+        json!({"sort": "id"}),
+        json!({"identifier": 5}),
+        json!({"from": "yesterday"}),
+    ] {
+        let (status, v) = h.post("/tasks/retry", bad.clone());
+        assert_eq!((status, v["error"].as_str()), (422, Some("Validation failed")), "{bad}: {v}");
+    }
+
+    // Cancel: pending ends at once, running is asked to stop, the rest is named.
+    let (p1, p2, run) = (h.task("gamma", "a"), h.task("gamma", "b"), h.task("gamma", "c"));
+    h.set(run, &[("status", QValue::Int(20))]);
+    let (status, v) = h.post("/tasks/cancel", json!({"ids": [p1, done, p2, 999_999, run, p1]}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!((v["cancelled"].clone(), v["cancelled_ids"].clone()), (json!(2), json!([p1, p2])));
+    assert_eq!((v["requested"].clone(), v["requested_ids"].clone()), (json!(1), json!([run])));
+    assert_eq!(
+        v["not_cancelled"],
+        json!([{"id": done, "reason": "finished", "status": "completed"}, {"id": 999_999, "reason": "not_found", "status": null}])
+    );
+    assert_eq!((status_of(p1), status_of(run)), ("cancelled".into(), "running".into()));
+    assert_eq!(h.get(&format!("/tasks/{run}")).1["task"]["cancel_requested"], json!(true));
+    let many: Vec<i64> = (1..=1001).collect();
+    for bad in [
+        json!({}),
+        json!({"ids": []}),
+        json!({"ids": "1,2"}),
+        json!({"ids": [1, "x"]}),
+        json!({"ids": [0]}),
+        json!({"ids": [-3]}),
+        json!({"ids": [1.5]}),
+        json!({"ids": [null]}),
+        json!({"ids": many}),
+        json!({"ids": [1], "force": true}),
+    ] {
+        let (status, v) = h.post("/tasks/cancel", bad.clone());
+        assert_eq!((status, v["error"].as_str(), v["field"].is_string()), (422, Some("Validation failed"), true), "{bad}: {v}");
+    }
+    assert_eq!(h.get("/tasks/cancel").0, 400, "GET of a bulk path is a (bad) task id");
+}
+
+fn engine_messages_carry_a_code_and_their_values(h: &H) {
+    let coded = |id: i64| {
+        let t = h.get(&format!("/tasks/{id}")).1["task"].clone();
+        let p = h.get(&format!("/tasks/{id}/progress")).1;
+        assert_eq!((&p["message_code"], &p["message_params"]), (&t["message_code"], &t["message_params"]), "{p}");
+        (t["message"].as_str().unwrap_or("").to_string(), t["message_code"].clone(), t["message_params"].clone())
+    };
+    let id = h.task("w", "run");
+    assert_eq!(coded(id), (String::new(), Value::Null, Value::Null));
+    let claimed = h.wait(h.engine().claim_one(id)).unwrap().unwrap();
+    let threw = Attempt::Threw { class: "RuntimeException".into(), message: "boom".into() };
+    h.wait(h.engine().finish(&[h.engine().outcome(&claimed, threw, 0.1, 0, 0.5)])).unwrap();
+    let (text, code, params) = coded(id);
+    assert_eq!(code, "retrying", "{text}");
+    assert_eq!(
+        (&params["attempt"], &params["max"], &params["error"]),
+        (&json!("1"), &json!("3"), &json!("RuntimeException: boom"))
+    );
+    assert!(text.ends_with(params["at"].as_str().unwrap()), "{text}");
+    h.post(&format!("/tasks/{id}/cancel"), json!({}));
+    assert_eq!(coded(id), ("Cancelled".into(), json!("cancelled"), json!({})));
+    h.post(&format!("/tasks/{id}/retry"), json!({}));
+    assert_eq!(coded(id).1, "queued_for_retry");
+    let claimed = h.wait(h.engine().claim_one(id)).unwrap().unwrap();
+    h.wait(h.engine().finish(&[h.engine().outcome(&claimed, Attempt::Returned, 0.1, 0, 0.5)])).unwrap();
+    assert_eq!(coded(id), ("Task completed successfully".into(), json!("completed"), json!({})));
+    // A worker's own text has no code.
+    h.set(id, &[("message", QValue::Text("Imported 40 of 3000".into()))]);
+    assert_eq!(coded(id).1, Value::Null);
+    let missing = h.task("nobody", "run");
+    let claimed = h.wait(h.engine().claim_one(missing)).unwrap().unwrap();
+    h.wait(h.engine().finish(&[h.engine().missing_worker_outcome(&claimed)])).unwrap();
+    assert_eq!(coded(missing).2, json!({"worker": "nobody", "id": missing.to_string()}));
 }
 
 fn creating_a_task_validates_its_input(h: &H) {

@@ -731,6 +731,16 @@ fn tasks_run_by_the_engine(c: &Checked) -> i64 {
         let (s, v) = c.post0(&path);
         assert_eq!((s, v["status"].as_i64()), (200, Some(status)), "{path}: {v}");
     }
+    // The bulk forms: retry by the list's filters, cancel by ids.
+    let (s, v) =
+        c.post("/tasks/retry", json!({"status": ["cancelled"], "identifier": "product", "to": "2100-01-01", "limit": 10}));
+    assert_eq!((s, v["retried_ids"].clone()), (200, json!([failing])), "{v}");
+    let (s, v) = c.post("/tasks/cancel", json!({"ids": [failing, done, 999_999], "_token": "csrf"}));
+    assert_eq!(
+        (s, v["cancelled_ids"].clone(), v["not_cancelled"].as_array().map(Vec::len)),
+        (200, json!([failing]), Some(2)),
+        "{v}"
+    );
     // Starting worker actions, both paths.
     let (status, v) = c.post("/workers/product/tasks/import", json!({"force": true, "_token": "csrf"}));
     assert_eq!(status, 200, "{v}");
@@ -861,6 +871,13 @@ fn failures(c: &Checked, done: i64) {
     assert_eq!((status, v["status"].as_str()), (404, Some("not_found")), "{v}");
     assert_eq!(c.post(&format!("/tasks/{done}/cancel"), json!({})).0, 409);
     assert_eq!(c.post(&format!("/tasks/{done}/retry"), json!({})).0, 409);
+    let (status, v) = c.post("/tasks/retry", json!({"status": "completed"}));
+    assert_eq!((status, v["field"].as_str()), (422, Some("status")), "{v}");
+    let (status, v) = c.post("/tasks/cancel", json!({"ids": []}));
+    assert_eq!((status, v["field"].as_str()), (422, Some("ids")), "{v}");
+    let mut broken = h.req("POST", "/tasks/cancel", None);
+    broken.body = b"{\"ids\": [".to_vec();
+    assert_eq!(c.send(&broken).status, 400);
     let pending = h.task("product", "export");
     assert_eq!(c.get(&format!("/tasks/{pending}/download")).0, 400);
     let bare = h.task("product", "export");

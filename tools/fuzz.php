@@ -40,7 +40,7 @@ final class Fuzz
 {
     /** Routes of the API with their placeholders. */
     private const PATHS = [
-        '/', '/stats', '/stats/timeline', '/health', '/metrics', '/clean', '/server-limits', '/tasks', '/task', '/task/store',
+        '/', '/stats', '/stats/timeline', '/health', '/metrics', '/clean', '/server-limits', '/tasks', '/task', '/task/store', '/tasks/retry', '/tasks/cancel',
         '/tasks/{id}', '/tasks/{id}/progress', '/tasks/{id}/download', '/tasks/{id}/cancel', '/tasks/{id}/retry',
         '/tasks/{id}/upload', '/workers', '/workers/discover', '/workers/rescan', '/workers/clean-orphans', '/worker/activate',
         '/workers/{w}', '/workers/{w}/activate', '/workers/{w}/deactivate', '/workers/{w}/settings', '/workers/{w}/schedule',

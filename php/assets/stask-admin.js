@@ -326,6 +326,54 @@
         return (Math.round(n * 10) / 10) + ' ' + units[i];
     }
 
+    /**
+     * The engine writes its texts in English (other programs read them) and
+     * names each with a code: task messages by `message_code` (the values
+     * they were built from in `message_params`), alerts by `type`. These put
+     * them in the page's language; text without a known code (a worker's
+     * own message) is shown as written. One pass, so a value that happens to
+     * contain ":name" is never filled in again.
+     */
+    function fill(template, params) {
+        return String(template).replace(/:([a-z_]+)/g, function (all, name) {
+            return Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : all;
+        });
+    }
+
+    function has(key) {
+        return Object.prototype.hasOwnProperty.call(STR, key);
+    }
+
+    /** A task's (or a progress report's) message in the page's language. */
+    function taskMessage(x) {
+        if (!x) {
+            return '';
+        }
+        if (x.message_code && has('msg_' + x.message_code)) {
+            var params = {};
+            Object.keys(x.message_params || {}).forEach(function (k) {
+                params[k] = k === 'at' ? fmtDate(x.message_params[k]) : x.message_params[k];
+            });
+            return fill(STR['msg_' + x.message_code], params);
+        }
+        return x.message ? String(x.message) : '';
+    }
+
+    var ALERT_VALUES = {
+        low_success_rate: function (v) { return (Math.round(Number(v) * 100) / 100) + '%'; },
+        high_execution_time: fmtDuration,
+        high_memory_usage: fmtBytes
+    };
+
+    /** An alert of /performance/alerts in the page's language. */
+    function alertText(a) {
+        var fmt = ALERT_VALUES[a.type];
+        if (!fmt || !has('alert_' + a.type)) {
+            return a.message || a.type || '';
+        }
+        return fill(STR['alert_' + a.type], {value: fmt(a.value), threshold: fmt(a.threshold)});
+    }
+
     function prettyJson(v) {
         if (v === null || v === undefined || v === '' || (typeof v === 'object' && Object.keys(v).length === 0)) {
             return t('no_data');
@@ -393,6 +441,44 @@
             el.classList.add('stask-toast--gone');
             setTimeout(function () { el.remove(); }, 400);
         }, kind === 'error' ? 6000 : 3500);
+    }
+
+    /**
+     * Asks before a bulk action: resolves true for the action's button,
+     * false for "Go back", Escape or a click beside the dialog.
+     */
+    function confirmAction(text, actionLabel, danger) {
+        return new Promise(function (resolve) {
+            var overlay;
+            var done = function (yes) {
+                document.removeEventListener('keydown', onKey, true);
+                overlay.remove();
+                resolve(yes);
+            };
+            var onKey = function (ev) {
+                if (ev.key === 'Escape') {
+                    ev.stopPropagation();
+                    done(false);
+                }
+            };
+            var ok = h('button', {type: 'button', class: 'stask-btn ' + (danger ? 'stask-btn--danger' : 'stask-btn--primary'), 'data-confirm': 'ok', onclick: function () {
+                done(true);
+            }}, actionLabel);
+            overlay = h('div', {class: 'stask-overlay stask-overlay--confirm', onclick: function (ev) {
+                if (ev.target === overlay) {
+                    done(false);
+                }
+            }}, h('div', {class: 'stask-dialog stask-dialog--confirm', role: 'alertdialog', 'aria-modal': 'true', 'aria-describedby': 'stask-confirm-text'},
+                h('p', {id: 'stask-confirm-text', class: 'stask-confirm__text'}, text),
+                h('div', {class: 'stask-confirm__buttons'},
+                    h('button', {type: 'button', class: 'stask-btn', 'data-confirm': 'back', onclick: function () {
+                        done(false);
+                    }}, t('back')),
+                    ok)));
+            document.addEventListener('keydown', onKey, true);
+            document.body.appendChild(overlay);
+            ok.focus();
+        });
     }
 
     // ------------------------------------------------------------------- API
@@ -709,6 +795,37 @@
         return (d.getHours() < 10 ? '0' : '') + d.getHours();
     }
 
+    /*
+     * The duration axis: `steps` equal steps from 0, each a round length of
+     * time (1-2-2.5-5 ms, 1-2-5-10-15-20-30 s or min, 1-2-3-6-12 h, ...), the
+     * top the first at or above `max`. Every label is in the unit of the step
+     * (ms below 0.1 s, s below a minute, min below an hour, then h) and is
+     * rounded to what the step can show, so no label reads 0.30000000000000004.
+     */
+    var DURATION_STEPS = (function () {
+        var out = [];
+        for (var e = -4; e <= -1; e++) {
+            [1, 2, 2.5, 5].forEach(function (m) { out.push(m * Math.pow(10, e)); });
+        }
+        return out.concat([1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800,
+            3600, 7200, 10800, 21600, 43200, 86400, 172800, 432000, 864000]);
+    })();
+
+    function durationAxis(max, steps) {
+        var want = Math.max(Number(max) || 0, 1e-9) / steps;
+        var step = DURATION_STEPS.filter(function (x) { return x >= want - 1e-12; })[0];
+        if (step === undefined) {
+            step = Math.ceil(want / 864000) * 864000;
+        }
+        var unit = step < 0.1 ? ['unit_ms', 0.001] : step < 60 ? ['unit_s', 1] : step < 3600 ? ['unit_min', 60] : ['unit_h', 3600];
+        var labels = [];
+        for (var i = 0; i <= steps; i++) {
+            var v = Number((i * step / unit[1]).toFixed(4));
+            labels.push(i === 0 ? '0' : String(v) + ' ' + t(unit[0]));
+        }
+        return {top: step * steps, labels: labels};
+    }
+
     /** Bars of tasks per hour (created, completed, failed) and a line of average duration. */
     function drawTimeline(container, points) {
         // On a phone the chart scrolls sideways in its box: it opens (and
@@ -727,14 +844,15 @@
         var cw = (W - L - R) / n;
         var bw = Math.max(1.5, cw / 4);
         var y = function (v) { return T + (H - T - B) * (1 - v / maxCount); };
-        var yd = function (v) { return T + (H - T - B) * (1 - v / (maxDur || 1)); };
+        var dur = durationAxis(maxDur, 4);
+        var yd = function (v) { return T + (H - T - B) * (1 - v / dur.top); };
         var svg = s('svg', {viewBox: '0 0 ' + W + ' ' + H, class: 'stask-chart', role: 'img', 'aria-label': t('chart_title'), preserveAspectRatio: 'none'});
         for (var g = 0; g <= 4; g++) {
             var gy = T + (H - T - B) * g / 4;
             svg.appendChild(s('line', {x1: L, x2: W - R, y1: gy, y2: gy, class: 'stask-chart__grid'}));
             svg.appendChild(s('text', {x: L - 4, y: gy + 4, 'text-anchor': 'end', class: 'stask-chart__axis'}, String(Math.round(maxCount * (4 - g) / 4))));
             if (maxDur > 0) {
-                svg.appendChild(s('text', {x: W - R + 4, y: gy + 4, class: 'stask-chart__axis stask-chart__axis--dur'}, fmtDuration(maxDur * (4 - g) / 4)));
+                svg.appendChild(s('text', {x: W - R + 4, y: gy + 4, class: 'stask-chart__axis stask-chart__axis--dur'}, dur.labels[4 - g]));
             }
         }
         var line = [];
@@ -899,7 +1017,7 @@
                 errors.appendChild(h('tr', null,
                     h('td', null, taskLink(task.id)),
                     h('td', null, workerTitle(task.identifier, task.worker_title)),
-                    h('td', {class: 'stask-cell-message'}, task.last_error || task.message || t('no_data')),
+                    h('td', {class: 'stask-cell-message'}, (task.message_code ? taskMessage(task) : task.last_error || task.message) || t('no_data')),
                     h('td', null, fmtDate(task.finished_at || task.updated_at))));
             });
         }
@@ -912,7 +1030,7 @@
             }
             list.forEach(function (a) {
                 alerts.appendChild(h('div', {class: 'stask-alert stask-alert--' + (a.severity || 'warning')},
-                    h('b', null, t('severity_' + (a.severity || 'warning'))), ' ', a.message || a.type));
+                    h('b', null, t('severity_' + (a.severity || 'warning'))), ' ', h('span', {class: 'stask-alert__text', 'data-alert': a.type || ''}, alertText(a))));
             });
         }
 
@@ -968,6 +1086,11 @@
     views.tasks = (function () {
         var el, body, pager, form, poller;
         var state = {status: '', identifier: '', action: '', priority: '', from: '', to: '', sort: 'id', dir: 'desc', page: 1, per_page: 20};
+        var FILTERS = ['status', 'identifier', 'action', 'priority', 'from', 'to'];
+        // The bulk routes take at most this many tasks per request.
+        var BULK_MAX = 1000;
+        // Ticked rows (id -> true): kept across pages and refreshes, dropped when the filters change.
+        var selected = {}, pageIds = [], selectAll, bulkBar, bulkCount, retryBtn;
         // [sort key or null, label]: the API sorts by these columns (not by priority).
         var COLS = [['id', '#'], ['identifier', 'worker'], ['action', 'action'], ['status', 'status'], [null, 'priority'],
             ['progress', 'progress'], ['attempts', 'attempts'], ['created_at', 'created']];
@@ -991,6 +1114,7 @@
                 ev.preventDefault();
                 readForm();
                 state.page = 1;
+                selected = {};
                 poller.kick();
             }},
             field('status', 'status', h('select', null, h('option', {value: ''}, t('all')), STATUSES.map(function (st) {
@@ -1009,9 +1133,21 @@
                     form.reset();
                     readForm();
                     state.page = 1;
+                    selected = {};
                     poller.kick();
                 }}, t('reset'))));
-            var head = h('tr', null, COLS.map(function (c) {
+            selectAll = h('input', {type: 'checkbox', class: 'stask-select', 'data-select': 'page', 'aria-label': t('select_page'), onchange: function () {
+                pageIds.forEach(function (id) {
+                    if (selectAll.checked) {
+                        selected[id] = true;
+                    } else {
+                        delete selected[id];
+                    }
+                });
+                body.querySelectorAll('input[data-select]').forEach(function (box) { box.checked = selectAll.checked; });
+                syncSelection();
+            }});
+            var head = h('tr', null, h('th', {class: 'stask-col-select'}, selectAll), COLS.map(function (c) {
                 if (!c[0]) {
                     return h('th', null, t(c[1]));
                 }
@@ -1038,12 +1174,151 @@
             }), h('th', {class: 'stask-cell-message'}, t('message')));
             body = h('tbody');
             pager = h('div', {class: 'stask-pager'});
+            bulkCount = h('span', {class: 'stask-bulk__count', 'aria-live': 'polite'});
+            bulkBar = h('div', {class: 'stask-bulk', hidden: true},
+                bulkCount,
+                h('button', {type: 'button', class: 'stask-btn stask-btn--danger stask-btn--small', 'data-action': 'cancel-selected', onclick: function (ev) {
+                    cancelSelected(ev.currentTarget);
+                }}, t('cancel_selected')),
+                h('button', {type: 'button', class: 'stask-btn stask-btn--small', 'data-action': 'clear-selection', onclick: function () {
+                    selected = {};
+                    body.querySelectorAll('input[data-select]').forEach(function (box) { box.checked = false; });
+                    syncSelection();
+                }}, t('clear_selection')));
+            retryBtn = h('button', {type: 'button', class: 'stask-btn stask-btn--small', 'data-action': 'retry-all', onclick: function (ev) {
+                retryAll(ev.currentTarget);
+            }});
             el = h('section', {class: 'stask-view stask-view--tasks'},
                 h('div', {class: 'stask-panel'}, form),
                 h('div', {class: 'stask-panel'},
+                    h('div', {class: 'stask-tasks-bar'}, bulkBar, retryBtn),
                     h('div', {class: 'stask-table-wrap'}, h('table', {class: 'stask-table stask-table--tasks'}, h('thead', null, head), body)),
                     pager));
             markSort();
+            syncRetry();
+        }
+
+        function selectedIds() {
+            return Object.keys(selected).map(Number);
+        }
+
+        /** The bar (count and actions) and the page's select-all box, from `selected`. */
+        function syncSelection() {
+            var n = selectedIds().length;
+            bulkBar.hidden = n === 0;
+            bulkCount.textContent = t('selected_count', {count: n});
+            var onPage = pageIds.filter(function (id) { return selected[id]; }).length;
+            selectAll.checked = pageIds.length > 0 && onPage === pageIds.length;
+            selectAll.indeterminate = onPage > 0 && onPage < pageIds.length;
+            selectAll.disabled = pageIds.length === 0;
+        }
+
+        /** The applied filters, as the list and the bulk retry take them. */
+        function filters() {
+            var q = {};
+            FILTERS.forEach(function (k) {
+                if (state[k] !== '') {
+                    q[k] = state[k];
+                }
+            });
+            return q;
+        }
+
+        /** Which tasks "retry all" takes under the current filters: failed ones, cancelled ones when that is the filter, none for other states. */
+        function retryKind() {
+            if (state.status === 'cancelled') {
+                return 'cancelled';
+            }
+            return state.status === '' || state.status === 'failed' ? 'failed' : null;
+        }
+
+        function syncRetry() {
+            var kind = retryKind();
+            retryBtn.hidden = !kind;
+            retryBtn.textContent = kind === 'cancelled' ? t('retry_cancelled_all') : t('retry_failed_all');
+        }
+
+        function cancelSelected(btn) {
+            var ids = selectedIds();
+            if (!ids.length) {
+                return;
+            }
+            confirmAction(t('confirm_cancel_selected', {count: ids.length}), t('cancel_selected'), true).then(function (yes) {
+                if (!yes) {
+                    return;
+                }
+                btn.disabled = true;
+                var sum = {cancelled: 0, requested: 0, skipped: 0};
+                var chunks = [];
+                for (var i = 0; i < ids.length; i += BULK_MAX) {
+                    chunks.push(ids.slice(i, i + BULK_MAX));
+                }
+                return chunks.reduce(function (p, chunk) {
+                    return p.then(function () {
+                        return api('POST', '/tasks/cancel', {body: {ids: chunk}}).then(function (d) {
+                            sum.cancelled += d.cancelled || 0;
+                            sum.requested += d.requested || 0;
+                            sum.skipped += (d.not_cancelled || []).length;
+                        });
+                    });
+                }, Promise.resolve()).then(function () {
+                    selected = {};
+                    body.querySelectorAll('input[data-select]').forEach(function (box) { box.checked = false; });
+                    toast(t('bulk_cancelled', sum), 'success');
+                }, function (e) {
+                    toast(e.message, 'error');
+                }).then(function () {
+                    btn.disabled = false;
+                    syncSelection();
+                    poller.kick();
+                    App.refresh();
+                });
+            });
+        }
+
+        /** Retries every task of the kind retryKind() names that the applied filters match, on every page. */
+        function retryAll(btn) {
+            var kind = retryKind();
+            if (!kind) {
+                return;
+            }
+            var q = filters();
+            q.status = kind;
+            btn.disabled = true;
+            api('GET', '/tasks', {query: Object.assign({per_page: 1}, q)}).then(function (d) {
+                var total = (d.pagination || {}).total || 0;
+                if (!total) {
+                    toast(t('retry_none'), 'info');
+                    return null;
+                }
+                var ask = kind === 'cancelled' ? t('confirm_retry_cancelled', {count: total}) : t('confirm_retry_failed', {count: total});
+                return confirmAction(ask, t('retry'), false).then(function (yes) {
+                    if (!yes) {
+                        return null;
+                    }
+                    var retried = 0;
+                    var rounds = Math.ceil(total / BULK_MAX) + 1;
+                    var step = function () {
+                        return api('POST', '/tasks/retry', {body: q}).then(function (r) {
+                            retried += r.retried || 0;
+                            // A request takes at most BULK_MAX: go on only while one was full.
+                            if (r.retried >= BULK_MAX && r.remaining > 0 && --rounds > 0) {
+                                return step();
+                            }
+                            return null;
+                        });
+                    };
+                    return step().then(function () {
+                        toast(t('bulk_retried', {count: retried}), 'success');
+                    });
+                });
+            }).catch(function (e) {
+                toast(e.message, 'error');
+            }).then(function () {
+                btn.disabled = false;
+                poller.kick();
+                App.refresh();
+            });
         }
 
         function markSort() {
@@ -1056,9 +1331,10 @@
         }
 
         function readForm() {
-            ['status', 'identifier', 'action', 'priority', 'from', 'to'].forEach(function (k) {
+            FILTERS.forEach(function (k) {
                 state[k] = form.elements[k].value.trim();
             });
+            syncRetry();
         }
 
         function render(d) {
@@ -1066,16 +1342,26 @@
             clear(body);
             if (!list.length) {
                 // A filter that matches nothing is not an empty queue.
-                var filtered = ['status', 'identifier', 'action', 'priority', 'from', 'to'].some(function (k) { return state[k] !== ''; });
-                body.appendChild(emptyRow(COLS.length + 1, filtered ? t('no_matches') : t('no_tasks')));
+                var filtered = FILTERS.some(function (k) { return state[k] !== ''; });
+                body.appendChild(emptyRow(COLS.length + 2, filtered ? t('no_matches') : t('no_tasks')));
             }
+            pageIds = list.map(function (task) { return Number(task.id); });
             list.forEach(function (task) {
                 var st = statusOf(task);
                 body.appendChild(h('tr', {'data-task-id': String(task.id), class: 'stask-row', onclick: function (ev) {
-                    if (ev.target.tagName !== 'A') {
+                    if (ev.target.tagName !== 'A' && !ev.target.closest('.stask-col-select')) {
                         location.hash = '#tasks/' + task.id;
                     }
                 }},
+                h('td', {class: 'stask-col-select'}, h('input', {type: 'checkbox', class: 'stask-select', 'data-select': String(task.id),
+                    'aria-label': t('select_task', {id: task.id}), checked: !!selected[task.id], onchange: function (ev) {
+                        if (ev.target.checked) {
+                            selected[task.id] = true;
+                        } else {
+                            delete selected[task.id];
+                        }
+                        syncSelection();
+                    }})),
                 h('td', null, taskLink(task.id)),
                 h('td', null, workerTitle(task.identifier, task.worker_title), h('div', {class: 'stask-muted stask-small'}, task.identifier)),
                 h('td', null, task.action),
@@ -1084,8 +1370,9 @@
                 h('td', {class: 'stask-col-progress'}, progressBar(task.progress, st)),
                 h('td', null, (task.attempts || 0) + ' / ' + (task.max_attempts || 0)),
                 h('td', null, fmtDate(task.created_at)),
-                h('td', {class: 'stask-cell-message'}, task.message || '')));
+                h('td', {class: 'stask-cell-message'}, taskMessage(task))));
             });
+            syncSelection();
             var p = d.pagination || {page: state.page, pages: 1, total: list.length, per_page: state.per_page};
             clear(pager);
             pager.appendChild(h('button', {type: 'button', class: 'stask-btn', disabled: p.page <= 1, 'data-page': 'prev', onclick: function () {
@@ -1220,7 +1507,7 @@
             parts.status.replaceChildren(statusBadge(st));
             parts.counts.textContent = (p.total ? t('processed_of', {processed: p.processed || 0, total: p.total}) : '');
             parts.eta.textContent = !isTerminal(st) && p.eta && p.eta !== '—' ? t('eta') + ': ' + p.eta : '';
-            parts.message.textContent = p.message || '';
+            parts.message.textContent = taskMessage(p);
             if (p.log_lines) {
                 renderLog(p.log_lines);
             }
@@ -1588,7 +1875,7 @@
                     var st = d.status && STATUSES.indexOf(d.status) !== -1 ? d.status : 'pending';
                     updateProgressBar(bar, d.progress, st);
                     badge.replaceChildren(statusBadge(st));
-                    msg.textContent = (d.message || '') + (d.eta && d.eta !== '—' && !isTerminal(st) ? ' · ' + t('eta') + ' ' + d.eta : '');
+                    msg.textContent = taskMessage(d) + (d.eta && d.eta !== '—' && !isTerminal(st) ? ' · ' + t('eta') + ' ' + d.eta : '');
                     if (isTerminal(st)) {
                         return api('GET', '/tasks/' + id).then(function (r) {
                             var task = r.task || {};

@@ -10,6 +10,7 @@ pub mod error;
 pub mod lease;
 pub mod log;
 pub mod maintenance;
+pub mod messages;
 pub mod metrics;
 pub mod progress;
 pub mod query;

@@ -215,6 +215,62 @@ for (const vp of VIEWPORTS) {
             assert.ok(seen.legendInside, 'the legend stays in view');
         });
 
+        test('labels the duration axis in round steps of one unit', async () => {
+            // The timeline is answered here, so each case has a known longest average duration (seconds).
+            const cases = [[0.0123, 'ms'], [0.3, 's'], [2.2, 's'], [7.4, 's'], [95, 's'], [1500, 'min'], [40000, 'h']];
+            const UNIT = { ms: 0.001, s: 1, min: 60, h: 3600 };
+            let longest = 0;
+            const timeline = async (route) => {
+                const now = Date.UTC(2026, 0, 15, 12);
+                const hours = Array.from({ length: 24 }, (_, i) => ({
+                    hour: new Date(now - (23 - i) * 3600e3).toISOString().replace('.000', ''),
+                    created: i % 3, completed: i % 2, failed: i === 20 ? 1 : 0,
+                    avg_duration: i === 22 ? longest : (i % 4 === 0 ? Math.round(longest * 300) / 1000 : null),
+                }));
+                await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ success: true, hours: 24, timeline: hours }) });
+            };
+            await page.route(/\/stats\/timeline/, timeline);
+            try {
+                for (const [max, unit] of cases) {
+                    longest = max;
+                    await page.goto(PAGE + '#dashboard');
+                    await page.reload(); // a new page: no chart of the previous case
+                    await page.waitForFunction(() => document.querySelectorAll('.stask-chart .stask-chart__axis--dur').length === 5);
+                    const axis = await page.evaluate(() => {
+                        const svg = document.querySelector('.stask-chart').getBoundingClientRect();
+                        const labels = [...document.querySelectorAll('.stask-chart .stask-chart__axis--dur')].map((t) => {
+                            const r = t.getBoundingClientRect();
+                            return { text: t.textContent, top: r.top, bottom: r.bottom, left: r.left, right: r.right };
+                        }).sort((a, b) => b.top - a.top); // from the bottom (0) up
+                        const dots = [...document.querySelectorAll('.stask-chart .stask-chart__dot')].map((c) => c.getBoundingClientRect().top + c.getBoundingClientRect().height / 2);
+                        return { labels, svgRight: svg.right, svgLeft: svg.left, highestDot: Math.min(...dots) };
+                    });
+                    const texts = axis.labels.map((l) => l.text);
+                    assert.equal(texts[0], '0', `${max} s: the axis starts at 0 (${texts})`);
+                    const values = texts.slice(1).map((text) => {
+                        const m = /^(\d+(?:\.\d{1,2})?) (ms|s|min|h)$/.exec(text);
+                        assert.ok(m, `${max} s: "${text}" is a number and a unit`);
+                        assert.equal(m[2], unit, `${max} s: ticks in ${unit} (${texts})`);
+                        return Number(m[1]);
+                    });
+                    const step = values[0];
+                    values.forEach((v, i) => assert.ok(Math.abs(v - step * (i + 1)) < 1e-9, `${max} s: even steps (${texts})`));
+                    assert.match(step.toExponential(), /^\d(\.\d)?e/, `${max} s: a round step (${texts})`);
+                    const top = values[values.length - 1] * UNIT[unit];
+                    assert.ok(top >= max && top < 3 * max, `${max} s: the top ${texts[4]} covers the longest average without wasting the chart`);
+                    for (let i = 1; i < axis.labels.length; i++) {
+                        assert.ok(axis.labels[i].bottom <= axis.labels[i - 1].top + 0.5, `${max} s: labels do not overlap (${texts})`);
+                    }
+                    axis.labels.forEach((l) => assert.ok(l.right <= axis.svgRight + 1 && l.left >= axis.svgLeft, `${max} s: "${l.text}" is inside the chart`));
+                    assert.ok(axis.highestDot >= axis.labels[4].top - 1, `${max} s: the line stays under the top of its axis`);
+                }
+                await assertFitsWidth();
+                await shot('duration-axis');
+            } finally {
+                await page.unroute(/\/stats\/timeline/, timeline);
+            }
+        });
+
         test('starts a task and watches its progress bar reach 100%', async () => {
             const { row, id } = await startFromRunForm('product', 'import', { rows: 40, pace_ms: 40 });
             // Live: the bar moves through intermediate values before completing.
@@ -324,6 +380,90 @@ for (const vp of VIEWPORTS) {
             await page.click('.stask-filters button[type="submit"]');
             await page.locator('.stask-table--tasks tbody tr.stask-empty').waitFor();
             assert.equal((await page.textContent('.stask-table--tasks tbody tr.stask-empty')).trim(), 'No tasks match these filters. Clear them to see every task.');
+            await page.click('.stask-filters button[type="button"]');
+            await rows.first().waitFor();
+        });
+
+        test('cancels the selected tasks and retries every failed one of a filter', async () => {
+            // Pending tasks that never start (start_at far ahead), under an action of their own.
+            const waiting = `bulk_${vp.name}`;
+            const ids = [];
+            for (let i = 0; i < 3; i++) {
+                ids.push((await api('POST', '/tasks', { identifier: 'product', action: waiting, start_at: '2099-01-01T00:00:00Z' })).task.id);
+            }
+            await openTab('tasks');
+            await page.fill('#stask-f-action', waiting);
+            await page.click('.stask-filters button[type="submit"]');
+            const rows = page.locator('.stask-table--tasks tbody tr[data-task-id]');
+            await page.waitForFunction((n) => document.querySelectorAll('.stask-table--tasks tbody tr[data-task-id]').length === n, ids.length);
+            const bar = page.locator('.stask-bulk');
+            assert.equal(await bar.isVisible(), false, 'no bar without a selection');
+            await page.check('input[data-select="page"]');
+            assert.equal((await page.textContent('.stask-bulk__count')).trim(), '3 selected');
+            await page.uncheck(`input[data-select="${ids[1]}"]`);
+            assert.equal((await page.textContent('.stask-bulk__count')).trim(), '2 selected');
+            assert.equal(await page.locator('input[data-select="page"]').evaluate((b) => b.indeterminate), true);
+            assert.equal(await page.locator('.stask-dialog--task').count(), 0, 'ticking a box does not open the task');
+            // The selection survives the list's refreshes.
+            await page.waitForTimeout(2800);
+            assert.equal(await page.isChecked(`input[data-select="${ids[0]}"]`), true);
+            await assertFitsWidth();
+            await shot('tasks-selected');
+
+            // Going back changes nothing; confirming cancels exactly the ticked ones.
+            await page.click('[data-action="cancel-selected"]');
+            await page.locator('.stask-dialog--confirm').waitFor();
+            assert.match(await page.textContent('.stask-dialog--confirm'), /\(2\)/, 'the confirmation names how many');
+            await page.click('[data-confirm="back"]');
+            assert.equal((await api('GET', `/tasks/${ids[0]}`)).task.status_text, 'pending');
+            await page.click('[data-action="cancel-selected"]');
+            await shot('tasks-cancel-confirm');
+            await page.click('[data-confirm="ok"]');
+            await page.locator('.stask-toast', { hasText: 'Cancelled: 2.' }).waitFor();
+            const statuses = async () => Promise.all(ids.map(async (id) => (await api('GET', `/tasks/${id}`)).task.status_text));
+            assert.deepEqual(await statuses(), ['cancelled', 'pending', 'cancelled']);
+            assert.equal(await bar.isVisible(), false, 'the selection is gone after the action');
+
+            // "Retry all cancelled" of the filter brings them back.
+            await page.selectOption('#stask-f-status', 'cancelled');
+            await page.click('.stask-filters button[type="submit"]');
+            await page.waitForFunction(() => document.querySelectorAll('.stask-table--tasks tbody tr[data-task-id]').length === 2);
+            await page.click('[data-action="retry-all"]');
+            await page.click('[data-confirm="ok"]');
+            await page.locator('.stask-toast', { hasText: 'Queued again: 2.' }).waitFor();
+            // Due again now (a retry does not wait for start_at): the worker process may already run them.
+            assert.ok((await statuses()).every((st) => st !== 'cancelled'), 'both went back to the queue');
+
+            // Failed tasks on more than one page: the retry takes every one the filter matches
+            // on the server, and nothing outside it (another action of the same worker).
+            const failing = `fail_${vp.name}`;
+            const failed = [];
+            for (let i = 0; i < 12; i++) {
+                failed.push((await api('POST', '/tasks', { identifier: `ghost_${vp.name}`, action: failing, max_attempts: 1 })).task.id);
+            }
+            const other = (await api('POST', '/tasks', { identifier: `ghost_${vp.name}`, action: `other_${vp.name}`, max_attempts: 1 })).task.id;
+            const allFailed = async () => (await api('GET', `/tasks?identifier=ghost_${vp.name}&status=failed&per_page=100`)).pagination.total === 13;
+            for (let i = 0; i < 100 && !(await allFailed()); i++) {
+                await page.waitForTimeout(200);
+            }
+            assert.ok(await allFailed(), 'the worker process failed the tasks of an unknown worker');
+            await page.click('.stask-filters button[type="button"]');
+            await page.fill('#stask-f-action', failing);
+            await page.selectOption('#stask-f-status', 'failed');
+            await page.selectOption('.stask-pager__per select', '10');
+            await page.click('.stask-filters button[type="submit"]');
+            await page.waitForFunction(() => document.querySelectorAll('.stask-table--tasks tbody tr[data-task-id]').length === 10);
+            await page.click('[data-action="retry-all"]');
+            assert.match(await page.textContent('.stask-dialog--confirm'), /\(12\)/);
+            await page.click('[data-confirm="ok"]');
+            await page.locator('.stask-toast', { hasText: 'Queued again: 12.' }).waitFor();
+            const after = (await api('GET', `/tasks?identifier=ghost_${vp.name}&per_page=100`)).data;
+            for (const t of after) {
+                // A retry gives one more attempt: 2 for each retried task, 1 for the one outside the filter.
+                assert.equal(t.max_attempts, t.id === other ? 1 : 2, `task #${t.id} (${t.action})`);
+            }
+            assert.equal(after.length, 13);
+            await page.selectOption('.stask-pager__per select', '20');
             await page.click('.stask-filters button[type="button"]');
             await rows.first().waitFor();
         });
@@ -534,6 +674,35 @@ for (const vp of VIEWPORTS) {
                 await assertFitsWidth();
                 await shot(`dashboard-${lang}`);
             }
+        });
+
+        standaloneOnly('shows the engine\'s alerts and task messages in Ukrainian', async () => {
+            // A failure in the last hour lowers the success rate below its threshold: an alert.
+            for (let i = 0; i < 20 && !(await api('GET', '/performance/alerts')).alerts.some((a) => a.type === 'low_success_rate'); i++) {
+                await api('POST', '/tasks', { identifier: 'ghost_alert', action: 'run', max_attempts: 1 });
+                await page.waitForTimeout(300);
+            }
+            const alert = (await api('GET', '/performance/alerts')).alerts.find((a) => a.type === 'low_success_rate');
+            assert.ok(alert, 'a low success rate alert');
+            const run = await api('POST', '/workers/product/tasks/import', { rows: 3 });
+            let task;
+            for (let i = 0; i < 100; i++) {
+                task = (await api('GET', `/tasks/${run.id}`)).task;
+                if (task.status_text === 'completed') {
+                    break;
+                }
+                await page.waitForTimeout(200);
+            }
+            assert.deepEqual([task.status_text, task.message, task.message_code], ['completed', 'Task completed successfully', 'completed'], 'the API keeps English');
+
+            await page.goto(BASE + '/?lang=uk#dashboard');
+            const text = page.locator('.stask-alert__text[data-alert="low_success_rate"]');
+            await text.waitFor();
+            assert.match(await text.textContent(), /^Частка успішних задач нижча за поріг: [\d.]+% \(поріг 95%\)$/);
+            await page.goto(BASE + `/?lang=uk#tasks/${run.id}`);
+            await page.waitForFunction(() => (document.querySelector('.stask-dialog--task .stask-task-message') || {}).textContent === 'Задачу успішно виконано');
+            await shot('engine-texts-uk');
+            await page.goto(PAGE);
         });
 
         test('polls gently while idle and not at all while the tab is hidden', async () => {

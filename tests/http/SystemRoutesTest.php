@@ -20,7 +20,8 @@ final class SystemRoutesTest extends HttpTestCase
         // Every canonical row of ROUTES (src/engine/api/router.rs), no alias.
         $expected = [
             'GET /stask/', 'GET /stask/stats', 'GET /stask/stats/timeline', 'GET /stask/health', 'GET /stask/metrics',
-            'POST /stask/clean', 'GET /stask/server-limits', 'GET /stask/tasks', 'POST /stask/tasks', 'GET /stask/tasks/{id}',
+            'POST /stask/clean', 'GET /stask/server-limits', 'GET /stask/tasks', 'POST /stask/tasks', 'POST /stask/tasks/retry',
+            'POST /stask/tasks/cancel', 'GET /stask/tasks/{id}',
             'GET /stask/tasks/{id}/progress', 'GET /stask/tasks/{id}/download', 'POST /stask/tasks/{id}/cancel',
             'POST /stask/tasks/{id}/retry', 'POST /stask/tasks/{id}/upload', 'GET /stask/workers', 'POST /stask/workers/discover',
             'POST /stask/workers/rescan', 'POST /stask/workers/clean-orphans', 'GET /stask/workers/{identifier}',

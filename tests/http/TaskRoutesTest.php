@@ -131,7 +131,7 @@ final class TaskRoutesTest extends HttpTestCase
         }
         foreach (["/tasks/{$t['id']}/progress", "/task/{$t['id']}/progress"] as $path) {
             $p = $this->ok('GET', $path);
-            $this->assertSame(['success', 'code', 'id', 'status', 'progress', 'message', 'eta', 'processed', 'total', 'log_lines', 'identifier', 'action', 'updated_at'], array_keys($p));
+            $this->assertSame(['success', 'code', 'id', 'status', 'progress', 'message', 'message_code', 'message_params', 'eta', 'processed', 'total', 'log_lines', 'identifier', 'action', 'updated_at'], array_keys($p));
             $this->assertSame([200, $t['id'], 0, 'http_idle', 'wait'], [$p['code'], $p['id'], $p['progress'], $p['identifier'], $p['action']]);
             $this->assertIsString($p['status']);
             $this->assertIsArray($p['log_lines']);

@@ -63,6 +63,36 @@ final class TranslationsTest extends PHPUnitTestCase
         $this->assertNotSame($all['en'], $all['ru'], 'ru is translated, not a copy of en');
     }
 
+    /**
+     * Every text the engine writes under a code (src/engine/messages.rs) and
+     * every alert type (src/engine/metrics.rs) has its string, with the
+     * template's values as :placeholders, so the module never falls back to
+     * English for a text it could translate.
+     */
+    public function testEveryEngineTextHasItsString(): void
+    {
+        $root = dirname(__DIR__, 2);
+        $source = (string) file_get_contents($root . '/src/engine/messages.rs');
+        $table = substr($source, (int) strpos($source, 'pub const TEMPLATES'));
+        $table = substr($table, 0, (int) strpos($table, '];'));
+        preg_match_all('/\(\s*"([a-z_]+)",\s*((?:"(?:[^"\\\\]|\\\\.)*"\s*)+)\)/s', $table, $m, PREG_SET_ORDER);
+        $this->assertGreaterThan(10, count($m), 'messages.rs parsed');
+        $en = self::strings('admin')['en'];
+        foreach ($m as [, $code, $template]) {
+            $this->assertArrayHasKey("msg_{$code}", $en, "the module has no string for the engine's {$code}");
+            preg_match_all('/\{([a-z_]+)\}/', $template, $values);
+            $want = array_map(static fn (string $v): string => ":{$v}", array_values(array_unique($values[1])));
+            $have = array_values(array_filter(self::placeholders($en["msg_{$code}"]), static fn (string $p): bool => in_array($p, $want, true)));
+            sort($want);
+            $this->assertSame($want, $have, "msg_{$code} fills in every value of the template");
+        }
+        preg_match_all('/"type": "([a-z_]+)"/', (string) file_get_contents($root . '/src/engine/metrics.rs'), $types);
+        $this->assertNotEmpty($types[1]);
+        foreach (array_unique($types[1]) as $type) {
+            $this->assertArrayHasKey("alert_{$type}", $en, "the module has no string for the alert {$type}");
+        }
+    }
+
     public function testEveryStringTheScriptNamesExists(): void
     {
         $js = (string) file_get_contents(dirname(__DIR__, 2) . '/php/assets/stask-admin.js');

@@ -11,6 +11,7 @@
 //! a time through [`Ctx::wait`].
 
 pub mod auth;
+pub mod bulk;
 pub mod download;
 pub mod json;
 pub mod performance;

@@ -3,7 +3,7 @@
 //! matching, the 405 `Allow` header, and the route list in the docs.
 
 use crate::engine::api::json::{ok, parse_id, ApiError, ApiResult};
-use crate::engine::api::{download, performance, prometheus, system, tasks, uploads, workers, Ctx, Response};
+use crate::engine::api::{bulk, download, performance, prometheus, system, tasks, uploads, workers, Ctx, Response};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -23,6 +23,8 @@ pub enum Route {
     TaskDownload,
     TaskCancel,
     TaskRetry,
+    TasksRetry,
+    TasksCancel,
     TaskUpload,
     WorkerList,
     WorkerShow,
@@ -81,6 +83,9 @@ pub const ROUTES: &[RouteDef] = &[
     r("POST", "tasks", Route::TaskCreate),
     alias("POST", "task", Route::TaskCreate),
     alias("POST", "task/store", Route::TaskCreate),
+    // bulk actions: literal paths before `tasks/{id}`
+    r("POST", "tasks/retry", Route::TasksRetry),
+    r("POST", "tasks/cancel", Route::TasksCancel),
     r("GET", "tasks/{id}", Route::TaskShow),
     alias("GET", "task/{id}", Route::TaskShow),
     r("GET", "tasks/{id}/progress", Route::TaskProgress),
@@ -266,6 +271,8 @@ pub fn run(ctx: &Ctx, route: Route, p: &Params) -> Result<Response, ApiError> {
         Route::TaskDownload => download::download(ctx, p.task_id()?),
         Route::TaskCancel => tasks::cancel(ctx, p.task_id()?),
         Route::TaskRetry => tasks::retry(ctx, p.task_id()?),
+        Route::TasksRetry => bulk::retry(ctx),
+        Route::TasksCancel => bulk::cancel(ctx),
         Route::TaskUpload => uploads::task_upload(ctx, p.task_id()?),
         Route::WorkerList => workers::list(ctx),
         Route::WorkerShow => workers::show(ctx, &p.identifier()?),
@@ -312,6 +319,9 @@ mod tests {
         assert_eq!(route("GET", ""), Ok(Route::Root));
         assert_eq!(route("GET", "/"), Ok(Route::Root));
         assert_eq!(route("post", "/workers/discover"), Ok(Route::WorkersDiscover));
+        assert_eq!(route("POST", "/tasks/retry"), Ok(Route::TasksRetry));
+        assert_eq!(route("POST", "/tasks/cancel"), Ok(Route::TasksCancel));
+        assert_eq!(route("POST", "/tasks/7/cancel"), Ok(Route::TaskCancel));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::engine::api::download;
 use crate::engine::api::json::{self, describe, ok, ApiError, ApiResult, Input};
 use crate::engine::api::{Ctx, Response};
+use crate::engine::messages;
 use crate::engine::progress::ProgressSnapshot;
 use crate::engine::query::{Dir, Op, Query, Table, Value as QValue};
 use crate::engine::task::{validate_name, NewTask, Priority, Status, TaskRow};
@@ -109,6 +110,15 @@ pub fn scrub_str(settings: &crate::engine::config::Settings, text: &str) -> Stri
     out
 }
 
+/// `message_code` and `message_params` of a message the engine wrote
+/// (see `messages`), nulls for any other text: clients translate by code.
+pub fn coded(message: Option<&str>) -> (Value, Value) {
+    match message.and_then(messages::recognise) {
+        Some(r) => (Value::String(r.code.to_string()), Value::Object(r.params)),
+        None => (Value::Null, Value::Null),
+    }
+}
+
 fn can_cancel(t: &TaskRow) -> bool {
     matches!(t.status(), Some(Status::Pending | Status::Preparing | Status::Running))
 }
@@ -137,13 +147,17 @@ pub fn task_json(ctx: &Ctx, t: &TaskRow, worker_title: Option<&str>, snap: Optio
     if t.status == Status::Completed.code() {
         progress = 100;
     }
+    let message = scrub(ctx.engine.settings(), &t.message);
+    let (message_code, message_params) = coded(message.as_str());
     let mut o = json!({
         "id": t.id,
         "identifier": t.identifier,
         "action": t.action,
         "status": t.status,
         "status_text": t.status_text(),
-        "message": scrub(ctx.engine.settings(), &t.message),
+        "message": message,
+        "message_code": message_code,
+        "message_params": message_params,
         "started_by": t.started_by,
         "meta": without_server_paths(ctx.engine.settings(), decoded(&t.meta)),
         "result": without_server_paths(ctx.engine.settings(), decoded(&t.result)),
@@ -210,7 +224,7 @@ pub fn parse_date(raw: &str, end_of_day: bool) -> Option<Timestamp> {
     None
 }
 
-fn status_codes(items: &[String]) -> ApiResult<Vec<QValue>> {
+pub fn status_codes(items: &[String]) -> ApiResult<Vec<QValue>> {
     items
         .iter()
         .map(|s| {
@@ -228,8 +242,9 @@ fn status_codes(items: &[String]) -> ApiResult<Vec<QValue>> {
         .collect()
 }
 
-/// The list's query (filters only), from the query string.
-fn list_filter(q: &Input) -> ApiResult<Query> {
+/// The list's query (filters only), from the query string (or the bulk
+/// retry's input, which takes the same filters).
+pub fn list_filter(q: &Input) -> ApiResult<Query> {
     let mut query = Query::new(Table::Tasks);
     if let Some(st) = q.list("status")? {
         if !st.is_empty() {
@@ -337,9 +352,11 @@ pub fn progress(ctx: &Ctx, id: i64) -> ApiResult<Response> {
     };
     let settings = ctx.engine.settings();
     let log_lines: Vec<String> = snap.log_lines.iter().map(|l| scrub_str(settings, l)).collect();
+    let message = scrub_str(settings, &snap.message);
+    let (message_code, message_params) = coded(Some(&message));
     Ok(ok(json!({
         "code": 200, "id": snap.id, "status": snap.status, "progress": snap.progress,
-        "message": scrub_str(settings, &snap.message),
+        "message": message, "message_code": message_code, "message_params": message_params,
         "eta": snap.eta, "processed": snap.processed, "total": snap.total, "log_lines": log_lines,
         "identifier": snap.identifier, "action": snap.action, "updated_at": snap.updated_at,
     })))

@@ -194,6 +194,14 @@ class HttpRoutesTest extends HttpHarnessTestCase
             $retry = $json('POST', $path, ['id' => $id]);
             $this->assertSame(['success' => true, 'id' => $id, 'status' => 10, 'status_text' => 'pending', 'message' => 'Task queued for retry'], array_intersect_key($retry, array_flip(['success', 'id', 'status', 'status_text', 'message'])));
         }
+        // Bulk: cancel a selection by ids, retry what a filter of the list matches.
+        $cancelled = $json('POST', 'tasks/cancel', [], ['ids' => [$ids[1], 999999999]]);
+        $this->assertShape(['success' => 'bool', 'cancelled' => 'int', 'cancelled_ids' => 'list', 'requested' => 'int', 'requested_ids' => 'list', 'not_cancelled' => 'list', 'message' => 'string'], $cancelled, 'tasks/cancel');
+        $this->assertSame([$ids[1]], array_merge($cancelled['cancelled_ids'], $cancelled['requested_ids']));
+        $this->assertSame([['id' => 999999999, 'reason' => 'not_found', 'status' => null]], $cancelled['not_cancelled']);
+        $retried = $json('POST', 'tasks/retry', [], ['status' => 'cancelled', 'identifier' => 'report', 'action' => 'csv']);
+        $this->assertShape(['success' => 'bool', 'retried' => 'int', 'retried_ids' => 'list', 'not_retried' => 'list', 'remaining' => 'int', 'message' => 'string'], $retried, 'tasks/retry');
+        $this->assertContains($ids[1], $retried['retried_ids']);
 
         // Workers.
         $workers = $json('GET', 'workers');

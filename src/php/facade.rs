@@ -268,7 +268,7 @@ impl Facade {
     pub fn clean_old_tasks(days: Option<&Zval>) -> PhpResult<i64> {
         let days = optional_int(days, "days", 30)?;
         let e = engine()?;
-        let cleaner = Cleaner::new(&e, CleanerConfig { older_than_days: days, ..Default::default() })?;
+        let cleaner = Cleaner::new(&*e, CleanerConfig { older_than_days: days, ..Default::default() })?;
         Ok(block_on(cleaner.clean_tasks())? as i64)
     }
 

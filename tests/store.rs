@@ -10,7 +10,7 @@ use stask::engine::config::{Dsn, Settings};
 use stask::engine::progress::ProgressDelta;
 use stask::engine::query::{Query, Table, Value};
 use stask::engine::service::{Attempt, Engine, WorkerLookup};
-use stask::engine::store::{Created, Outcome, TaskInsertManyParams};
+use stask::engine::store::{Created, Outcome, TaskClaimParams, TaskInsertManyParams};
 use stask::engine::task::{NewTask, Priority, Status};
 use stask::engine::worker::WorkerInfo;
 use std::time::Duration;
@@ -93,6 +93,7 @@ fn settings_for(dir: &std::path::Path) -> Settings {
         progress_interval: Duration::from_millis(0),
         lease_for: Duration::from_secs(60),
         connect_timeout: Duration::from_secs(5),
+        timezone: chrono_tz::Tz::UTC,
         api: Default::default(),
     }
 }
@@ -181,6 +182,7 @@ conformance!(
     pending_tasks_lists_a_high_priority_task_behind_a_long_queue,
     cancelling_a_preparing_task_flags_it_as_the_state_machine_says,
     throttled_progress_ends_with_every_report_in_the_file_and_the_row,
+    a_claim_whose_answer_was_lost_goes_back_to_the_queue,
 );
 
 async fn claim_takes_high_priority_first_then_oldest(h: &Harness) {
@@ -1033,4 +1035,37 @@ async fn sqlite_wal_is_checkpointed_between_single_writes() {
     }
     let size = std::fs::metadata(&wal).unwrap().len();
     assert!(size < 8 << 20, "the WAL grew to {size} bytes");
+}
+
+async fn a_claim_whose_answer_was_lost_goes_back_to_the_queue(h: &Harness) {
+    let lost1 = h.task("w", |_| {}).await;
+    let lost2 = h.task("w", |_| {}).await;
+    let kept = h.task("w", |_| {}).await;
+    // What a claim that committed while its reply was lost (a server
+    // restart between COMMIT and the answer) leaves behind: rows under
+    // this process's lease that the process never heard of.
+    let now = chrono::Utc::now();
+    let p = TaskClaimParams {
+        now,
+        limit: 2,
+        owner: h.engine.owner().to_string(),
+        lease_expires_at: now + chrono::Duration::minutes(5),
+        after: (0, 0),
+    };
+    let taken: Vec<i64> = h.engine.store().task_claim(&p).await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(taken, vec![lost1, lost2]);
+    let held: Vec<i64> = h.engine.claim(10).await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(held, vec![kept]);
+
+    assert_eq!(h.engine.release_lost_claims().await, 2);
+    for id in [lost1, lost2] {
+        let row = h.engine.require_task(id).await.unwrap();
+        assert_eq!(row.status, Status::Pending.code(), "task {id} is back in the queue");
+        assert_eq!(row.attempts, 0, "the interrupted claim did not spend an attempt");
+        assert!(row.lease_owner.is_none());
+    }
+    assert_eq!(h.status(kept).await, Status::Running.code(), "a task this process runs keeps its lease");
+    assert_eq!(h.engine.release_lost_claims().await, 0, "nothing is given back twice");
+    let again: Vec<i64> = h.engine.claim(10).await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(again, vec![lost1, lost2], "and they are claimed again");
 }

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod progress;
 pub mod query;
 pub mod retry;
+pub mod schedule;
 pub mod service;
 pub mod store;
 pub mod supervisor;

@@ -113,7 +113,17 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-async fn while_unavailable<T, F, Fut>(mut op: F) -> Result<T>
+async fn while_unavailable<T, F, Fut>(op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, crate::engine::store::StoreError>>,
+{
+    retrying(op, &mut false).await
+}
+
+/// `while_unavailable` that also tells whether the database went away at
+/// least once: a write whose answer was lost may have committed anyway.
+async fn retrying<T, F, Fut>(mut op: F, interrupted: &mut bool) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = std::result::Result<T, crate::engine::store::StoreError>>,
@@ -124,6 +134,7 @@ where
     loop {
         match op().await {
             Err(e) if e.kind() == crate::engine::store::StoreErrorKind::Unavailable && started.elapsed() < RECONNECT_FOR => {
+                *interrupted = true;
                 if !failed {
                     tracing::warn!(error = %e, "stask: database unavailable, retrying for up to {} s: {e}", RECONNECT_FOR.as_secs());
                     failed = true;
@@ -412,11 +423,12 @@ impl Engine {
             lease_expires_at: now + chrono::Duration::from_std(self.settings.lease_for).unwrap_or_default(),
             after: if from_cursor { cursor } else { (0, 0) },
         };
-        let mut tasks = while_unavailable(|| self.store.task_claim(&p)).await?;
+        let mut interrupted = false;
+        let mut tasks = retrying(|| self.store.task_claim(&p), &mut interrupted).await?;
         if from_cursor && tasks.is_empty() {
             p.after = (0, 0);
             p.limit = limit - tasks.len() as i64;
-            tasks.extend(while_unavailable(|| self.store.task_claim(&p)).await?);
+            tasks.extend(retrying(|| self.store.task_claim(&p), &mut interrupted).await?);
             tasks.sort_by_key(|t| (crate::engine::task::Priority::rank_of_name(&t.priority), t.id));
         }
         if let Some(last) = tasks.last() {
@@ -425,7 +437,54 @@ impl Engine {
         for t in &tasks {
             self.held.add(t.id);
         }
+        if interrupted {
+            self.release_lost_claims().await;
+        }
         Ok(tasks)
+    }
+
+    /// A claim can commit on the server while its answer is lost (the
+    /// connection dropped by a restart between COMMIT and the reply): those
+    /// rows carry this process's lease but nobody here runs them, and they
+    /// would wait for the lease to expire, or forever when every worker
+    /// stops once the queue is empty. They go back to pending at once, the
+    /// attempt given back. Returns how many.
+    pub async fn release_lost_claims(&self) -> usize {
+        let q = Query::new(Table::Tasks).where_eq("lease_owner", Value::Text(self.owner.clone())).and_then(|q| {
+            q.where_in("status", vec![Value::Int(Status::Preparing.code()), Value::Int(Status::Running.code())], false)
+        });
+        let mine = match q {
+            Ok(q) => while_unavailable(|| self.store.task_select(&q)).await,
+            Err(e) => Err(e),
+        };
+        let lost: Vec<Outcome> = match mine {
+            Ok(rows) => rows
+                .into_iter()
+                .filter(|t| !self.held.contains(t.id))
+                .map(|t| Outcome::Released {
+                    id: t.id,
+                    message: "Released: its claim was interrupted by a database outage".into(),
+                    available_at: time::now(),
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!("stask: could not look for claims lost in the outage (their leases will expire): {e}");
+                return 0;
+            }
+        };
+        if lost.is_empty() {
+            return 0;
+        }
+        match while_unavailable(|| self.store.task_finish_many(&lost, time::now())).await {
+            Ok(_) => {
+                tracing::warn!("stask: {} task(s) claimed while the database went away were given back to the queue", lost.len());
+                lost.len()
+            }
+            Err(e) => {
+                tracing::warn!("stask: could not give back claims lost in the outage (their leases will expire): {e}");
+                0
+            }
+        }
     }
 
     /// Claims one specific pending task (for `sTask::execute($task)`).

@@ -12,6 +12,7 @@ use crate::engine::work::{self, stop};
 use crate::php::collection::Collection;
 use crate::php::context::{self, block_on, engine};
 use crate::php::convert::{describe, entries, id_arg, int_arg, json_to_zval, string_arg, values_of, Key};
+use crate::php::declared::{opt, Array, ArrayOut, Int, Text};
 use crate::php::discovery;
 use crate::php::exceptions::{invalid, throw, Kind};
 use crate::php::executor::{run_one, PhpRunner};
@@ -103,6 +104,11 @@ fn json(v: serde_json::Value) -> PhpResult<Zval> {
     json_to_zval(&v)
 }
 
+/// A JSON object as the array a method declared `: array` returns.
+fn json_array(v: serde_json::Value) -> PhpResult<ArrayOut> {
+    ArrayOut::new(json_to_zval(&v)?)
+}
+
 fn optional_int(z: Option<&Zval>, name: &str, default: i64) -> PhpResult<i64> {
     match z {
         Some(z) if !z.is_null() => int_arg(z, name),
@@ -153,23 +159,23 @@ impl Facade {
     /// (a date, a Unix time or a date string) delays the first one.
     #[allow(clippy::too_many_arguments)]
     pub fn create(
-        identifier: &Zval,
-        action: &Zval,
-        data: Option<&Zval>,
+        identifier: Text,
+        action: Text,
+        data: Option<Array>,
         priority: Option<&Zval>,
-        userId: Option<&Zval>,
-        unique: Option<&Zval>,
-        maxAttempts: Option<&Zval>,
+        userId: Option<Int>,
+        unique: Option<Text>,
+        maxAttempts: Option<Int>,
         startAt: Option<&Zval>,
     ) -> PhpResult<TaskModel> {
         let args = TaskArgs {
-            identifier: Some(identifier),
-            action: Some(action),
-            data,
+            identifier: Some(identifier.0),
+            action: Some(action.0),
+            data: opt(data),
             priority,
-            user_id: userId,
-            unique,
-            max_attempts: maxAttempts,
+            user_id: opt(userId),
+            unique: opt(unique),
+            max_attempts: opt(maxAttempts),
             start_at: startAt,
         };
         let t = args.to_new_task("")?;
@@ -225,8 +231,8 @@ impl Facade {
 
     /// Works the tasks that are due now, claiming at most `batchSize` at a
     /// time (default 10). Returns how many were processed.
-    pub fn process_pending_tasks(batchSize: Option<&Zval>) -> PhpResult<i64> {
-        let batch = optional_int(batchSize, "batchSize", 10)?;
+    pub fn process_pending_tasks(batchSize: Option<Int>) -> PhpResult<i64> {
+        let batch = optional_int(opt(batchSize), "batchSize", 10)?;
         if !(1..=1000).contains(&batch) {
             return Err(invalid("batchSize", format!("must be between 1 and 1000, got {batch}")));
         }
@@ -259,14 +265,14 @@ impl Facade {
         Ok(Collection::from_items(rows.into_iter().map(task_to_zval).collect::<PhpResult<_>>()?))
     }
 
-    pub fn get_stats() -> PhpResult<Zval> {
-        json(block_on(metrics::stats(&*engine()?))?)
+    pub fn get_stats() -> PhpResult<ArrayOut> {
+        json_array(block_on(metrics::stats(&*engine()?))?)
     }
 
     /// Deletes completed tasks finished more than `days` ago (and their
     /// progress files). Returns how many.
-    pub fn clean_old_tasks(days: Option<&Zval>) -> PhpResult<i64> {
-        let days = optional_int(days, "days", 30)?;
+    pub fn clean_old_tasks(days: Option<Int>) -> PhpResult<i64> {
+        let days = optional_int(opt(days), "days", 30)?;
         let e = engine()?;
         let cleaner = Cleaner::new(&*e, CleanerConfig { older_than_days: days, ..Default::default() })?;
         Ok(block_on(cleaner.clean_tasks())? as i64)
@@ -287,8 +293,8 @@ impl Facade {
     }
 
     /// Registers one class; null when its identifier is already taken.
-    pub fn register_worker(className: &Zval) -> PhpResult<Option<WorkerModel>> {
-        let class = string_arg(className, "className")?;
+    pub fn register_worker(className: Text) -> PhpResult<Option<WorkerModel>> {
+        let class = string_arg(className.0, "className")?;
         Ok(discovery::register(&*engine()?, &class)?.map(WorkerModel::from_row))
     }
 
@@ -303,52 +309,52 @@ impl Facade {
         Ok(Collection::from_items(rows.into_iter().map(worker_to_zval).collect::<PhpResult<_>>()?))
     }
 
-    pub fn get_worker(identifier: &Zval) -> PhpResult<Option<WorkerModel>> {
-        let id = string_arg(identifier, "identifier")?;
+    pub fn get_worker(identifier: Text) -> PhpResult<Option<WorkerModel>> {
+        let id = string_arg(identifier.0, "identifier")?;
         let q = EngineQuery::new(Table::Workers).where_eq("identifier", Value::Text(id))?.limit(1)?;
         Ok(block_on(engine()?.select_workers(&q))?.into_iter().next().map(WorkerModel::from_row))
     }
 
-    pub fn activate_worker(identifier: &Zval) -> PhpResult<bool> {
-        let id = string_arg(identifier, "identifier")?;
+    pub fn activate_worker(identifier: Text) -> PhpResult<bool> {
+        let id = string_arg(identifier.0, "identifier")?;
         Ok(block_on(engine()?.set_worker_active(&id, true))?)
     }
 
-    pub fn deactivate_worker(identifier: &Zval) -> PhpResult<bool> {
-        let id = string_arg(identifier, "identifier")?;
+    pub fn deactivate_worker(identifier: Text) -> PhpResult<bool> {
+        let id = string_arg(identifier.0, "identifier")?;
         Ok(block_on(engine()?.set_worker_active(&id, false))?)
     }
 
-    pub fn get_performance_metrics(hours: Option<&Zval>) -> PhpResult<Zval> {
-        let hours = optional_int(hours, "hours", 24)?;
-        json(block_on(metrics::summary(&*engine()?, hours))?)
+    pub fn get_performance_metrics(hours: Option<Int>) -> PhpResult<ArrayOut> {
+        let hours = optional_int(opt(hours), "hours", 24)?;
+        json_array(block_on(metrics::summary(&*engine()?, hours))?)
     }
 
-    pub fn get_worker_stats(identifier: Option<&Zval>, hours: Option<&Zval>) -> PhpResult<Zval> {
-        let identifier = match identifier {
+    pub fn get_worker_stats(identifier: Option<Text>, hours: Option<Int>) -> PhpResult<ArrayOut> {
+        let identifier = match opt(identifier) {
             Some(i) if !i.is_null() => Some(string_arg(i, "identifier")?),
             _ => None,
         };
-        let hours = optional_int(hours, "hours", 24)?;
-        json(block_on(metrics::worker_stats(&*engine()?, identifier.as_deref(), hours))?)
+        let hours = optional_int(opt(hours), "hours", 24)?;
+        json_array(block_on(metrics::worker_stats(&*engine()?, identifier.as_deref(), hours))?)
     }
 
-    pub fn get_performance_alerts() -> PhpResult<Zval> {
-        json(block_on(metrics::alerts(&*engine()?))?)
+    pub fn get_performance_alerts() -> PhpResult<ArrayOut> {
+        json_array(block_on(metrics::alerts(&*engine()?))?)
     }
 
     /// The worker cache's counters (this process) and PHP's memory use.
-    pub fn get_cache_stats() -> PhpResult<Zval> {
+    pub fn get_cache_stats() -> PhpResult<ArrayOut> {
         let s = engine()?.cache_stats();
         let mem = ext_php_rs::types::ZendCallable::try_from_name("memory_get_usage")?.try_call(vec![&true])?.long().unwrap_or(0);
-        json(json!({
+        json_array(json!({
             "hits": s.hits, "misses": s.misses, "evictions": s.evictions, "hit_rate": s.hit_rate,
             "cache_size": s.cache_size, "memory_usage": mem,
         }))
     }
 
-    pub fn clear_worker_cache(identifier: Option<&Zval>) -> PhpResult<()> {
-        let identifier = match identifier {
+    pub fn clear_worker_cache(identifier: Option<Text>) -> PhpResult<()> {
+        let identifier = match opt(identifier) {
             Some(i) if !i.is_null() => Some(string_arg(i, "identifier")?),
             _ => None,
         };
@@ -359,23 +365,23 @@ impl Facade {
 
     /// Pending tasks are cancelled at once; running ones stop at their next
     /// progress report. False when the task has already finished.
-    pub fn cancel(id: &Zval) -> PhpResult<bool> {
-        let id = id_arg(id, "id")?;
+    pub fn cancel(id: Int) -> PhpResult<bool> {
+        let id = id_arg(id.0, "id")?;
         Ok(block_on(engine()?.cancel(id))?)
     }
 
     /// Failed or cancelled tasks are queued again with one more attempt.
     /// False for tasks in any other state.
-    pub fn retry(id: &Zval) -> PhpResult<bool> {
-        let id = id_arg(id, "id")?;
+    pub fn retry(id: Int) -> PhpResult<bool> {
+        let id = id_arg(id.0, "id")?;
         Ok(block_on(engine()?.retry(id))?)
     }
 
     /// The seed's progress shape, plus processed, total and log_lines.
-    pub fn progress(id: &Zval) -> PhpResult<Zval> {
-        let id = id_arg(id, "id")?;
+    pub fn progress(id: Int) -> PhpResult<ArrayOut> {
+        let id = id_arg(id.0, "id")?;
         let snap = block_on(engine()?.progress_of(id))?;
-        json(json!({
+        json_array(json!({
             "success": true, "code": 200, "id": snap.id, "identifier": snap.identifier, "action": snap.action,
             "status": snap.status, "progress": snap.progress, "processed": snap.processed, "total": snap.total,
             "eta": snap.eta, "message": snap.message, "log_lines": snap.log_lines, "updated_at": snap.updated_at,
@@ -386,8 +392,8 @@ impl Facade {
     /// array (method, path, query, body, form, files, headers, auth,
     /// base_url) and returns `['status', 'headers', 'body']`, or `'file'`
     /// instead of `'body'` for a download. See `src/php/http.rs`.
-    pub fn handle_http(request: &ZendHashTable) -> PhpResult<Zval> {
-        crate::php::http::handle(request)
+    pub fn handle_http(request: &ZendHashTable) -> PhpResult<ArrayOut> {
+        ArrayOut::new(crate::php::http::handle(request)?)
     }
 
     pub fn version() -> &'static str {
@@ -440,13 +446,13 @@ impl Facade {
     }
 
     /// The resolved configuration (no password).
-    pub fn config() -> PhpResult<Zval> {
+    pub fn config() -> PhpResult<ArrayOut> {
         let s = context::settings()?;
         let dsn = match &s.dsn {
             crate::engine::config::Dsn::Sqlite { path } => format!("sqlite://{}", path.display()),
             other => format!("{}://…", other.driver_name()),
         };
-        json(json!({
+        json_array(json!({
             "driver": s.dsn.driver_name(), "dsn": dsn, "storage_path": s.storage_path, "table_prefix": s.table_prefix,
             "base_path": s.base_path, "retry_base_delay": s.retry_base_delay.as_secs_f64(),
         }))

@@ -44,6 +44,8 @@ abstract class BaseWorker implements TaskInterface
         'start_time' => null,
         'end_time' => null,
         'interval' => 'hourly',
+        'expression' => null,
+        'missed' => 'skip',
     ];
 
     /** Minutes between runs of a `regular` schedule, by interval name. */

@@ -813,6 +813,17 @@ impl Engine {
     }
 }
 
+impl<'a> From<&'a Engine> for crate::engine::maintenance::Scope<'a> {
+    fn from(e: &'a Engine) -> Self {
+        crate::engine::maintenance::Scope {
+            store: &*e.store,
+            files: e.progress.files(),
+            settings: &e.settings,
+            worker_cache: &e.cache,
+        }
+    }
+}
+
 fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;

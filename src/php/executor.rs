@@ -1,5 +1,6 @@
 //! Running tasks on the PHP thread: resolve the worker, call it, turn what
-//! happened into an outcome, store outcomes in batches.
+//! happened into an outcome. The engine's worker loop (`engine::work`)
+//! claims, batches and stores; it runs each task through `PhpRunner`.
 //!
 //! Only this thread calls PHP; every database call is a short `block_on`
 //! between PHP calls, never around one (a worker re-enters the extension

@@ -274,7 +274,7 @@ impl Facade {
     pub fn clean_old_tasks(days: Option<Int>) -> PhpResult<i64> {
         let days = optional_int(opt(days), "days", 30)?;
         let e = engine()?;
-        let cleaner = Cleaner::new(&e, CleanerConfig { older_than_days: days, ..Default::default() })?;
+        let cleaner = Cleaner::new(&*e, CleanerConfig { older_than_days: days, ..Default::default() })?;
         Ok(block_on(cleaner.clean_tasks())? as i64)
     }
 

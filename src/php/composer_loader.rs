@@ -12,7 +12,6 @@ use crate::php::convert::values_of;
 use ext_php_rs::types::array::Iter;
 use ext_php_rs::types::{ZendCallable, ZendObject, Zval};
 use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -24,14 +23,9 @@ const CLASS_LOADER: &str = "Composer\\Autoload\\ClassLoader";
 /// caller then reads Composer's files).
 pub fn registered_autoload_map() -> Option<AutoloadMap> {
     let functions = ZendCallable::try_from_name("spl_autoload_functions").ok()?.try_call(vec![]).ok()?;
-    let mut seen = HashSet::new();
     let mut map: Option<AutoloadMap> = None;
     for callable in values_of(functions.array()?) {
         let Some(loader) = composer_loader(callable) else { continue };
-        // A loader registered twice is read once.
-        if !seen.insert(loader.get_id()) {
-            continue;
-        }
         let map = map.get_or_insert_with(AutoloadMap::default);
         if let Some(prefixes) = call(loader, "getPrefixesPsr4") {
             for (prefix, dirs) in string_entries(&prefixes) {

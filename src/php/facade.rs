@@ -14,7 +14,7 @@ use crate::php::context::{self, block_on, engine};
 use crate::php::convert::{describe, entries, id_arg, int_arg, json_to_zval, string_arg, values_of, Key};
 use crate::php::declared::{opt, Array, ArrayOut, Int, Text};
 use crate::php::discovery;
-use crate::php::exceptions::{invalid, throw, Kind};
+use crate::php::exceptions::invalid;
 use crate::php::executor::{run_one, PhpRunner};
 use crate::php::new_task::{self, TaskArgs};
 use crate::php::task_model::{task_to_zval, TaskModel};
@@ -22,7 +22,7 @@ use crate::php::worker_model::{worker_to_zval, WorkerModel};
 use crate::php::workers::clear_instances;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
+use ext_php_rs::types::{ZendHashTable, Zval};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -457,9 +457,4 @@ impl Facade {
             "base_path": s.base_path, "retry_base_delay": s.retry_base_delay.as_secs_f64(),
         }))
     }
-}
-
-#[allow(dead_code)]
-fn unused(_: &ZendObject) {
-    let _ = (throw(Kind::Base, ""),);
 }

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PHP ?= php
 DEBUG_LIB := $(CURDIR)/target/debug/libstask.so
 RELEASE_LIB := $(CURDIR)/target/release/libstask.so
-APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mysql php8.2-pgsql php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon php-laravel-framework php-mockery sqlite3 postgresql-client mariadb-client chromium
+APT_PACKAGES := php8.2-cli php8.2-dev php8.2-sqlite3 php8.2-mysql php8.2-pgsql php8.2-mbstring php8.2-xml libclang-dev clang phpunit php-nesbot-carbon php-laravel-framework php-mockery composer sqlite3 postgresql-client mariadb-client chromium
 
 .PHONY: deps services build release demo test test-rust test-php test-http test-laravel test-browser stubs stubs-check fuzz fuzz-php bench bench-laravel bench-peers clean
 

@@ -28,6 +28,7 @@ suite!(
     creating_a_task_validates_its_input,
     workers_list_detail_and_activation,
     settings_and_schedule_are_validated_and_stored_where_base_worker_reads_them,
+    cron_schedules_and_the_missed_policy_are_validated_by_field_and_show_their_next_run,
     discovery_rescan_orphans_and_widgets_go_through_the_host,
     stats_timeline_performance_and_cache_have_the_seed_keys,
     downloads_serve_only_files_inside_the_storage_folder,
@@ -469,6 +470,7 @@ fn workers_list_detail_and_activation(h: &H) {
         "position",
         "settings",
         "schedule",
+        "next_run",
         "last_task",
         "actions",
     ] {
@@ -542,6 +544,57 @@ fn settings_and_schedule_are_validated_and_stored_where_base_worker_reads_them(h
     }
     let (status, v) = h.post("/workers/importer/schedule", json!({"schedule": {"type": "regular", "enabled": true, "start_time": "08:00", "end_time": "18:00", "interval": "every_15min"}}));
     assert_eq!((status, v["schedule"]["interval"].as_str()), (200, Some("every_15min")));
+    assert!(v["next_run"].is_string(), "{v}");
+}
+
+fn cron_schedules_and_the_missed_policy_are_validated_by_field_and_show_their_next_run(h: &H) {
+    h.worker("importer", true);
+    let (status, v) = h.call(
+        "PUT",
+        "/workers/importer/schedule",
+        Some(json!({"type": "cron", "enabled": true, "expression": "  0 3 * *  SUN ", "missed": "run_once"})),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["schedule"]["expression"], "0 3 * * SUN");
+    assert_eq!(v["schedule"]["missed"], "run_once");
+    // The harness runs in UTC: the next Sunday 03:00, with its offset.
+    let next = v["next_run"].as_str().unwrap_or_else(|| panic!("{v}"));
+    let at = chrono::DateTime::parse_from_rfc3339(next).unwrap();
+    assert!(next.ends_with("T03:00:00+00:00"), "{next}");
+    assert_eq!(chrono::Datelike::weekday(&at), chrono::Weekday::Sun);
+    assert!(at > chrono::Utc::now() && at < chrono::Utc::now() + chrono::TimeDelta::days(7), "{next}");
+    let row = h.wait(h.engine().select_workers(&Query::new(Table::Workers))).unwrap().remove(0);
+    let stored: Value = serde_json::from_str(&row.settings).unwrap();
+    assert_eq!((stored["schedule"]["type"].as_str(), stored["schedule"]["missed"].as_str()), (Some("cron"), Some("run_once")));
+    // The same next run in the list, the detail and the schedule route.
+    assert_eq!(h.get("/workers").1["workers"][0]["next_run"], next);
+    assert_eq!(h.get("/workers/importer").1["worker"]["next_run"], next);
+    assert_eq!(h.get("/workers/importer/schedule").1["next_run"], next);
+    for (bad, field) in [
+        (json!({"type": "cron", "enabled": true}), "expression"),
+        (json!({"type": "cron", "expression": "0 3 * * * *"}), "expression"),
+        (json!({"type": "cron", "expression": "0 25 * * *"}), "expression"),
+        (json!({"type": "cron", "expression": "0 0 30 2 *"}), "expression"),
+        (json!({"type": "cron", "expression": 5}), "expression"),
+        (json!({"type": "periodic", "time": "*:05", "missed": "sometimes"}), "missed"),
+        (json!({"type": "regular", "start_time": "09:10", "end_time": "09:50", "interval": "hourly"}), "interval"),
+    ] {
+        let (status, v) = h.call("PUT", "/workers/importer/schedule", Some(bad.clone()));
+        assert_eq!((status, v["field"].as_str()), (422, Some(field)), "{bad}: {v}");
+        assert!(v["message"].as_str().unwrap_or_default().contains(field), "{bad}: {v}");
+    }
+    // The refused schedules left the stored one alone.
+    assert_eq!(h.get("/workers/importer/schedule").1["schedule"]["expression"], "0 3 * * SUN");
+    // Disabled, manual, or a once in the past: no next run.
+    for s in [
+        json!({"type": "cron", "enabled": false, "expression": "* * * * *"}),
+        json!({"type": "manual", "enabled": true}),
+        json!({"type": "once", "enabled": true, "datetime": "2001-01-01 00:00"}),
+    ] {
+        let (status, v) = h.call("PUT", "/workers/importer/schedule", Some(s.clone()));
+        assert_eq!((status, v["next_run"].clone()), (200, Value::Null), "{s}");
+        assert_eq!(v["schedule"]["missed"], "skip", "{s}");
+    }
 }
 
 fn discovery_rescan_orphans_and_widgets_go_through_the_host(h: &H) {

@@ -6,9 +6,11 @@
 //! scenario that reaches every route, successes and failures, and every
 //! JSON body it gets back is validated against the schema the document
 //! gives for that operation and status, every JSON request body it sends
-//! against the documented request body. The validator is a small subset
-//! of JSON Schema, written here: the keywords the document may use are
-//! listed in `KEYWORDS` and the document is checked to use no others.
+//! against the documented request body. The validator is the `jsonschema`
+//! crate on JSON Schema 2020-12, the dialect of OpenAPI 3.1, with formats
+//! checked and integers strict (1.0 is not one); the keywords the document
+//! may use are listed in `KEYWORDS` and the document is checked to use no
+//! others (an OpenAPI 3.0 word such as `nullable` would pass unchecked).
 
 #[macro_use]
 mod common;
@@ -23,7 +25,8 @@ use stask::engine::query::Value as QValue;
 use stask::engine::service::Attempt;
 use stask::engine::worker::WorkerInfo;
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 fn doc() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json");
@@ -71,7 +74,7 @@ fn path_names(path: &str) -> BTreeSet<String> {
     path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')).map(String::from).collect()
 }
 
-// ---- the JSON Schema subset -------------------------------------------------
+// ---- JSON Schema 2020-12 -----------------------------------------------------
 
 const KEYWORDS: &[&str] = &[
     "type",
@@ -90,34 +93,80 @@ const KEYWORDS: &[&str] = &[
     "minLength",
     "maxLength",
     "format",
-    // Annotations: not checked.
     "pattern",
+    // Annotations.
     "description",
     "default",
     "contentEncoding",
 ];
 
-fn type_ok(t: &str, v: &Value) -> bool {
-    match t {
-        "null" => v.is_null(),
-        "boolean" => v.is_boolean(),
-        "object" => v.is_object(),
-        "array" => v.is_array(),
-        "string" => v.is_string(),
-        "number" => v.is_number(),
-        // Strict: 1.0 is a float here, so a count that turns into a float is drift.
-        "integer" => v.is_i64() || v.is_u64(),
-        other => panic!("unknown type {other} in the document"),
+/// The keyword `strict_integers` adds beside every `"type": "integer"`:
+/// JSON Schema counts 1.0 as an integer, but a count or an id the API turns
+/// into a float is drift.
+const STRICT_INTEGER: &str = "x-stask-strict-integer";
+
+struct StrictInteger;
+
+impl<'i> jsonschema::Keyword<'i> for StrictInteger {
+    fn validate(&self, instance: &'i Value) -> Result<(), jsonschema::ValidationError<'i>> {
+        if self.is_valid(instance) {
+            Ok(())
+        } else {
+            Err(jsonschema::ValidationError::custom(format!("{instance} is a float, not an integer")))
+        }
+    }
+
+    fn is_valid(&self, instance: &'i Value) -> bool {
+        // Other types are left to `type`, which may allow them (`["integer", "null"]`).
+        !instance.is_f64()
     }
 }
 
-fn short(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 80 {
-        format!("{}…", s.chars().take(80).collect::<String>())
-    } else {
-        s
+fn strict_integers(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            let integer = match o.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+                _ => false,
+            };
+            o.values_mut().for_each(strict_integers);
+            if integer {
+                o.insert(STRICT_INTEGER.into(), Value::Bool(true));
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(strict_integers),
+        _ => {}
     }
+}
+
+thread_local! {
+    /// Compiled validators by schema text: the scenario checks the same
+    /// few dozen schemas hundreds of times.
+    static VALIDATORS: RefCell<HashMap<String, Rc<jsonschema::Validator>>> = RefCell::default();
+}
+
+/// A validator for `schema`, a schema of the document: its `$ref`s
+/// (`#/components/...`) point into the document, so the document's
+/// components travel with it as part of the root. Nothing is fetched.
+fn validator(doc: &Value, schema: &Value) -> Rc<jsonschema::Validator> {
+    let key = schema.to_string();
+    if let Some(v) = VALIDATORS.with(|c| c.borrow().get(&key).cloned()) {
+        return v;
+    }
+    let mut root = schema.clone();
+    let o = root.as_object_mut().expect("a schema is an object");
+    o.insert("components".into(), doc["components"].clone());
+    strict_integers(&mut root);
+    let compiled = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .with_keyword(STRICT_INTEGER, |_, _, _| Ok(Box::new(StrictInteger)))
+        .build(&root)
+        .unwrap_or_else(|e| panic!("a schema of docs/openapi.json does not compile: {e}\n{schema}"));
+    let compiled = Rc::new(compiled);
+    VALIDATORS.with(|c| c.borrow_mut().insert(key, compiled.clone()));
+    compiled
 }
 
 fn pointer_at(at: &str) -> &str {
@@ -128,100 +177,12 @@ fn pointer_at(at: &str) -> &str {
     }
 }
 
-/// Checks `v` against `s`; each problem becomes "JSON pointer: what".
-fn check(doc: &Value, s: &Value, v: &Value, at: &str, errs: &mut Vec<String>) {
-    let here = pointer_at(at);
-    if let Some(r) = s.get("$ref").and_then(Value::as_str) {
-        check(doc, target(doc, r), v, at, errs);
-    }
-    if let Some(t) = s.get("type") {
-        let types: Vec<&str> = match t {
-            Value::String(x) => vec![x.as_str()],
-            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-            other => panic!("bad type {other}"),
-        };
-        if !types.iter().any(|t| type_ok(t, v)) {
-            errs.push(format!("{here}: expected {}, got {}", types.join(" or "), short(v)));
-            return;
-        }
-    }
-    if let Some(c) = s.get("const") {
-        if c != v {
-            errs.push(format!("{here}: expected {c}, got {}", short(v)));
-        }
-    }
-    if let Some(Value::Array(e)) = s.get("enum") {
-        if !e.contains(v) {
-            errs.push(format!("{here}: {} is not one of {}", short(v), Value::Array(e.clone())));
-        }
-    }
-    if let Some(n) = v.as_f64() {
-        if let Some(min) = s.get("minimum").and_then(Value::as_f64).filter(|m| n < *m) {
-            errs.push(format!("{here}: {n} is below the minimum {min}"));
-        }
-        if let Some(max) = s.get("maximum").and_then(Value::as_f64).filter(|m| n > *m) {
-            errs.push(format!("{here}: {n} is above the maximum {max}"));
-        }
-    }
-    if let Some(text) = v.as_str() {
-        let len = text.chars().count() as u64;
-        if let Some(min) = s.get("minLength").and_then(Value::as_u64).filter(|m| len < *m) {
-            errs.push(format!("{here}: shorter than {min} characters"));
-        }
-        if let Some(max) = s.get("maxLength").and_then(Value::as_u64).filter(|m| len > *m) {
-            errs.push(format!("{here}: longer than {max} characters"));
-        }
-        if s.get("format").and_then(Value::as_str) == Some("date-time") && chrono::DateTime::parse_from_rfc3339(text).is_err() {
-            errs.push(format!("{here}: {} is not an RFC 3339 date-time", short(v)));
-        }
-    }
-    if let Value::Object(o) = v {
-        for key in s.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
-            if !o.contains_key(key) {
-                errs.push(format!("{here}: lacks the required key `{key}`"));
-            }
-        }
-        let props = s.get("properties").and_then(Value::as_object);
-        for (k, x) in o {
-            let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
-            match (props.and_then(|ps| ps.get(k)), s.get("additionalProperties")) {
-                (Some(ps), _) => check(doc, ps, x, &p, errs),
-                (None, Some(Value::Bool(false))) => errs.push(format!("{p}: the document has no such key")),
-                (None, Some(ap @ Value::Object(_))) => check(doc, ap, x, &p, errs),
-                _ => {}
-            }
-        }
-    }
-    if let (Value::Array(a), Some(items)) = (v, s.get("items")) {
-        for (i, x) in a.iter().enumerate() {
-            check(doc, items, x, &format!("{at}/{i}"), errs);
-        }
-    }
-    for branch in s.get("allOf").and_then(Value::as_array).into_iter().flatten() {
-        check(doc, branch, v, at, errs);
-    }
-    for (kw, exactly_one) in [("anyOf", false), ("oneOf", true)] {
-        let Some(branches) = s.get(kw).and_then(Value::as_array) else { continue };
-        let results: Vec<Vec<String>> = branches
-            .iter()
-            .map(|b| {
-                let mut e = Vec::new();
-                check(doc, b, v, at, &mut e);
-                e
-            })
-            .collect();
-        let matching = results.iter().filter(|e| e.is_empty()).count();
-        if matching == 0 || (exactly_one && matching > 1) {
-            let why: Vec<String> = results.iter().map(|e| e.join("; ")).collect();
-            errs.push(format!("{here}: {matching} branches of {kw} match ({})", why.join(" | ")));
-        }
-    }
-}
-
-fn validate(doc: &Value, schema: &Value, v: &Value) -> Vec<String> {
-    let mut errs = Vec::new();
-    check(doc, schema, v, "", &mut errs);
-    errs
+/// Each problem of `v` against `s` as "JSON pointer: [keyword] what".
+fn validate(doc: &Value, s: &Value, v: &Value) -> Vec<String> {
+    validator(doc, s)
+        .iter_errors(v)
+        .map(|e| format!("{}: [{}] {e}", pointer_at(e.instance_path().as_str()), e.kind().keyword()))
+        .collect()
 }
 
 // ---- the document itself ----------------------------------------------------
@@ -439,10 +400,11 @@ fn the_validator_finds_what_is_wrong() {
     let errs = validate(&doc, &task, &json!({"id": 0, "status": 12, "extra": true}));
     let all = errs.join("\n");
     for expected in [
-        "/id: 0 is below the minimum 1",
-        "/status: 12 is not one of",
-        "/extra: the document has no such key",
-        "the required key `identifier`",
+        "/id: [minimum] 0 is less than the minimum",
+        "/status: [enum] 12 is not one of",
+        "(the body): [additionalProperties]",
+        "'extra' was unexpected",
+        "(the body): [required] \"identifier\"",
     ] {
         assert!(all.contains(expected), "{expected} not in:\n{all}");
     }
@@ -623,7 +585,36 @@ impl<'a> Checked<'a> {
     }
 }
 
-suite!(real_responses_match_the_document);
+suite!(real_responses_match_the_document, a_response_that_breaks_the_document_fails_the_check);
+
+/// The check refuses drift: a real response, changed the way a regression
+/// would change it, fails it with the problem named.
+fn a_response_that_breaks_the_document_fails_the_check(h: &H) {
+    let c = Checked::new(h);
+    let req = h.req("GET", "/stats", None);
+    let real = c.send(&req);
+    let body = real.json_body().expect("a JSON body");
+    let refusal = |changed: Value| -> String {
+        let resp = Response::json(real.status, &changed);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.check_exchange(&req, &resp)));
+        let why = outcome.expect_err("a body that breaks docs/openapi.json passed the check");
+        why.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let mut wrong_type = body.clone();
+    wrong_type["total"] = json!("12");
+    assert!(refusal(wrong_type).contains("/total: [type]"));
+    let mut undocumented = body.clone();
+    undocumented["surprise"] = json!(1);
+    assert!(refusal(undocumented).contains("'surprise' was unexpected"));
+    let mut missing = body.clone();
+    missing.as_object_mut().unwrap().remove("pending");
+    assert!(refusal(missing).contains("[required] \"pending\""));
+    let mut float = body.clone();
+    float["total"] = json!(12.0);
+    assert!(refusal(float).contains(&format!("/total: [{STRICT_INTEGER}]")));
+    // The unchanged body still passes: the refusals are about the changes.
+    c.check_exchange(&req, &Response::json(real.status, &body));
+}
 
 fn real_responses_match_the_document(h: &H) {
     let c = Checked::new(h);
@@ -785,6 +776,9 @@ fn workers_settings_and_schedules(c: &Checked) {
     let regular = json!({"schedule": {"type": "regular", "start_time": "22:00", "end_time": "02:00", "interval": "every_15min"}});
     assert_eq!(c.post("/workers/product/schedule", regular).0, 200);
     assert_eq!(c.get("/workers/product").1["worker"]["schedule"]["interval"], "every_15min");
+    let cron = json!({"type": "cron", "enabled": true, "expression": "*/15 9-17 * * MON-FRI", "missed": "run_once"});
+    let (status, v) = c.call("PUT", "/workers/product/schedule", Some(cron));
+    assert_eq!((status, v["next_run"].is_string()), (200, true), "{v}");
     // Discovery and orphans go through the host.
     assert_eq!(c.post0("/workers/discover").1["discovered"], 2);
     assert_eq!(c.post0("/workers/rescan").0, 200);

@@ -12,21 +12,15 @@ use stask::engine::query::{Query, Table, Value};
 use stask::engine::service::{Attempt, Engine, WorkerLookup};
 use stask::engine::store::{Created, Outcome, TaskClaimParams, TaskInsertManyParams};
 use stask::engine::task::{NewTask, Priority, Status};
-use stask::engine::worker::WorkerInfo;
 use std::time::Duration;
+
+mod common;
+use common::{info, mysql_url, pg_url, settings_for};
 
 pub struct Harness {
     pub engine: Engine,
     pub dir: tempfile::TempDir,
     pub settings: Settings,
-}
-
-pub fn pg_url() -> String {
-    std::env::var("STASK_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-pub fn mysql_url() -> String {
-    std::env::var("STASK_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
 }
 
 impl Harness {
@@ -80,31 +74,6 @@ impl Harness {
 
     async fn status(&self, id: i64) -> i64 {
         self.engine.require_task(id).await.unwrap().status
-    }
-}
-
-fn settings_for(dir: &std::path::Path) -> Settings {
-    Settings {
-        dsn: Dsn::Sqlite { path: dir.join("stask.sqlite") },
-        storage_path: dir.join("storage"),
-        table_prefix: "evo_".into(),
-        base_path: dir.to_path_buf(),
-        retry_base_delay: Duration::from_secs(5),
-        progress_interval: Duration::from_millis(0),
-        lease_for: Duration::from_secs(60),
-        connect_timeout: Duration::from_secs(5),
-        api: Default::default(),
-    }
-}
-
-fn info(identifier: &str) -> WorkerInfo {
-    WorkerInfo {
-        identifier: identifier.into(),
-        scope: "tests".into(),
-        class: format!("Tests\\{identifier}"),
-        title: identifier.into(),
-        description: String::new(),
-        icon: String::new(),
     }
 }
 
@@ -571,14 +540,98 @@ async fn the_heartbeat_keeps_a_long_task_from_being_rescued(h: &Harness) {
 /// The PHP package's tables on a server database, with its status codes:
 /// migrate() adds the engine's columns and converts the codes once.
 async fn a_php_package_server_database_is_converted_once(h: &Harness) {
-    let store = h.engine.store();
-    store.drop_tables().await.unwrap();
-    store.create_legacy_tables_for_tests().await.unwrap();
+    h.engine.store().drop_tables().await.unwrap();
+    create_legacy_tables(h).await;
     h.engine.migrate().await.unwrap();
     h.engine.migrate().await.unwrap();
     let statuses: Vec<i64> = h.engine.select_tasks(&Query::new(Table::Tasks)).await.unwrap().iter().map(|t| t.status).collect();
     assert_eq!(statuses, vec![10, 15, 20, 30, 40]);
     assert_eq!(h.engine.claim(5).await.unwrap().len(), 1, "the converted pending task is claimable");
+}
+
+/// The PHP package's tables as its Laravel migration makes them on this
+/// server, with one task in each of its status codes (10, 30, 50, 80, 100),
+/// written through a connection of the test's own.
+async fn create_legacy_tables(h: &Harness) {
+    use sqlx::{AssertSqlSafe, Connection, Executor};
+    let p = &h.settings.table_prefix;
+    match &h.settings.dsn {
+        // What the package's Laravel migration makes on PostgreSQL: native
+        // uuid, json settings, varchar(255) message, timestamp(0) columns,
+        // Laravel's index names, and its status codes in the rows.
+        Dsn::Postgres { url } => {
+            let script = format!(
+            "CREATE TABLE {p}s_workers (id BIGSERIAL PRIMARY KEY, uuid UUID NULL, identifier VARCHAR(255) NOT NULL, \
+                   scope VARCHAR(255) NOT NULL DEFAULT '', class VARCHAR(255) NOT NULL, active BOOLEAN NOT NULL DEFAULT false, \
+                   position INTEGER NOT NULL DEFAULT 0, settings JSON NOT NULL DEFAULT '[]', hidden INTEGER NOT NULL DEFAULT 0, \
+                   created_at TIMESTAMP(0) WITHOUT TIME ZONE NULL, updated_at TIMESTAMP(0) WITHOUT TIME ZONE NULL, \
+                   CONSTRAINT {p}s_workers_identifier_unique UNIQUE (identifier), CONSTRAINT {p}s_workers_uuid_unique UNIQUE (uuid)); \
+                 CREATE TABLE {p}s_tasks (id BIGSERIAL PRIMARY KEY, identifier VARCHAR(255) NOT NULL, action VARCHAR(255) NOT NULL, \
+                   status SMALLINT NOT NULL DEFAULT 10, message VARCHAR(255) NULL, started_by INTEGER NULL, meta TEXT NULL, \
+                   result TEXT NULL, start_at TIMESTAMP(0) WITHOUT TIME ZONE NULL, finished_at TIMESTAMP(0) WITHOUT TIME ZONE NULL, \
+                   attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL DEFAULT 3, \
+                   priority VARCHAR(255) NOT NULL DEFAULT 'normal', progress INTEGER NOT NULL DEFAULT 0, \
+                   created_at TIMESTAMP(0) WITHOUT TIME ZONE NULL, updated_at TIMESTAMP(0) WITHOUT TIME ZONE NULL); \
+                 CREATE INDEX {p}s_tasks_identifier_action_index ON {p}s_tasks (identifier, action); \
+                 CREATE INDEX {p}s_tasks_status_index ON {p}s_tasks (status); \
+                 CREATE INDEX {p}s_tasks_created_at_index ON {p}s_tasks (created_at); \
+                 INSERT INTO {p}s_workers (uuid, identifier, scope, class, active, position, settings, hidden, created_at, updated_at) \
+                   VALUES ('6f1c2b7e-3d4a-4f5b-9c8d-0e1f2a3b4c5d', 'legacy', 'tests', 'Tests\\Legacy', true, 1, '[]', 0, \
+                   '2025-01-01 10:00:00', '2025-01-01 10:00:00'); \
+                 INSERT INTO {p}s_tasks (identifier, action, status, priority, created_at) VALUES \
+                   ('a', 'x', 10, 'high', '2025-01-01 10:00:00'), ('a', 'x', 30, 'normal', '2025-01-01 10:00:00'), \
+                   ('a', 'x', 50, 'normal', '2025-01-01 10:00:00'), ('a', 'x', 80, 'low', '2025-01-01 10:00:00'), \
+                   ('a', 'x', 100, 'normal', '2025-01-01 10:00:00');"
+            );
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            c.execute(sqlx::raw_sql(AssertSqlSafe(script))).await.unwrap();
+        }
+        // On MySQL (REFERENCE.md 2.1, 2.2): TIMESTAMP columns, unsigned
+        // integers, a JSON `settings` (without the package's `JSON_ARRAY()`
+        // default, which not every server accepts), Laravel's index names.
+        Dsn::Mysql { url } => {
+            let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
+            c.execute("SET time_zone = '+00:00'").await.unwrap();
+            for stmt in [
+                format!(
+                    "CREATE TABLE {p}s_workers (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, uuid CHAR(36) NULL, \
+                     identifier VARCHAR(255) NOT NULL, scope VARCHAR(255) NOT NULL DEFAULT '', class VARCHAR(255) NOT NULL, \
+                     active TINYINT(1) NOT NULL DEFAULT 0, position INT UNSIGNED NOT NULL DEFAULT 0, settings JSON NOT NULL, \
+                     hidden INT UNSIGNED NOT NULL DEFAULT 0, created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL, \
+                     UNIQUE KEY {p}s_workers_uuid_unique (uuid), UNIQUE KEY {p}s_workers_identifier_unique (identifier), \
+                     KEY {p}s_workers_identifier_index (identifier), KEY {p}s_workers_scope_index (scope), \
+                     KEY {p}s_workers_active_index (active), KEY {p}s_workers_position_index (position)) \
+                     ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+                ),
+                format!(
+                    "CREATE TABLE {p}s_tasks (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, identifier VARCHAR(255) NOT NULL, \
+                     action VARCHAR(255) NOT NULL, status SMALLINT UNSIGNED NOT NULL DEFAULT 10, message TEXT NULL, \
+                     started_by INT UNSIGNED NULL, meta LONGTEXT NULL, result LONGTEXT NULL, start_at TIMESTAMP NULL, \
+                     finished_at TIMESTAMP NULL, attempts INT NOT NULL DEFAULT 0, max_attempts INT NOT NULL DEFAULT 3, \
+                     priority VARCHAR(255) NOT NULL DEFAULT 'normal', progress INT NOT NULL DEFAULT 0, \
+                     created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL, \
+                     KEY {p}s_tasks_identifier_action_index (identifier, action), KEY {p}s_tasks_status_index (status), \
+                     KEY {p}s_tasks_started_by_index (started_by), KEY {p}s_tasks_start_at_index (start_at), \
+                     KEY {p}s_tasks_created_at_index (created_at), KEY {p}s_tasks_priority_index (priority)) \
+                     ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+                ),
+                format!(
+                    "INSERT INTO {p}s_workers (uuid, identifier, scope, class, active, position, settings, hidden, created_at, updated_at) \
+                     VALUES ('6f1c2b7e-3d4a-4f5b-9c8d-0e1f2a3b4c5d', 'legacy', 'tests', 'Tests\\\\Legacy', 1, 1, '[]', 0, \
+                     '2025-01-01 10:00:00', '2025-01-01 10:00:00')"
+                ),
+                format!(
+                    "INSERT INTO {p}s_tasks (identifier, action, status, priority, created_at) VALUES \
+                     ('a', 'x', 10, 'high', '2025-01-01 10:00:00'), ('a', 'x', 30, 'normal', '2025-01-01 10:00:00'), \
+                     ('a', 'x', 50, 'normal', '2025-01-01 10:00:00'), ('a', 'x', 80, 'low', '2025-01-01 10:00:00'), \
+                     ('a', 'x', 100, 'normal', '2025-01-01 10:00:00')"
+                )
+            ] {
+                c.execute(sqlx::raw_sql(AssertSqlSafe(stmt))).await.unwrap();
+            }
+        }
+        Dsn::Sqlite { .. } => unreachable!("the SQLite conversion test builds its own file"),
+    }
 }
 
 async fn a_unique_key_returns_the_active_task_instead_of_a_duplicate(h: &Harness) {

@@ -57,9 +57,18 @@ foreach ($types as $key => $entry) {
     foreach ((new ReflectionMethod($cls, $method))->getParameters() as $rp) {
         $params[$rp->getName()] = (string) $rp->getType();
     }
+    // An entry may widen a `mixed` parameter into what a caller should
+    // pass, or repeat the type the extension already declares; it may not
+    // contradict one.
+    $base = static fn (string $t): string => strtolower(preg_replace('/^\?|\|null$/', '', $t));
     foreach (array_diff_key($entry, ['return' => 1, 'throws' => 1]) as $name => $type) {
-        if (($params[$name] ?? null) !== 'mixed') {
-            fwrite(STDERR, "tools/stub-types.php: $key has no mixed parameter \$$name\n");
+        $reflected = $params[$name] ?? null;
+        if ($reflected === null) {
+            fwrite(STDERR, "tools/stub-types.php: $key has no parameter \$$name\n");
+            exit(1);
+        }
+        if ($reflected !== 'mixed' && $base($reflected) !== $base($type)) {
+            fwrite(STDERR, "tools/stub-types.php: $key declares \$$name as $reflected, the table says $type\n");
             exit(1);
         }
     }

@@ -1,10 +1,12 @@
 <?php
 
 // The types a caller should pass, for the IDE stubs (tools/gen-stubs.php).
-// The extension itself declares these parameters `mixed` and converts what
-// it gets with its own rules (a numeric string id, an int priority…), so its
-// answers to loose input stay the same; the stubs tell PhpStorm and PHPStan
-// what to pass. Keys: "Class::method" => [param name => type, 'return' => type,
+// The extension converts what it gets with its own rules (a numeric string
+// id, an int priority…), so its answers to loose input stay the same; its
+// arginfo declares a single type where there is one (src/php/declared.rs:
+// `string $identifier`, `int $id`, `?array $data`) and `mixed` where PHP's
+// arginfo cannot say more (unions such as `string|int $priority`, class
+// names). The stubs tell PhpStorm and PHPStan what to pass. Keys: "Class::method" => [param name => type, 'return' => type,
 // 'throws' => [exception short names]]. tools/gen-stubs.php fails when an
 // entry names a method or parameter the extension does not have.
 

@@ -278,6 +278,19 @@
         return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
     }
 
+    /**
+     * A schedule's next run as the server gives it (ISO 8601 with the
+     * offset of the application's time zone), shown on that clock, the one
+     * the schedule's times are written in: "2026-03-08 03:00 (UTC-04:00)".
+     */
+    function fmtNextRun(v) {
+        var m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(String(v || ''));
+        if (!m) {
+            return v ? String(v) : '—';
+        }
+        return m[1] + ' ' + m[2] + ' (UTC' + (m[3] === 'Z' || m[3] === '+00:00' ? '' : m[3]) + ')';
+    }
+
     function fmtDuration(sec) {
         if (sec === null || sec === undefined || sec === '') {
             return '—';
@@ -1703,6 +1716,8 @@
             }
             if (w.schedule && w.schedule.enabled && w.schedule.type && w.schedule.type !== 'manual') {
                 meta.push(h('span', {class: 'stask-chip stask-chip--info'}, t('schedule_' + w.schedule.type)));
+                meta.push(h('span', {class: 'stask-chip', 'data-next-run': w.next_run || '', title: w.next_run ? fmtDate(w.next_run) : ''},
+                    w.next_run ? t('next_run') + ' ' + fmtNextRun(w.next_run) : t('next_run_none')));
             }
             var card = h('article', {class: 'stask-worker' + (active ? ' stask-worker--active' : ''), 'data-worker': id},
                 h('header', {class: 'stask-worker__head'},
@@ -2024,7 +2039,7 @@
             var box = h('div', {class: 'stask-schedule'}, h('p', {class: 'stask-muted'}, t('loading')));
             body.appendChild(box);
             api('GET', '/workers/' + encodeURIComponent(w.identifier) + '/schedule').then(function (d) {
-                scheduleForm(box, w, d.schedule || d.data || {});
+                scheduleForm(box, w, d.schedule || d.data || {}, d.next_run);
             }, function (e) {
                 box.replaceChildren(h('p', {class: 'stask-error'}, e.message));
             });
@@ -2038,7 +2053,7 @@
             return m ? m[1] + 'T' + m[2] : '';
         }
 
-        function scheduleForm(box, w, sc) {
+        function scheduleForm(box, w, sc, nextRun) {
             var uid = 'stask-sc-' + w.identifier;
             var f = function (name, label, input, cls) {
                 input.name = name;
@@ -2049,7 +2064,7 @@
                 return h('label', {class: 'stask-field ' + (cls || ''), for: input.id, 'data-field': name}, h('span', null, t(label)), input);
             };
             var enabled = h('input', {type: 'checkbox', class: 'stask-check', checked: !!sc.enabled});
-            var type = h('select', null, ['manual', 'once', 'periodic', 'regular'].map(function (v) {
+            var type = h('select', null, ['manual', 'once', 'periodic', 'regular', 'cron'].map(function (v) {
                 return h('option', {value: v, selected: (sc.type || 'manual') === v}, t('schedule_' + v));
             }));
             var datetime = h('input', {type: 'datetime-local', value: toLocalInput(sc.datetime)});
@@ -2066,15 +2081,26 @@
             var interval = h('select', null, ['every_5min', 'every_15min', 'every_30min', 'hourly'].map(function (v) {
                 return h('option', {value: v, selected: (sc.interval || 'hourly') === v}, t('interval_' + v));
             }));
+            var expression = h('input', {type: 'text', value: sc.expression || '', placeholder: '*/15 9-17 * * MON-FRI', spellcheck: 'false', autocomplete: 'off'});
+            var missed = h('select', null, ['skip', 'run_once'].map(function (v) {
+                return h('option', {value: v, selected: (sc.missed || 'skip') === v}, t('missed_' + v));
+            }));
             var err = h('p', {class: 'stask-error', hidden: true});
             var saved = h('span', {class: 'stask-saved', hidden: true}, t('saved'));
+            // What the server computed for the stored schedule (not for unsaved edits).
+            var next = h('p', {class: 'stask-muted stask-next-run', 'data-next-run': nextRun || ''},
+                t('next_run') + ': ', h('strong', null, nextRun ? fmtNextRun(nextRun) : t('next_run_none')));
             var groups = {
                 once: h('div', {class: 'stask-form-row', 'data-group': 'once'}, f('datetime', 'schedule_datetime', datetime)),
                 periodic: h('div', {class: 'stask-form-row', 'data-group': 'periodic'}, f('frequency', 'frequency', frequency), f('time', 'schedule_time', time), days),
-                regular: h('div', {class: 'stask-form-row', 'data-group': 'regular'}, f('start_time', 'start_time', start), f('end_time', 'end_time', end), f('interval', 'interval', interval))
+                regular: h('div', {class: 'stask-form-row', 'data-group': 'regular'}, f('start_time', 'start_time', start), f('end_time', 'end_time', end), f('interval', 'interval', interval)),
+                cron: h('div', {class: 'stask-form-row', 'data-group': 'cron'}, f('expression', 'schedule_expression', expression),
+                    h('p', {class: 'stask-muted stask-help'}, t('schedule_expression_help')))
             };
+            var missedRow = h('div', {class: 'stask-form-row', 'data-group': 'missed'}, f('missed', 'missed', missed));
             var sync = function () {
                 Object.keys(groups).forEach(function (k) { groups[k].hidden = type.value !== k; });
+                missedRow.hidden = type.value === 'manual';
                 days.hidden = frequency.value !== 'weekly';
                 time.placeholder = frequency.value === 'hourly' ? '*:MM' : 'HH:MM';
             };
@@ -2091,7 +2117,9 @@
                     days: Array.prototype.slice.call(days.querySelectorAll('input:checked')).map(function (i) { return i.value; }),
                     start_time: start.value || null,
                     end_time: end.value || null,
-                    interval: interval.value
+                    interval: interval.value,
+                    expression: type.value === 'cron' ? expression.value.trim() || null : null,
+                    missed: missed.value
                 };
                 var problem = null;
                 if (payload.type === 'once' && !payload.datetime) {
@@ -2102,6 +2130,8 @@
                     problem = t('schedule_need_days');
                 } else if (payload.type === 'regular' && (!payload.start_time || !payload.end_time)) {
                     problem = t('schedule_need_window');
+                } else if (payload.type === 'cron' && !/^@\w+$/.test(payload.expression || '') && (payload.expression || '').split(/\s+/).length !== 5) {
+                    problem = t('schedule_need_expression');
                 }
                 if (problem) {
                     err.textContent = problem;
@@ -2117,8 +2147,15 @@
                     setTimeout(function () { saved.hidden = true; }, 3000);
                     // Show what the server stored, not what we sent.
                     return api('GET', '/workers/' + encodeURIComponent(w.identifier) + '/schedule').then(function (r) {
-                        scheduleForm(box, w, r.schedule || r.data || {});
+                        scheduleForm(box, w, r.schedule || r.data || {}, r.next_run);
                         box.querySelector('.stask-saved').hidden = false;
+                        // The card's chip follows (the list itself refreshes on its own pace).
+                        var card = box.closest('[data-worker]');
+                        var chip = card && card.querySelector('.stask-worker__head [data-next-run]');
+                        if (chip) {
+                            chip.setAttribute('data-next-run', r.next_run || '');
+                            chip.textContent = r.next_run ? t('next_run') + ' ' + fmtNextRun(r.next_run) : t('next_run_none');
+                        }
                     });
                 }, function (e) {
                     err.textContent = e.message;
@@ -2133,7 +2170,8 @@
                     return enabled;
                 })(), h('span', null, t('schedule_enabled'))),
                 f('type', 'schedule_type', type)),
-            groups.once, groups.periodic, groups.regular,
+            groups.once, groups.periodic, groups.regular, groups.cron, missedRow,
+            next,
             err,
             h('div', {class: 'stask-form-row'}, h('button', {type: 'submit', class: 'stask-btn stask-btn--primary', 'data-action': 'save-schedule'}, t('save')), saved));
             box.replaceChildren(form);

@@ -6,6 +6,7 @@
 //! tested without PHP.
 
 use crate::engine::{Error, Result};
+use chrono_tz::Tz;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -84,6 +85,9 @@ pub struct Settings {
     /// How long opening a connection to a database server may take before
     /// the engine gives up and says so (default 5 s).
     pub connect_timeout: Duration,
+    /// The application's time zone: schedules name wall-clock times in it
+    /// (`schedule`), and the API shows their next runs in it.
+    pub timezone: Tz,
     /// The REST API's token and limits (`api::`).
     pub api: ApiSettings,
 }
@@ -162,6 +166,10 @@ pub struct Sources {
     pub env: HashMap<String, String>,
     pub configured: Option<ConfigureArgs>,
     pub cwd: PathBuf,
+    /// The host's own zone (PHP's `date_default_timezone_get()`), used
+    /// when no layer names one: schedules then follow the clock the
+    /// application's PHP code sees.
+    pub host_timezone: Option<String>,
 }
 
 const KEYS: &[(&str, &str, &str)] = &[
@@ -174,6 +182,7 @@ const KEYS: &[(&str, &str, &str)] = &[
     ("progress_interval", "stask.progress_interval", "STASK_PROGRESS_INTERVAL"),
     ("lease_seconds", "stask.lease_seconds", "STASK_LEASE_SECONDS"),
     ("connect_timeout", "stask.connect_timeout", "STASK_CONNECT_TIMEOUT"),
+    ("timezone", "stask.timezone", "STASK_TIMEZONE"),
     ("api_token", "stask.api_token", "STASK_API_TOKEN"),
     ("api_max_body", "stask.api_max_body", "STASK_API_MAX_BODY"),
     ("upload_max_size", "stask.upload_max_size", "STASK_UPLOAD_MAX_SIZE"),
@@ -195,6 +204,7 @@ pub const INI_NAMES: &[&str] = &[
     "stask.progress_interval",
     "stask.lease_seconds",
     "stask.connect_timeout",
+    "stask.timezone",
     "stask.log_level",
     "stask.api_token",
     "stask.api_max_body",
@@ -224,6 +234,7 @@ pub const CONFIGURE_KEYS: &[&str] = &[
     "progress_interval",
     "lease_seconds",
     "connect_timeout",
+    "timezone",
     "api_token",
     "api_max_body",
     "upload_max_size",
@@ -321,7 +332,23 @@ impl Sources {
                 }
                 d => d,
             },
+            timezone: self.timezone(&conf_get)?,
             api: self.api_settings(conf_get)?,
+        })
+    }
+
+    /// `timezone` from the layers, else the host's zone, else UTC. An IANA
+    /// name (`Europe/Kyiv`); a fixed offset would get daylight saving wrong
+    /// for half the year, so it is refused with the reason.
+    fn timezone(&self, conf_get: &impl Fn(&str) -> Option<String>) -> Result<Tz> {
+        let Some(raw) = conf_get("timezone").or_else(|| self.layered("timezone")) else {
+            // PHP accepts a few names the tz database does not: UTC then.
+            return Ok(self.host_timezone.as_deref().and_then(|h| h.trim().parse::<Tz>().ok()).unwrap_or(Tz::UTC));
+        };
+        raw.trim().parse::<Tz>().map_err(|_| {
+            Error::Configuration(format!(
+                "timezone must be an IANA time zone name such as Europe/Kyiv, America/New_York or UTC, got '{raw}'"
+            ))
         })
     }
 
@@ -595,6 +622,22 @@ mod tests {
         assert!(src.resolve().unwrap_err().to_string().contains("upload_allow_executable"));
         src.configured = Some([("upload_max_open_per_worker".to_string(), "0".to_string())].into());
         assert!(src.resolve().unwrap_err().to_string().contains("upload_max_open_per_worker"));
+    }
+
+    #[test]
+    fn the_timezone_comes_from_the_layers_then_the_host_then_utc() {
+        let mut src = sources();
+        assert_eq!(src.resolve().unwrap().timezone, Tz::UTC);
+        src.host_timezone = Some("America/New_York".into());
+        assert_eq!(src.resolve().unwrap().timezone, chrono_tz::America::New_York);
+        src.host_timezone = Some("Not/AZone".into());
+        assert_eq!(src.resolve().unwrap().timezone, Tz::UTC);
+        src.env.insert("STASK_TIMEZONE".into(), "Europe/Kyiv".into());
+        assert_eq!(src.resolve().unwrap().timezone, chrono_tz::Europe::Kyiv);
+        src.configured = Some([("timezone".to_string(), "Asia/Tokyo".to_string())].into());
+        assert_eq!(src.resolve().unwrap().timezone, chrono_tz::Asia::Tokyo);
+        src.configured = Some([("timezone".to_string(), "+02:00".to_string())].into());
+        assert!(src.resolve().unwrap_err().to_string().contains("'+02:00'"));
     }
 
     #[test]

@@ -15,11 +15,15 @@ pub mod metrics;
 pub mod progress;
 pub mod query;
 pub mod retry;
+pub mod schedule;
 pub mod service;
 pub mod store;
 pub mod supervisor;
 pub mod task;
 pub mod time;
+pub mod upload_dirs;
+pub mod value;
+pub mod work;
 pub mod worker;
 
 pub use error::{Error, Result};

@@ -14,6 +14,9 @@
 //! - [`ProgressTracker`]: the in-memory state of one running task, which
 //!   merges deltas, computes the ETA and decides when a flush is due.
 
+mod running;
+pub use running::RunningProgress;
+
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::{self, Write};
@@ -34,6 +37,9 @@ pub const ETA_MAX_CHARS: usize = 64;
 
 /// Longest `message` (and log line) kept, in chars.
 pub const MESSAGE_MAX_CHARS: usize = 2000;
+
+/// Progress snapshots of finished tasks are removed after this idle age.
+pub const PROGRESS_FILE_MAX_AGE: Duration = Duration::from_secs(86_400);
 
 /// Temp files older than this are debris from a writer that died between
 /// write and rename; `cleanup` removes them.

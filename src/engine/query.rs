@@ -4,16 +4,8 @@
 //! whitelist and every operator against `Op` when it is added, so the store
 //! can build SQL from it with placeholders only.
 
+pub use crate::engine::value::Value;
 use crate::engine::{task, worker, Error, Result};
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Text(String),
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {

@@ -1,18 +1,18 @@
 //! What the PHP face calls. Each method says which statuses it acts on.
 //!
 //! One `Engine` exists per process and configuration (see `runtime.rs`). It
-//! owns the store, the progress files, the worker cache and the progress
-//! trackers of the tasks this process is running.
+//! owns the store, the progress of the tasks this process is running (with
+//! their files, see `progress::RunningProgress`) and the worker cache.
 
 use crate::engine::cache::{CacheStats, WorkerCache};
 use crate::engine::config::{Dsn, Settings};
-use crate::engine::progress::{ProgressDelta, ProgressFiles, ProgressSnapshot, ProgressTracker};
+use crate::engine::progress::{ProgressDelta, ProgressFiles, ProgressSnapshot, RunningProgress};
 use crate::engine::query::{Query, Table, Value};
 use crate::engine::store::mysql::MySqlStore;
 use crate::engine::store::postgres::PostgresStore;
 use crate::engine::store::sqlite::SqliteStore;
 use crate::engine::store::{
-    CancelOutcome, Created, Finished, Outcome, Store, StoreErrorKind, TaskClaimParams, TaskInsertManyParams, TaskProgressParams,
+    CancelOutcome, Created, Finished, Outcome, Store, StoreErrorKind, TaskClaimParams, TaskInsertManyParams,
 };
 use crate::engine::task::{NewTask, Status, TaskRow};
 use crate::engine::time::{self, Timestamp};
@@ -25,8 +25,6 @@ use std::time::{Duration, Instant};
 
 /// How long a task of an inactive worker waits before it is looked at again.
 pub const INACTIVE_RECHECK: Duration = Duration::from_secs(30);
-/// Progress snapshots of finished tasks are removed after this idle age.
-pub const PROGRESS_FILE_MAX_AGE: Duration = Duration::from_secs(86_400);
 
 /// Where a task's worker stands, as the executor needs to know it.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,21 +158,11 @@ where
     }
 }
 
-/// A running task's progress, and whether it ever reached the disk.
-struct Tracked {
-    tracker: ProgressTracker,
-    reported: bool,
-    /// Reports merged since the last write (the throttle held them back):
-    /// the task's end writes them, so nothing a worker reported is lost.
-    dirty: bool,
-}
-
 pub struct Engine {
     store: Arc<dyn Store>,
     settings: Settings,
-    files: ProgressFiles,
+    progress: RunningProgress,
     cache: Mutex<WorkerCache<Option<WorkerRow>>>,
-    trackers: Mutex<HashMap<i64, Tracked>>,
     held: Arc<crate::engine::lease::Held>,
     owner: String,
     /// Wakes this process's idle worker loop when it enqueues itself.
@@ -227,11 +215,14 @@ impl Engine {
         tokio::spawn(crate::engine::lease::heartbeat(Arc::downgrade(&store), held.clone(), owner.clone(), settings.lease_for));
         Ok(Engine {
             held,
+            progress: RunningProgress::new(
+                Arc::clone(&store),
+                ProgressFiles::new(settings.storage_path.clone()),
+                settings.progress_interval,
+            ),
             store,
-            files: ProgressFiles::new(settings.storage_path.clone()),
             settings,
             cache: Mutex::new(WorkerCache::new(100, Duration::from_secs(300))),
-            trackers: Mutex::new(HashMap::new()),
             owner,
             wake: tokio::sync::Notify::new(),
             cursor: Mutex::new(((0, 0), 0)),
@@ -363,7 +354,7 @@ impl Engine {
         };
         let n = self.store.delete(q).await?;
         for id in ids {
-            let _ = self.files.remove(id);
+            let _ = self.progress.files().remove(id);
         }
         if q.table == Table::Workers {
             self.invalidate_workers(None);
@@ -665,7 +656,7 @@ impl Engine {
             self.held.remove(o.id());
         }
         for f in &finished {
-            self.progress_finish(f).await;
+            self.progress.finish(f).await;
         }
         Ok(finished)
     }
@@ -675,7 +666,7 @@ impl Engine {
     pub async fn cancel(&self, id: i64) -> Result<bool> {
         match self.store.task_cancel(id, time::now()).await? {
             CancelOutcome::Cancelled => {
-                self.write_final_snapshot(id, Status::Cancelled, "Cancelled").await;
+                self.progress.write_final(id, Status::Cancelled, "Cancelled");
                 Ok(true)
             }
             CancelOutcome::Requested => Ok(true),
@@ -688,78 +679,23 @@ impl Engine {
     /// False when the task is in another state.
     pub async fn retry(&self, id: i64) -> Result<bool> {
         if self.store.task_retry(id, time::now()).await? {
-            let _ = self.files.remove(id);
+            let _ = self.progress.files().remove(id);
             return Ok(true);
         }
         self.require_task(id).await?;
         Ok(false)
     }
 
-    // ---- progress ----------------------------------------------------------
+    // ---- progress (engine::progress::RunningProgress) -----------------------
 
-    /// Starts tracking a claimed task (no file is written until the worker
-    /// reports, so no-op tasks cost no file I/O).
+    /// Starts tracking a claimed task's progress.
     pub fn progress_begin(&self, task: &TaskRow) {
-        let snap = ProgressSnapshot::new(task.id, &task.identifier, &task.action, Status::Running.name());
-        self.trackers
-            .lock()
-            .insert(task.id, Tracked { tracker: ProgressTracker::new(snap, Instant::now()), reported: false, dirty: false });
+        self.progress.begin(task);
     }
 
     /// A worker's `pushProgress`. Returns true when a cancel was requested.
     pub async fn progress_push(&self, id: i64, delta: &ProgressDelta) -> Result<bool> {
-        let now = Instant::now();
-        let flush = {
-            let mut trackers = self.trackers.lock();
-            let tracked = match trackers.get_mut(&id) {
-                Some(t) => t,
-                None => {
-                    drop(trackers);
-                    return self.progress_push_untracked(id, delta).await;
-                }
-            };
-            tracked.tracker.apply(delta, now);
-            if tracked.tracker.should_flush(now, self.settings.progress_interval) {
-                tracked.tracker.mark_flushed(now);
-                tracked.reported = true;
-                tracked.dirty = false;
-                Some(tracked.tracker.snapshot().clone())
-            } else {
-                tracked.dirty = true;
-                None
-            }
-        };
-        match flush {
-            Some(snap) => self.write_snapshot(&snap).await,
-            None => Ok(false),
-        }
-    }
-
-    /// Progress for a task this process is not running (a worker that calls
-    /// `pushProgress` outside the engine loop): read, merge, write.
-    async fn progress_push_untracked(&self, id: i64, delta: &ProgressDelta) -> Result<bool> {
-        let task = self.require_task(id).await?;
-        let snap = self.snapshot_of(&task);
-        let mut tracker = ProgressTracker::new(snap, Instant::now());
-        tracker.apply(delta, Instant::now());
-        let snap = tracker.snapshot().clone();
-        self.write_snapshot(&snap).await
-    }
-
-    async fn write_snapshot(&self, snap: &ProgressSnapshot) -> Result<bool> {
-        self.files.write(snap).map_err(|e| Error::io(&self.files.path(snap.id), e))?;
-        let json = serde_json::to_string(snap).unwrap_or_default();
-        let ack = self
-            .store
-            .task_progress(&TaskProgressParams {
-                id: snap.id,
-                progress: snap.progress,
-                message: snap.message.clone(),
-                snapshot: json,
-                now: time::now(),
-            })
-            .await?;
-        Ok(ack.map(|a| a.cancel_requested).unwrap_or(false))
+        self.progress.push(id, delta).await
     }
 
     /// Whether a cancel was requested for a running task (`isCancelled()`).
@@ -767,90 +703,10 @@ impl Engine {
         Ok(self.require_task(id).await?.cancel_requested)
     }
 
-    /// After the outcome is stored: the last snapshot of a task that reported
-    /// progress says how it ended, as the row says it. Reports the throttle
-    /// held back reach the row's mirror too (one write, only then).
-    async fn progress_finish(&self, f: &Finished) {
-        let Some(Tracked { mut tracker, reported, dirty }) = self.trackers.lock().remove(&f.id) else { return };
-        if !reported {
-            return;
-        }
-        let status = Status::from_code(f.status).unwrap_or(Status::Pending);
-        let delta = ProgressDelta {
-            status: Some(status.name().into()),
-            progress: (status == Status::Completed).then_some(100),
-            message: f.message.clone(),
-            eta: Some("—".into()),
-            ..Default::default()
-        };
-        tracker.apply(&delta, Instant::now());
-        let snap = tracker.snapshot();
-        if let Err(e) = self.files.write(snap) {
-            tracing::warn!(task = f.id, "stask: could not write the progress file {}: {e}", self.files.path(f.id).display());
-        }
-        if dirty {
-            let mirror = TaskProgressParams {
-                id: f.id,
-                progress: snap.progress,
-                message: f.message.clone().unwrap_or_else(|| snap.message.clone()),
-                snapshot: serde_json::to_string(snap).unwrap_or_default(),
-                now: time::now(),
-            };
-            if let Err(e) = self.store.task_progress(&mirror).await {
-                tracing::warn!(task = f.id, "stask: could not store the final progress of task #{}: {e}", f.id);
-            }
-        }
-    }
-
-    /// A task that already has a snapshot gets its final state in it.
-    async fn write_final_snapshot(&self, id: i64, status: Status, message: &str) {
-        if let Ok(Some(snap)) = self.files.read(id) {
-            let mut tracker = ProgressTracker::new(snap, Instant::now());
-            let delta = ProgressDelta { status: Some(status.name().into()), message: Some(message.into()), ..Default::default() };
-            tracker.apply(&delta, Instant::now());
-            let _ = self.files.write(tracker.snapshot());
-        }
-    }
-
-    /// The seed's progress shape for any task: the file if there is one,
-    /// else the row's mirror, else what the row itself says.
+    /// The seed's progress shape for any task.
     pub async fn progress_of(&self, id: i64) -> Result<ProgressSnapshot> {
         let task = self.require_task(id).await?;
-        Ok(self.snapshot_of(&task))
-    }
-
-    fn snapshot_of(&self, task: &TaskRow) -> ProgressSnapshot {
-        // A file left by an earlier task with the same id (a recreated
-        // database) is not this task's.
-        let from_file = self.files.read(task.id).ok().flatten().filter(|f| {
-            f.identifier == task.identifier
-                && f.action == task.action
-                && match (chrono::DateTime::parse_from_rfc3339(&f.updated_at), task.created_at) {
-                    (Ok(at), Some(created)) => at.with_timezone(&chrono::Utc) >= created,
-                    _ => true,
-                }
-        });
-        let from_row = task.snapshot.as_deref().and_then(|s| serde_json::from_str::<ProgressSnapshot>(s).ok());
-        let mut snap = from_file.or(from_row).unwrap_or_else(|| {
-            let mut s = ProgressSnapshot::new(task.id, &task.identifier, &task.action, task.status_text());
-            s.message = task.message.clone().unwrap_or_default();
-            s
-        });
-        // The row is the truth for status and final progress; the file may
-        // lag behind by one throttle interval.
-        snap.status = task.status_text().into();
-        if task.status == Status::Completed.code() {
-            snap.progress = 100;
-            snap.eta = "—".into();
-        } else if snap.progress < task.progress {
-            snap.progress = task.progress;
-        }
-        if let Some(m) = &task.message {
-            if Status::from_code(task.status).map(|s| s.is_finished() || s == Status::Pending).unwrap_or(false) {
-                snap.message = m.clone();
-            }
-        }
-        snap
+        Ok(self.progress.snapshot_of(&task))
     }
 
     // ---- workers -----------------------------------------------------------
@@ -916,7 +772,7 @@ impl Engine {
     }
 
     pub fn files(&self) -> &ProgressFiles {
-        &self.files
+        self.progress.files()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -954,6 +810,17 @@ impl Engine {
             tracing::warn!("stask: could not refresh the planner statistics: {e}");
         }
         Ok(report)
+    }
+}
+
+impl<'a> From<&'a Engine> for crate::engine::maintenance::Scope<'a> {
+    fn from(e: &'a Engine) -> Self {
+        crate::engine::maintenance::Scope {
+            store: &*e.store,
+            files: e.progress.files(),
+            settings: &e.settings,
+            worker_cache: &e.cache,
+        }
     }
 }
 

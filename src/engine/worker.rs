@@ -1,7 +1,7 @@
 //! Worker registry rows (`{prefix}s_workers`).
 
-use crate::engine::query::Value;
 use crate::engine::time::{self, Timestamp};
+use crate::engine::value::Value;
 
 /// Every column of `{prefix}s_workers`; the whitelist for queries and updates.
 pub const COLUMNS: &[&str] = &[

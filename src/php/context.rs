@@ -9,7 +9,7 @@ use ext_php_rs::zend::{ExecutorGlobals, IniEntryDef, IniEntryDefs};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
-static INI_ENTRIES: IniEntryDefs<20> = IniEntryDefs::new([
+static INI_ENTRIES: IniEntryDefs<21> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.dsn", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.storage_path", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.table_prefix", c"", IniEntryPermission::All),
@@ -18,6 +18,8 @@ static INI_ENTRIES: IniEntryDefs<20> = IniEntryDefs::new([
     IniEntryDef::new(c"stask.progress_interval", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.lease_seconds", c"", IniEntryPermission::All),
     IniEntryDef::new(c"stask.connect_timeout", c"", IniEntryPermission::All),
+    // An IANA zone for schedules; empty: PHP's default timezone.
+    IniEntryDef::new(c"stask.timezone", c"", IniEntryPermission::All),
     // error, warning (default), info, debug or off (STASK_LOG overrides).
     IniEntryDef::new(c"stask.log_level", c"", IniEntryPermission::All),
     // PHP_INI_SYSTEM: a script must not be able to swap the token.
@@ -52,7 +54,20 @@ fn sources(configured: Option<ConfigureArgs>) -> Sources {
         INI_NAMES.iter().filter_map(|n| all.get(*n).cloned().flatten().map(|v| (n.to_string(), v))).collect();
     crate::php::log::apply_ini(ini.get("stask.log_level").map(String::as_str));
     let env = std::env::vars().filter(|(k, _)| k.starts_with("STASK_")).collect();
-    Sources { ini, env, configured, cwd: std::env::current_dir().unwrap_or_else(|_| "/".into()) }
+    Sources {
+        ini,
+        env,
+        configured,
+        cwd: std::env::current_dir().unwrap_or_else(|_| "/".into()),
+        host_timezone: php_default_timezone(),
+    }
+}
+
+/// `date_default_timezone_get()`: what Laravel sets from `app.timezone`
+/// and Evolution from its own setting, so schedules follow the site's clock.
+fn php_default_timezone() -> Option<String> {
+    let f = ext_php_rs::types::ZendCallable::try_from_name("date_default_timezone_get").ok()?;
+    f.try_call(vec![]).ok()?.string()
 }
 
 /// `sTask::configure()`: validated now, so a bad array fails at boot.

@@ -1,10 +1,11 @@
 //! Worker discovery, rescan and orphan cleanup: the engine finds candidate
-//! classes in Composer's metadata; here PHP loads and asks them.
+//! classes in what Composer's autoloader knows; here PHP loads and asks them.
 
-use crate::engine::discovery::{candidates, DEFAULT_EXCLUDED_NAMESPACES};
+use crate::engine::discovery::{candidates, read_composer_files, DEFAULT_EXCLUDED_NAMESPACES};
 use crate::engine::query::{Query, Table, Value};
 use crate::engine::service::Engine;
 use crate::engine::worker::WorkerRow;
+use crate::php::composer_loader::registered_autoload_map;
 use crate::php::context::block_on;
 use crate::php::exceptions::throw;
 use crate::php::workers::{check_worker_class, class_exists, instantiate, task_interface, worker_info};
@@ -54,8 +55,16 @@ fn all_workers(engine: &Engine) -> PhpResult<Vec<WorkerRow>> {
 /// Finds worker classes and registers the new ones (inactive).
 pub fn discover(engine: &Engine) -> PhpResult<Vec<WorkerRow>> {
     let known: BTreeSet<String> = all_workers(engine)?.into_iter().map(|w| w.class).collect();
-    let base = engine.settings().base_path.clone();
-    let found = candidates(&base, DEFAULT_EXCLUDED_NAMESPACES).map_err(|e| crate::engine::Error::io(&base, e))?;
+    // The host's own loader when it has one; Composer's files only where
+    // nothing registered a loader to ask.
+    let map = match registered_autoload_map() {
+        Some(map) => map,
+        None => {
+            let base = &engine.settings().base_path;
+            read_composer_files(base).map_err(|e| crate::engine::Error::io(base, e))?
+        }
+    };
+    let found = candidates(&map, DEFAULT_EXCLUDED_NAMESPACES);
     let mut classes: BTreeSet<String> = found.into_iter().map(|c| c.class).collect();
     classes.extend(declared_workers());
     let mut registered = Vec::new();

@@ -1,5 +1,6 @@
 //! Running tasks on the PHP thread: resolve the worker, call it, turn what
-//! happened into an outcome, store outcomes in batches.
+//! happened into an outcome. The engine's worker loop (`engine::work`)
+//! claims, batches and stores; it runs each task through `PhpRunner`.
 //!
 //! Only this thread calls PHP; every database call is a short `block_on`
 //! between PHP calls, never around one (a worker re-enters the extension
@@ -8,57 +9,19 @@
 use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
 use crate::engine::query::{Query, Table, Value};
 use crate::engine::service::{Attempt, Engine, WorkerLookup};
-use crate::engine::store::{Finished, Outcome};
-use crate::engine::task::Status;
+use crate::engine::store::Outcome;
 use crate::engine::task::TaskRow;
+use crate::engine::work::{Flow, Runner};
 use crate::php::context::block_on;
 use crate::php::convert::{json_text_to_zval, value_to_zval};
 use crate::php::task_model::TaskModel;
 use crate::php::workers::cached_instance;
 use ext_php_rs::convert::IntoZval;
-use ext_php_rs::exception::PhpResult;
+use ext_php_rs::exception::{PhpException, PhpResult};
 use ext_php_rs::types::{ZendCallable, Zval};
 use ext_php_rs::zend::{try_catch, ExecutorGlobals};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
-
-/// What the caller must do after a task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
-    Continue,
-    /// The worker called `exit()`: the attempt is recorded, and the pending
-    /// UnwindExit must reach PHP so the process ends as asked.
-    Exit,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Tally {
-    pub processed: i64,
-    pub completed: i64,
-    pub failed: i64,
-    pub retried: i64,
-    pub cancelled: i64,
-    pub waiting: i64,
-}
-
-impl Tally {
-    /// Counts where a task ended up (a worker may have failed it itself).
-    fn count(&mut self, o: &Outcome, f: Option<&Finished>) {
-        if let Outcome::Released { .. } = o {
-            self.waiting += 1;
-            return;
-        }
-        self.processed += 1;
-        match f.and_then(|f| Status::from_code(f.status)) {
-            Some(Status::Completed) => self.completed += 1,
-            Some(Status::Failed) => self.failed += 1,
-            Some(Status::Cancelled) => self.cancelled += 1,
-            Some(Status::Pending) => self.retried += 1,
-            // Rows deleted by their worker, or left running by a guard.
-            _ => {}
-        }
-    }
-}
 
 fn php_call(name: &str, args: Vec<&dyn ext_php_rs::convert::IntoZvalDyn>) -> Option<Zval> {
     ZendCallable::try_from_name(name).ok()?.try_call(args).ok()
@@ -310,30 +273,19 @@ fn run_system(engine: &Engine, task: &TaskRow) -> Outcome {
     engine.outcome(task, attempt, started.elapsed().as_secs_f64(), 0, rand::random())
 }
 
-/// Runs claimed tasks in order and stores their outcomes in one
-/// transaction. Stops early (after storing) when a worker called exit().
-pub fn run_batch(engine: &Engine, tasks: &[TaskRow], tally: &mut Tally) -> PhpResult<Flow> {
-    let mut outcomes = Vec::with_capacity(tasks.len());
-    let mut flow = Flow::Continue;
-    for (i, task) in tasks.iter().enumerate() {
-        let (o, f) = run_one(engine, task, &mut outcomes)?;
-        outcomes.push(o);
-        if f == Flow::Exit {
-            // Hand the rest back untouched so another run takes them.
-            for rest in &tasks[i + 1..] {
-                outcomes.push(Outcome::Released {
-                    id: rest.id,
-                    message: "Released: the worker process is exiting".into(),
-                    available_at: engine.now(),
-                });
-            }
-            flow = Flow::Exit;
-            break;
-        }
+/// The engine's worker loop runs its tasks through this, on the PHP thread.
+pub struct PhpRunner<'a> {
+    pub engine: &'a Engine,
+}
+
+impl Runner for PhpRunner<'_> {
+    type Error = PhpException;
+
+    fn wait<F: std::future::Future>(&self, f: F) -> F::Output {
+        block_on(f)
     }
-    let finished = block_on(engine.finish(&outcomes))?;
-    for o in &outcomes {
-        tally.count(o, finished.iter().find(|f| f.id == o.id()));
+
+    fn run_one(&mut self, task: &TaskRow, pending: &mut Vec<Outcome>) -> PhpResult<(Outcome, Flow)> {
+        run_one(self.engine, task, pending)
     }
-    Ok(flow)
 }

@@ -8,19 +8,21 @@ use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
 use crate::engine::metrics;
 use crate::engine::query::{Query as EngineQuery, Table, Value};
 use crate::engine::task::NewTask;
+use crate::engine::work::{self, stop};
 use crate::php::collection::Collection;
 use crate::php::context::{self, block_on, engine};
 use crate::php::convert::{describe, entries, id_arg, int_arg, json_to_zval, string_arg, values_of, Key};
+use crate::php::declared::{opt, Array, ArrayOut, Int, Text};
 use crate::php::discovery;
-use crate::php::exceptions::{invalid, throw, Kind};
-use crate::php::executor::{run_batch, run_one, Flow, Tally};
+use crate::php::exceptions::invalid;
+use crate::php::executor::{run_one, PhpRunner};
 use crate::php::new_task::{self, TaskArgs};
 use crate::php::task_model::{task_to_zval, TaskModel};
 use crate::php::worker_model::{worker_to_zval, WorkerModel};
 use crate::php::workers::clear_instances;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
+use ext_php_rs::types::{ZendHashTable, Zval};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -28,14 +30,10 @@ use std::time::{Duration, Instant};
 #[php(name = "Seiger\\sTask\\Facades\\sTask")]
 pub struct Facade;
 
-/// Options of `sTask::work()`.
+/// Options of `sTask::work()`: the loop's, and the supervisor's.
 #[derive(Debug, Clone)]
 struct WorkOptions {
-    max_tasks: i64,
-    max_seconds: f64,
-    sleep: f64,
-    batch: i64,
-    stop_when_empty: bool,
+    run: work::Options,
     concurrency: i64,
     command: Vec<String>,
     grace: f64,
@@ -46,16 +44,7 @@ struct WorkOptions {
 impl WorkOptions {
     fn parse(opts: Option<&ZendHashTable>) -> PhpResult<Self> {
         let mut o = WorkOptions {
-            max_tasks: 0,
-            max_seconds: 0.0,
-            sleep: -1.0,
-            // The most a claim takes; `next_batch` sizes each claim to about
-            // 20 ms of work, so only fast tasks reach it. 500 rather than 64:
-            // +21 % no-op tasks/s on SQLite, +50 % on PostgreSQL (fewer claim
-            // and finish round trips and commits), and a slow task still
-            // brings the batch down to 1.
-            batch: 500,
-            stop_when_empty: false,
+            run: work::Options::default(),
             concurrency: 1,
             command: Vec::new(),
             grace: 30.0,
@@ -72,17 +61,17 @@ impl WorkOptions {
                 }
             };
             match key.as_str() {
-                "max_tasks" => o.max_tasks = int_arg(v, "max_tasks")?.max(0),
-                "max_seconds" | "max_time" => o.max_seconds = num(v, "max_seconds")?,
-                "sleep" => o.sleep = num(v, "sleep")?.min(60.0),
+                "max_tasks" => o.run.max_tasks = int_arg(v, "max_tasks")?.max(0),
+                "max_seconds" | "max_time" => o.run.max_seconds = num(v, "max_seconds")?,
+                "sleep" => o.run.sleep = Some(num(v, "sleep")?.min(60.0)),
                 "batch" | "batch_size" => {
                     let b = int_arg(v, "batch")?;
                     if !(1..=1000).contains(&b) {
                         return Err(invalid("batch", format!("must be between 1 and 1000, got {b}")));
                     }
-                    o.batch = b;
+                    o.run.batch = b;
                 }
-                "stop_when_empty" | "once" => o.stop_when_empty = v.coerce_to_bool(),
+                "stop_when_empty" | "once" => o.run.stop_when_empty = v.coerce_to_bool(),
                 "concurrency" => {
                     let c = int_arg(v, "concurrency")?;
                     if !(1..=64).contains(&c) {
@@ -115,86 +104,15 @@ fn json(v: serde_json::Value) -> PhpResult<Zval> {
     json_to_zval(&v)
 }
 
-fn tally_json(t: &Tally, started: Instant) -> serde_json::Value {
-    let elapsed = started.elapsed().as_secs_f64();
-    json!({
-        "processed": t.processed, "completed": t.completed, "failed": t.failed,
-        "retried": t.retried, "cancelled": t.cancelled, "waiting": t.waiting,
-        "seconds": (elapsed * 1000.0).round() / 1000.0,
-        "per_second": if elapsed > 0.0 { ((t.processed as f64 / elapsed) * 10.0).round() / 10.0 } else { 0.0 },
-    })
+/// A JSON object as the array a method declared `: array` returns.
+fn json_array(v: serde_json::Value) -> PhpResult<ArrayOut> {
+    ArrayOut::new(json_to_zval(&v)?)
 }
 
 fn optional_int(z: Option<&Zval>, name: &str, default: i64) -> PhpResult<i64> {
     match z {
         Some(z) if !z.is_null() => int_arg(z, name),
         _ => Ok(default),
-    }
-}
-
-/// How many tasks to claim next: enough for about 20 ms of work. Claimed
-/// tasks wait in this process (and show as running), so slow tasks are
-/// claimed one by one and left to other workers, while tiny ones are
-/// claimed in batches so that the database round trips are shared.
-fn next_batch(done: usize, took: Duration, max: i64) -> i64 {
-    if done == 0 {
-        return 1;
-    }
-    let per_task = took.as_secs_f64() / done as f64;
-    ((0.02 / per_task.max(1e-6)) as i64).clamp(1, max)
-}
-
-/// A stop requested by SIGTERM/SIGINT while `work()` runs.
-///
-/// A plain `sigaction` handler that only sets a flag: async-signal-safe,
-/// inherited by forked children with their own copy of the flag, and
-/// removed again (the previous handlers restored) when `work()` returns, so
-/// PHP's own handlers are back afterwards. PHP's handlers cannot run while
-/// the PHP thread waits inside the extension, which is why the loop watches
-/// for itself.
-mod stop {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static REQUESTED: AtomicBool = AtomicBool::new(false);
-
-    pub fn requested() -> bool {
-        REQUESTED.load(Ordering::Relaxed)
-    }
-
-    extern "C" fn on_signal(_: libc::c_int) {
-        REQUESTED.store(true, Ordering::Relaxed);
-    }
-
-    /// Installs the handlers until the guard drops.
-    pub struct Listening {
-        previous: Vec<(libc::c_int, libc::sigaction)>,
-    }
-
-    pub fn listen() -> Listening {
-        REQUESTED.store(false, Ordering::Relaxed);
-        let mut previous = Vec::new();
-        for sig in [libc::SIGTERM, libc::SIGINT] {
-            unsafe {
-                let mut act: libc::sigaction = std::mem::zeroed();
-                act.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-                act.sa_flags = libc::SA_RESTART;
-                libc::sigemptyset(&mut act.sa_mask);
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(sig, &act, &mut old) == 0 {
-                    previous.push((sig, old));
-                }
-            }
-        }
-        Listening { previous }
-    }
-
-    impl Drop for Listening {
-        fn drop(&mut self) {
-            for (sig, old) in &self.previous {
-                unsafe {
-                    libc::sigaction(*sig, old, std::ptr::null_mut());
-                }
-            }
-        }
     }
 }
 
@@ -217,7 +135,7 @@ fn supervise(e: &crate::engine::service::Engine, o: &WorkOptions) -> PhpResult<Z
         grace: Duration::from_secs_f64(o.grace),
         default_timeout: Duration::from_secs_f64(o.timeout),
         cancel_grace: Duration::from_secs_f64(o.cancel_grace),
-        max_time: Duration::from_secs_f64(o.max_seconds),
+        max_time: Duration::from_secs_f64(o.run.max_seconds),
         startup_failures: STARTUP_FAILURES,
     };
     let started = Instant::now();
@@ -241,23 +159,23 @@ impl Facade {
     /// (a date, a Unix time or a date string) delays the first one.
     #[allow(clippy::too_many_arguments)]
     pub fn create(
-        identifier: &Zval,
-        action: &Zval,
-        data: Option<&Zval>,
+        identifier: Text,
+        action: Text,
+        data: Option<Array>,
         priority: Option<&Zval>,
-        userId: Option<&Zval>,
-        unique: Option<&Zval>,
-        maxAttempts: Option<&Zval>,
+        userId: Option<Int>,
+        unique: Option<Text>,
+        maxAttempts: Option<Int>,
         startAt: Option<&Zval>,
     ) -> PhpResult<TaskModel> {
         let args = TaskArgs {
-            identifier: Some(identifier),
-            action: Some(action),
-            data,
+            identifier: Some(identifier.0),
+            action: Some(action.0),
+            data: opt(data),
             priority,
-            user_id: userId,
-            unique,
-            max_attempts: maxAttempts,
+            user_id: opt(userId),
+            unique: opt(unique),
+            max_attempts: opt(maxAttempts),
             start_at: startAt,
         };
         let t = args.to_new_task("")?;
@@ -313,31 +231,13 @@ impl Facade {
 
     /// Works the tasks that are due now, claiming at most `batchSize` at a
     /// time (default 10). Returns how many were processed.
-    pub fn process_pending_tasks(batchSize: Option<&Zval>) -> PhpResult<i64> {
-        let batch = optional_int(batchSize, "batchSize", 10)?;
+    pub fn process_pending_tasks(batchSize: Option<Int>) -> PhpResult<i64> {
+        let batch = optional_int(opt(batchSize), "batchSize", 10)?;
         if !(1..=1000).contains(&batch) {
             return Err(invalid("batchSize", format!("must be between 1 and 1000, got {batch}")));
         }
         let e = engine()?;
-        block_on(e.rescue_expired())?;
-        // Bounded by what was due at the start, so tasks that enqueue
-        // tasks (or retry at once) cannot keep this call running forever.
-        let due = block_on(e.count(&EngineQuery::new(Table::Tasks).where_eq("status", Value::Int(10))?))?;
-        let mut tally = Tally::default();
-        let mut claimed = 0;
-        let mut size = 1;
-        while claimed < due {
-            let tasks = block_on(e.claim(size.min(due - claimed)))?;
-            if tasks.is_empty() {
-                break;
-            }
-            claimed += tasks.len() as i64;
-            let t = Instant::now();
-            if run_batch(&e, &tasks, &mut tally)? == Flow::Exit {
-                break;
-            }
-            size = next_batch(tasks.len(), t.elapsed(), batch);
-        }
+        let tally = work::run_due(&e, &mut PhpRunner { engine: &e }, batch)?;
         Ok(tally.processed)
     }
 
@@ -354,83 +254,8 @@ impl Facade {
         if o.concurrency > 1 && !is_child {
             return supervise(&e, &o);
         }
-        let started = Instant::now();
-        let mut tally = Tally::default();
-        let mut idle = Duration::from_millis(5);
-        // Idle waits grow to `sleep`. Without LISTEN/NOTIFY a worker polls,
-        // and the cap is what a new task waits at most to be picked up.
-        let sleep_cap = if o.sleep >= 0.0 {
-            o.sleep
-        } else if e.store().supports_listen() {
-            1.0
-        } else {
-            0.03
-        };
-        let rescue_every = e.settings().lease_for / 2;
-        let mut size = 1;
-        let mut rescued_at: Option<Instant> = None;
-        // Past start-up: a supervisor counts a child that dies before this
-        // line as one that cannot start (see engine::supervisor).
-        crate::engine::supervisor::mark_child_ready();
-        loop {
-            if stop::requested() {
-                break;
-            }
-            if rescued_at.map(|t| t.elapsed() >= rescue_every).unwrap_or(true) {
-                block_on(e.rescue_expired())?;
-                rescued_at = Some(Instant::now());
-            }
-            if o.max_seconds > 0.0 && started.elapsed().as_secs_f64() >= o.max_seconds {
-                break;
-            }
-            let room = if o.max_tasks > 0 { (o.max_tasks - tally.processed).min(size) } else { size };
-            if room <= 0 {
-                break;
-            }
-            let tasks = block_on(e.claim(room))?;
-            if tasks.is_empty() {
-                if o.stop_when_empty {
-                    break;
-                }
-                // Adaptive idle wait with jitter: quick pickup after a
-                // burst, little load when the queue stays empty.
-                let mut wait = idle.mul_f64(0.8 + 0.4 * rand::random::<f64>());
-                if o.max_seconds > 0.0 {
-                    let left = o.max_seconds - started.elapsed().as_secs_f64();
-                    wait = wait.min(Duration::from_secs_f64(left.max(0.0)));
-                }
-                // Woken early by a database notification (PostgreSQL) or by
-                // a task this process created; checks for a stop signal
-                // every 50 ms.
-                block_on(async {
-                    let step = Duration::from_millis(50);
-                    let until = tokio::time::Instant::now() + wait;
-                    while tokio::time::Instant::now() < until && !stop::requested() {
-                        if e.wait_for_work(step.min(until - tokio::time::Instant::now())).await.unwrap_or(false) {
-                            break;
-                        }
-                    }
-                });
-                idle = (idle * 2).min(Duration::from_secs_f64(sleep_cap.max(0.005)));
-                continue;
-            }
-            idle = Duration::from_millis(5);
-            let t = Instant::now();
-            if run_batch(&e, &tasks, &mut tally)? == Flow::Exit {
-                break;
-            }
-            size = next_batch(tasks.len(), t.elapsed(), o.batch);
-        }
-        if tally.processed == 0 {
-            // Idle: old progress snapshots go (the seed's "cleans up when idle"),
-            // and so do the chunks of uploads nobody completed.
-            let cleaner = Cleaner::new(&e, CleanerConfig::default())?;
-            let _ = cleaner.clean_progress_files();
-            let _ = cleaner.clean_abandoned_uploads();
-        }
-        let mut report = tally_json(&tally, started);
-        report["stopped_by_signal"] = json!(stop::requested());
-        json(report)
+        let report = work::run(&e, &mut PhpRunner { engine: &e }, &o.run, stop::requested)?;
+        json(report.to_json())
     }
 
     /// Due pending tasks in the order they will run (priority, then age).
@@ -440,16 +265,16 @@ impl Facade {
         Ok(Collection::from_items(rows.into_iter().map(task_to_zval).collect::<PhpResult<_>>()?))
     }
 
-    pub fn get_stats() -> PhpResult<Zval> {
-        json(block_on(metrics::stats(&*engine()?))?)
+    pub fn get_stats() -> PhpResult<ArrayOut> {
+        json_array(block_on(metrics::stats(&*engine()?))?)
     }
 
     /// Deletes completed tasks finished more than `days` ago (and their
     /// progress files). Returns how many.
-    pub fn clean_old_tasks(days: Option<&Zval>) -> PhpResult<i64> {
-        let days = optional_int(days, "days", 30)?;
+    pub fn clean_old_tasks(days: Option<Int>) -> PhpResult<i64> {
+        let days = optional_int(opt(days), "days", 30)?;
         let e = engine()?;
-        let cleaner = Cleaner::new(&e, CleanerConfig { older_than_days: days, ..Default::default() })?;
+        let cleaner = Cleaner::new(&*e, CleanerConfig { older_than_days: days, ..Default::default() })?;
         Ok(block_on(cleaner.clean_tasks())? as i64)
     }
 
@@ -468,8 +293,8 @@ impl Facade {
     }
 
     /// Registers one class; null when its identifier is already taken.
-    pub fn register_worker(className: &Zval) -> PhpResult<Option<WorkerModel>> {
-        let class = string_arg(className, "className")?;
+    pub fn register_worker(className: Text) -> PhpResult<Option<WorkerModel>> {
+        let class = string_arg(className.0, "className")?;
         Ok(discovery::register(&*engine()?, &class)?.map(WorkerModel::from_row))
     }
 
@@ -484,52 +309,52 @@ impl Facade {
         Ok(Collection::from_items(rows.into_iter().map(worker_to_zval).collect::<PhpResult<_>>()?))
     }
 
-    pub fn get_worker(identifier: &Zval) -> PhpResult<Option<WorkerModel>> {
-        let id = string_arg(identifier, "identifier")?;
+    pub fn get_worker(identifier: Text) -> PhpResult<Option<WorkerModel>> {
+        let id = string_arg(identifier.0, "identifier")?;
         let q = EngineQuery::new(Table::Workers).where_eq("identifier", Value::Text(id))?.limit(1)?;
         Ok(block_on(engine()?.select_workers(&q))?.into_iter().next().map(WorkerModel::from_row))
     }
 
-    pub fn activate_worker(identifier: &Zval) -> PhpResult<bool> {
-        let id = string_arg(identifier, "identifier")?;
+    pub fn activate_worker(identifier: Text) -> PhpResult<bool> {
+        let id = string_arg(identifier.0, "identifier")?;
         Ok(block_on(engine()?.set_worker_active(&id, true))?)
     }
 
-    pub fn deactivate_worker(identifier: &Zval) -> PhpResult<bool> {
-        let id = string_arg(identifier, "identifier")?;
+    pub fn deactivate_worker(identifier: Text) -> PhpResult<bool> {
+        let id = string_arg(identifier.0, "identifier")?;
         Ok(block_on(engine()?.set_worker_active(&id, false))?)
     }
 
-    pub fn get_performance_metrics(hours: Option<&Zval>) -> PhpResult<Zval> {
-        let hours = optional_int(hours, "hours", 24)?;
-        json(block_on(metrics::summary(&*engine()?, hours))?)
+    pub fn get_performance_metrics(hours: Option<Int>) -> PhpResult<ArrayOut> {
+        let hours = optional_int(opt(hours), "hours", 24)?;
+        json_array(block_on(metrics::summary(&*engine()?, hours))?)
     }
 
-    pub fn get_worker_stats(identifier: Option<&Zval>, hours: Option<&Zval>) -> PhpResult<Zval> {
-        let identifier = match identifier {
+    pub fn get_worker_stats(identifier: Option<Text>, hours: Option<Int>) -> PhpResult<ArrayOut> {
+        let identifier = match opt(identifier) {
             Some(i) if !i.is_null() => Some(string_arg(i, "identifier")?),
             _ => None,
         };
-        let hours = optional_int(hours, "hours", 24)?;
-        json(block_on(metrics::worker_stats(&*engine()?, identifier.as_deref(), hours))?)
+        let hours = optional_int(opt(hours), "hours", 24)?;
+        json_array(block_on(metrics::worker_stats(&*engine()?, identifier.as_deref(), hours))?)
     }
 
-    pub fn get_performance_alerts() -> PhpResult<Zval> {
-        json(block_on(metrics::alerts(&*engine()?))?)
+    pub fn get_performance_alerts() -> PhpResult<ArrayOut> {
+        json_array(block_on(metrics::alerts(&*engine()?))?)
     }
 
     /// The worker cache's counters (this process) and PHP's memory use.
-    pub fn get_cache_stats() -> PhpResult<Zval> {
+    pub fn get_cache_stats() -> PhpResult<ArrayOut> {
         let s = engine()?.cache_stats();
         let mem = ext_php_rs::types::ZendCallable::try_from_name("memory_get_usage")?.try_call(vec![&true])?.long().unwrap_or(0);
-        json(json!({
+        json_array(json!({
             "hits": s.hits, "misses": s.misses, "evictions": s.evictions, "hit_rate": s.hit_rate,
             "cache_size": s.cache_size, "memory_usage": mem,
         }))
     }
 
-    pub fn clear_worker_cache(identifier: Option<&Zval>) -> PhpResult<()> {
-        let identifier = match identifier {
+    pub fn clear_worker_cache(identifier: Option<Text>) -> PhpResult<()> {
+        let identifier = match opt(identifier) {
             Some(i) if !i.is_null() => Some(string_arg(i, "identifier")?),
             _ => None,
         };
@@ -540,23 +365,23 @@ impl Facade {
 
     /// Pending tasks are cancelled at once; running ones stop at their next
     /// progress report. False when the task has already finished.
-    pub fn cancel(id: &Zval) -> PhpResult<bool> {
-        let id = id_arg(id, "id")?;
+    pub fn cancel(id: Int) -> PhpResult<bool> {
+        let id = id_arg(id.0, "id")?;
         Ok(block_on(engine()?.cancel(id))?)
     }
 
     /// Failed or cancelled tasks are queued again with one more attempt.
     /// False for tasks in any other state.
-    pub fn retry(id: &Zval) -> PhpResult<bool> {
-        let id = id_arg(id, "id")?;
+    pub fn retry(id: Int) -> PhpResult<bool> {
+        let id = id_arg(id.0, "id")?;
         Ok(block_on(engine()?.retry(id))?)
     }
 
     /// The seed's progress shape, plus processed, total and log_lines.
-    pub fn progress(id: &Zval) -> PhpResult<Zval> {
-        let id = id_arg(id, "id")?;
+    pub fn progress(id: Int) -> PhpResult<ArrayOut> {
+        let id = id_arg(id.0, "id")?;
         let snap = block_on(engine()?.progress_of(id))?;
-        json(json!({
+        json_array(json!({
             "success": true, "code": 200, "id": snap.id, "identifier": snap.identifier, "action": snap.action,
             "status": snap.status, "progress": snap.progress, "processed": snap.processed, "total": snap.total,
             "eta": snap.eta, "message": snap.message, "log_lines": snap.log_lines, "updated_at": snap.updated_at,
@@ -567,8 +392,8 @@ impl Facade {
     /// array (method, path, query, body, form, files, headers, auth,
     /// base_url) and returns `['status', 'headers', 'body']`, or `'file'`
     /// instead of `'body'` for a download. See `src/php/http.rs`.
-    pub fn handle_http(request: &ZendHashTable) -> PhpResult<Zval> {
-        crate::php::http::handle(request)
+    pub fn handle_http(request: &ZendHashTable) -> PhpResult<ArrayOut> {
+        ArrayOut::new(crate::php::http::handle(request)?)
     }
 
     pub fn version() -> &'static str {
@@ -621,20 +446,15 @@ impl Facade {
     }
 
     /// The resolved configuration (no password).
-    pub fn config() -> PhpResult<Zval> {
+    pub fn config() -> PhpResult<ArrayOut> {
         let s = context::settings()?;
         let dsn = match &s.dsn {
             crate::engine::config::Dsn::Sqlite { path } => format!("sqlite://{}", path.display()),
             other => format!("{}://…", other.driver_name()),
         };
-        json(json!({
+        json_array(json!({
             "driver": s.dsn.driver_name(), "dsn": dsn, "storage_path": s.storage_path, "table_prefix": s.table_prefix,
             "base_path": s.base_path, "retry_base_delay": s.retry_base_delay.as_secs_f64(),
         }))
     }
-}
-
-#[allow(dead_code)]
-fn unused(_: &ZendObject) {
-    let _ = (throw(Kind::Base, ""),);
 }

@@ -4,10 +4,12 @@
 pub mod build_info;
 pub mod collection;
 pub mod columns;
+pub mod composer_loader;
 pub mod context;
 pub mod contracts;
 pub mod convert;
 pub mod datetime;
+pub mod declared;
 pub mod discovery;
 pub mod exceptions;
 pub mod executor;

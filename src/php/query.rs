@@ -10,6 +10,7 @@ use crate::php::collection::Collection;
 use crate::php::columns::column_value;
 use crate::php::context::{block_on, engine};
 use crate::php::convert::{describe, entries, int_arg, string_arg, zval_to_value};
+use crate::php::declared::{Int, Text};
 use crate::php::exceptions::invalid;
 use crate::php::task_model::task_to_zval;
 use crate::php::worker_model::worker_to_zval;
@@ -145,21 +146,21 @@ impl Query {
         Ok(self_)
     }
 
-    pub fn limit<'a>(self_: This<'a>, count: &Zval) -> PhpResult<This<'a>> {
-        self_.q = self_.q.clone().limit(int_arg(count, "limit")?)?;
+    pub fn limit<'a>(self_: This<'a>, count: Int) -> PhpResult<This<'a>> {
+        self_.q = self_.q.clone().limit(int_arg(count.0, "limit")?)?;
         Ok(self_)
     }
 
-    pub fn take<'a>(self_: This<'a>, count: &Zval) -> PhpResult<This<'a>> {
+    pub fn take<'a>(self_: This<'a>, count: Int) -> PhpResult<This<'a>> {
         Self::limit(self_, count)
     }
 
-    pub fn offset<'a>(self_: This<'a>, count: &Zval) -> PhpResult<This<'a>> {
-        self_.q = self_.q.clone().offset(int_arg(count, "offset")?)?;
+    pub fn offset<'a>(self_: This<'a>, count: Int) -> PhpResult<This<'a>> {
+        self_.q = self_.q.clone().offset(int_arg(count.0, "offset")?)?;
         Ok(self_)
     }
 
-    pub fn skip<'a>(self_: This<'a>, count: &Zval) -> PhpResult<This<'a>> {
+    pub fn skip<'a>(self_: This<'a>, count: Int) -> PhpResult<This<'a>> {
         Self::offset(self_, count)
     }
 
@@ -212,14 +213,14 @@ impl Query {
         Ok(self_)
     }
 
-    pub fn by_identifier<'a>(self_: This<'a>, identifier: &Zval) -> PhpResult<This<'a>> {
-        let v = Value::Text(string_arg(identifier, "identifier")?);
+    pub fn by_identifier<'a>(self_: This<'a>, identifier: Text) -> PhpResult<This<'a>> {
+        let v = Value::Text(string_arg(identifier.0, "identifier")?);
         self_.scope(Table::Tasks, "byIdentifier", |q| q.where_eq("identifier", v))?;
         Ok(self_)
     }
 
-    pub fn by_action<'a>(self_: This<'a>, action: &Zval) -> PhpResult<This<'a>> {
-        let v = Value::Text(string_arg(action, "action")?);
+    pub fn by_action<'a>(self_: This<'a>, action: Text) -> PhpResult<This<'a>> {
+        let v = Value::Text(string_arg(action.0, "action")?);
         self_.scope(Table::Tasks, "byAction", |q| q.where_eq("action", v))?;
         Ok(self_)
     }
@@ -251,8 +252,8 @@ impl Query {
         Ok(self_)
     }
 
-    pub fn by_scope<'a>(self_: This<'a>, scope: &Zval) -> PhpResult<This<'a>> {
-        let v = Value::Text(string_arg(scope, "scope")?);
+    pub fn by_scope<'a>(self_: This<'a>, scope: Text) -> PhpResult<This<'a>> {
+        let v = Value::Text(string_arg(scope.0, "scope")?);
         self_.scope(Table::Workers, "byScope", |q| q.where_eq("scope", v))?;
         Ok(self_)
     }
@@ -275,9 +276,9 @@ impl Query {
         Ok(one.rows_as_zvals()?.into_iter().next().unwrap_or_else(Zval::null))
     }
 
-    pub fn find(&self, id: &Zval) -> PhpResult<Zval> {
+    pub fn find(&self, id: Int) -> PhpResult<Zval> {
         let mut one = self.clone();
-        one.q = one.q.where_eq("id", Value::Int(int_arg(id, "id")?))?.limit(1)?;
+        one.q = one.q.where_eq("id", Value::Int(int_arg(id.0, "id")?))?.limit(1)?;
         Ok(one.rows_as_zvals()?.into_iter().next().unwrap_or_else(Zval::null))
     }
 

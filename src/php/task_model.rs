@@ -15,6 +15,7 @@ use crate::php::context::{block_on, engine};
 use crate::php::convert::{
     entries, id_arg, int_arg, json_text_to_zval, string_arg, timestamp_to_zval, value_to_zval, zval_to_json,
 };
+use crate::php::declared::{Int, Text};
 use crate::php::exceptions::{invalid, throw, Kind};
 use crate::php::query::Query;
 use ext_php_rs::convert::IntoZval;
@@ -197,13 +198,13 @@ impl TaskModel {
 
     // ---- static: finders and scopes ----
 
-    pub fn find(id: &Zval) -> PhpResult<Option<TaskModel>> {
-        let id = id_arg(id, "id")?;
+    pub fn find(id: Int) -> PhpResult<Option<TaskModel>> {
+        let id = id_arg(id.0, "id")?;
         Ok(block_on(engine()?.find_task(id))?.map(TaskModel::from_row))
     }
 
-    pub fn find_or_fail(id: &Zval) -> PhpResult<TaskModel> {
-        let id = id_arg(id, "id")?;
+    pub fn find_or_fail(id: Int) -> PhpResult<TaskModel> {
+        let id = id_arg(id.0, "id")?;
         Ok(TaskModel::from_row(block_on(engine()?.require_task(id))?))
     }
 
@@ -291,12 +292,12 @@ impl TaskModel {
     pub fn incomplete() -> PhpResult<Query> {
         scoped(|s| s.status_scope(&[Status::Pending, Status::Preparing, Status::Running]))
     }
-    pub fn by_identifier(identifier: &Zval) -> PhpResult<Query> {
-        let v = string_arg(identifier, "identifier")?;
+    pub fn by_identifier(identifier: Text) -> PhpResult<Query> {
+        let v = string_arg(identifier.0, "identifier")?;
         scoped(|s| s.eq_scope("identifier", v))
     }
-    pub fn by_action(action: &Zval) -> PhpResult<Query> {
-        let v = string_arg(action, "action")?;
+    pub fn by_action(action: Text) -> PhpResult<Query> {
+        let v = string_arg(action.0, "action")?;
         scoped(|s| s.eq_scope("action", v))
     }
     pub fn high_priority() -> PhpResult<Query> {

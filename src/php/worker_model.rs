@@ -9,6 +9,7 @@ use crate::php::collection::{json_serializable, Collection};
 use crate::php::columns::column_value;
 use crate::php::context::{block_on, engine};
 use crate::php::convert::{entries, hashtable_to_json, id_arg, json_text_to_zval, string_arg, timestamp_to_zval, value_to_zval};
+use crate::php::declared::{Int, Text};
 use crate::php::exceptions::{invalid, throw, Kind};
 use crate::php::query::Query;
 use crate::php::workers::{class_exists, instantiate};
@@ -106,8 +107,8 @@ fn scoped(f: impl FnOnce(crate::engine::query::Query) -> crate::engine::Result<c
 
 #[php_impl]
 impl WorkerModel {
-    pub fn find(id: &Zval) -> PhpResult<Option<WorkerModel>> {
-        let id = id_arg(id, "id")?;
+    pub fn find(id: Int) -> PhpResult<Option<WorkerModel>> {
+        let id = id_arg(id.0, "id")?;
         let q = crate::engine::query::Query::new(Table::Workers).where_eq("id", Value::Int(id))?.limit(1)?;
         Ok(block_on(engine()?.select_workers(&q))?.into_iter().next().map(WorkerModel::from_row))
     }
@@ -136,8 +137,8 @@ impl WorkerModel {
         scoped(|q| q.where_eq("hidden", Value::Int(0)))
     }
 
-    pub fn by_scope(scope: &Zval) -> PhpResult<Query> {
-        let s = string_arg(scope, "scope")?;
+    pub fn by_scope(scope: Text) -> PhpResult<Query> {
+        let s = string_arg(scope.0, "scope")?;
         scoped(|q| q.where_eq("scope", Value::Text(s)))
     }
 
@@ -184,7 +185,7 @@ impl WorkerModel {
     }
 
     pub fn fresh(&self) -> PhpResult<Option<WorkerModel>> {
-        Self::find(&value_to_zval(&Value::Int(self.row.id)))
+        Self::find(Int(&value_to_zval(&Value::Int(self.row.id))))
     }
 
     /// A new instance of the worker class, or null when it cannot be made.

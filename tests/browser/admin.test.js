@@ -563,6 +563,76 @@ for (const vp of VIEWPORTS) {
             await shot('schedule-regular');
         });
 
+        test('saves a cron schedule with its missed-run policy and shows the next run', async () => {
+            const id = 'email_campaign';
+            // Both viewports share the database: each saves something else.
+            const [expr, hhmm, policy] = vp.name === 'phone' ? ['45 5 * * *', '05:45', 'skip'] : ['30 4 * * *', '04:30', 'run_once'];
+            const before = (await api('GET', `/workers/${id}/schedule`)).schedule;
+            let card = await openPanel(id, 'schedule');
+            const form = () => card.locator(`[data-schedule-form="${id}"]`);
+            await form().waitFor();
+            await form().locator('[name="enabled"]').check();
+            await form().locator('[name="type"]').selectOption('cron');
+            // The form shows the stored policy: on a fresh database, Laravel's skip.
+            assert.equal(await form().locator('[name="missed"]').inputValue(), before.missed);
+            if (vp.name === 'desktop') {
+                assert.equal(before.missed, 'skip');
+            }
+            // Four fields are caught before anything is sent.
+            await form().locator('[name="expression"]').fill('30 4 * *');
+            await form().locator('[data-action="save-schedule"]').click();
+            await form().locator('.stask-error:not([hidden])').waitFor();
+            // One that never matches is refused by the server, which says why.
+            const logged = errors.length;
+            await form().locator('[name="expression"]').fill('0 0 31 2 *');
+            await Promise.all([
+                page.waitForResponse((r) => r.url().endsWith(`/workers/${id}/schedule`) && r.request().method() === 'PUT' && r.status() === 422),
+                form().locator('[data-action="save-schedule"]').click(),
+            ]);
+            await page.waitForFunction((sel) => /never/.test(document.querySelector(sel + ' .stask-error').textContent), `[data-schedule-form="${id}"]`);
+            // Chromium logs the refused request as a console error: that one was asked for.
+            for (let i = 0; i < 20 && errors.length === logged; i++) {
+                await page.waitForTimeout(100);
+            }
+            const others = errors.splice(logged).filter((e) => !/status of 422\b/.test(e));
+            assert.deepEqual(others, [], 'only the refused request was logged');
+
+            await form().locator('[name="expression"]').fill(expr);
+            await form().locator('[name="missed"]').selectOption(policy);
+            await form().evaluate((f) => { f.dataset.old = '1'; });
+            await Promise.all([
+                page.waitForResponse((r) => r.url().endsWith(`/workers/${id}/schedule`) && r.request().method() === 'PUT' && r.status() === 200),
+                form().locator('[data-action="save-schedule"]').click(),
+            ]);
+            await card.locator(`[data-schedule-form="${id}"]:not([data-old])`).waitFor();
+            const got = await api('GET', `/workers/${id}/schedule`);
+            assert.equal(got.schedule.type, 'cron');
+            assert.equal(got.schedule.expression, expr);
+            assert.equal(got.schedule.missed, policy);
+            assert.ok(got.next_run.includes(`T${hhmm}:00`), got.next_run);
+            const shown = form().locator('.stask-next-run');
+            assert.equal(await shown.getAttribute('data-next-run'), got.next_run);
+            assert.match(await shown.textContent(), new RegExp(`\\d{4}-\\d{2}-\\d{2} ${hhmm} \\(UTC`));
+            if (before.enabled && before.type === 'cron') {
+                // The card's chip was there before the save and shows the new run at once.
+                assert.equal(await card.locator('.stask-worker__head [data-next-run]').getAttribute('data-next-run'), got.next_run);
+            }
+            await assertFitsWidth();
+            await shot('schedule-cron');
+
+            // The worker card shows it too, after a reload.
+            await page.reload();
+            card = await workerCard(id);
+            const chip = card.locator('.stask-worker__head [data-next-run]');
+            await chip.waitFor();
+            assert.equal(await chip.getAttribute('data-next-run'), got.next_run);
+            assert.ok((await chip.textContent()).includes(hhmm));
+            card = await openPanel(id, 'schedule');
+            assert.equal(await form().locator('[name="type"]').inputValue(), 'cron');
+            assert.equal(await form().locator('[name="expression"]').inputValue(), expr);
+            assert.equal(await form().locator('[name="missed"]').inputValue(), policy);
+        });
+
         test('validates and saves worker settings as JSON', async () => {
             const id = 'product';
             const card = await openPanel(id, 'settings');

@@ -257,6 +257,7 @@ pub fn settings_for(dir: &Path) -> Settings {
         progress_interval: Duration::from_millis(0),
         lease_for: Duration::from_secs(60),
         connect_timeout: Duration::from_secs(5),
+        timezone: chrono_tz::Tz::UTC,
         api: ApiSettings { upload_chunk_size: 1024, upload_max_size: 64 * 1024, upload_max_chunks: 100, ..Default::default() },
     }
 }

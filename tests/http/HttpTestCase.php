@@ -334,9 +334,9 @@ abstract class HttpTestCase extends \PHPUnit\Framework\TestCase
             $this->assertArrayHasKey($key, $w);
             $this->assertSame($type, get_debug_type($w[$key]), "worker.{$key}");
         }
-        foreach (['description', 'icon', 'scope', 'hidden', 'actions', 'last_task', 'updated_at'] as $key) {
+        foreach (['description', 'icon', 'scope', 'hidden', 'actions', 'next_run', 'last_task', 'updated_at'] as $key) {
             $this->assertArrayHasKey($key, $w);
         }
-        $this->assertSame(['type', 'enabled', 'datetime', 'time', 'frequency', 'days', 'start_time', 'end_time', 'interval'], array_keys($w['schedule']));
+        $this->assertSame(['type', 'enabled', 'datetime', 'time', 'frequency', 'days', 'start_time', 'end_time', 'interval', 'expression', 'missed'], array_keys($w['schedule']));
     }
 }

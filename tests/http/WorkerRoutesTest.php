@@ -88,7 +88,7 @@ final class WorkerRoutesTest extends HttpTestCase
         $data = $this->ok('POST', $base, ['settings' => ['batch' => 5, 'schedule' => ['type' => 'manual']]]);
         $this->assertSame(5, $data['settings']['batch']);
         $this->assertSame('manual', $data['settings']['schedule']['type']);
-        $this->assertCount(9, $data['settings']['schedule']);
+        $this->assertCount(11, $data['settings']['schedule']);
         $this->assertSame($data['settings'], $this->ok('GET', '/workers/email_campaign')['worker']['settings']);
         $this->assertInvalid('PUT', $base, [
             [['settings' => 'x'], 'settings'],
@@ -101,7 +101,8 @@ final class WorkerRoutesTest extends HttpTestCase
             [['timeout' => 86401], 'timeout'],
             [['timeout' => 'long'], 'timeout'],
             [['schedule' => 'daily'], 'schedule'],
-            [['schedule' => ['type' => 'cron']], 'type'],
+            [['schedule' => ['type' => 'yearly']], 'type'],
+            [['schedule' => ['type' => 'cron']], 'expression'],
         ]);
         $this->fails(422, 'PUT', $base, '[1]', 'Validation failed');
         $this->fails(422, 'PUT', $base, '"text"', 'Validation failed');
@@ -118,8 +119,8 @@ final class WorkerRoutesTest extends HttpTestCase
     {
         $base = '/workers/product_sync/schedule';
         $get = $this->ok('GET', $base);
-        $this->assertSame(['success', 'identifier', 'schedule'], array_keys($get));
-        $this->assertSame(['type', 'enabled', 'datetime', 'time', 'frequency', 'days', 'start_time', 'end_time', 'interval'], array_keys($get['schedule']));
+        $this->assertSame(['success', 'identifier', 'next_run', 'schedule'], array_keys($get));
+        $this->assertSame(['type', 'enabled', 'datetime', 'time', 'frequency', 'days', 'start_time', 'end_time', 'interval', 'expression', 'missed'], array_keys($get['schedule']));
         foreach ([
             [['type' => 'manual'], ['type' => 'manual', 'enabled' => false]],
             [['type' => 'once', 'enabled' => true, 'datetime' => '2030-01-02T03:04'], ['datetime' => '2030-01-02 03:04:00', 'enabled' => true]],
@@ -127,11 +128,13 @@ final class WorkerRoutesTest extends HttpTestCase
             [['type' => 'periodic', 'frequency' => 'weekly', 'time' => '9:05', 'days' => ['Friday', 'monday']], ['time' => '09:05', 'days' => ['monday', 'friday']]],
             [['type' => 'periodic', 'frequency' => 'weekly', 'time' => '23:59', 'days' => 'sunday,SATURDAY'], ['days' => ['sunday', 'saturday']]],
             [['type' => 'regular', 'start_time' => '22:00', 'end_time' => '2:00', 'interval' => 'every_15min'], ['start_time' => '22:00', 'end_time' => '02:00', 'interval' => 'every_15min']],
+            [['type' => 'cron', 'enabled' => true, 'expression' => '*/10  8-18 * * mon-fri', 'missed' => 'run_once'], ['expression' => '*/10 8-18 * * mon-fri', 'missed' => 'run_once']],
         ] as [$body, $expected]) {
             foreach ([['PUT', $body], ['POST', ['schedule' => $body]]] as [$method, $sent]) {
                 $data = $this->ok($method, $base, $sent);
                 $this->assertSame('Schedule saved', $data['message']);
-                $this->assertCount(9, $data['schedule']);
+                $this->assertCount(11, $data['schedule']);
+                $this->assertSame($data['next_run'], $this->ok('GET', $base)['next_run']);
                 foreach ($expected as $key => $value) {
                     $this->assertSame($value, $data['schedule'][$key], "{$method} " . json_encode($body) . " {$key}");
                 }
@@ -141,7 +144,13 @@ final class WorkerRoutesTest extends HttpTestCase
         $before = $this->ok('GET', $base)['schedule'];
         $this->assertInvalid('PUT', $base, [
             [[], 'type'],
-            [['type' => 'cron'], 'type'],
+            [['type' => 'yearly'], 'type'],
+            [['type' => 'cron'], 'expression'],
+            [['type' => 'cron', 'expression' => '0 3 * *'], 'expression'],
+            [['type' => 'cron', 'expression' => '0 3 * * * *'], 'expression'],
+            [['type' => 'cron', 'expression' => '0 3 31 2 *'], 'expression'],
+            [['type' => 'manual', 'missed' => 'later'], 'missed'],
+            [['type' => 'regular', 'start_time' => '9:10', 'end_time' => '9:50'], 'interval'],
             [['type' => 5], 'type'],
             [['type' => 'manual', 'extra' => 1], 'extra'],
             [['type' => 'manual', 'enabled' => 'perhaps'], 'enabled'],

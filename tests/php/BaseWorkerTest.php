@@ -272,6 +272,8 @@ final class BaseWorkerTest extends TestCase
             'start_time' => null,
             'end_time' => null,
             'interval' => 'hourly',
+            'expression' => null,
+            'missed' => 'skip',
         ], (new RecordingWorker())->getSchedule());
         $this->assertFalse((new RecordingWorker())->shouldRunNow());
     }

@@ -44,6 +44,8 @@ abstract class BaseWorker implements TaskInterface
         'start_time' => null,
         'end_time' => null,
         'interval' => 'hourly',
+        'expression' => null,
+        'missed' => 'skip',
     ];
 
     /** Minutes between runs of a `regular` schedule, by interval name. */
@@ -222,7 +224,9 @@ HTML;
      *   minute, and frequency hourly (hour "*"), daily (hour matches) or
      *   weekly (hour matches and today is in `days`, e.g. "monday");
      * - regular: between start_time and end_time (inclusive, a window may
-     *   cross midnight) on a minute the interval divides.
+     *   cross midnight) on a minute the interval divides;
+     * - cron: false: only the engine parses cron expressions (its scheduler
+     *   fires them; the API's `next_run` shows when).
      */
     public function shouldRunNow(): bool
     {

@@ -2,8 +2,9 @@
 //! singular paths as aliases of the seed's plural ones. One table serves
 //! matching, the 405 `Allow` header, and the route list in the docs.
 
-use crate::engine::api::json::{parse_id, ApiError};
+use crate::engine::api::json::{ok, parse_id, ApiError, ApiResult};
 use crate::engine::api::{bulk, download, performance, prometheus, system, tasks, uploads, workers, Ctx, Response};
+use serde_json::json;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,10 +243,21 @@ fn matches(pattern: &'static str, segments: &[String]) -> Option<Params> {
     Some(params)
 }
 
+/// GET / : what this API is and where its routes are (the table above,
+/// without the aliases).
+pub fn root(ctx: &Ctx) -> ApiResult<Response> {
+    let routes: Vec<_> = ROUTES
+        .iter()
+        .filter(|r| !r.alias)
+        .map(|r| json!({"method": r.method, "path": ctx.url(&format!("/{}", r.pattern))}))
+        .collect();
+    Ok(ok(json!({"name": "sTask API", "version": env!("CARGO_PKG_VERSION"), "routes": routes})))
+}
+
 /// Calls the handler of a resolved route.
 pub fn run(ctx: &Ctx, route: Route, p: &Params) -> Result<Response, ApiError> {
     match route {
-        Route::Root => system::root(ctx),
+        Route::Root => root(ctx),
         Route::Stats => performance::stats(ctx),
         Route::StatsTimeline => performance::timeline(ctx),
         Route::Health => system::health(ctx),

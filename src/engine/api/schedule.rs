@@ -1,23 +1,29 @@
 //! A worker's schedule, validated before it is stored in the worker's
 //! `settings['schedule']`, where `BaseWorker::getSchedule()` reads it and
-//! the scheduler evaluates it (REFERENCE §3.6). The package stored what the
-//! form sent; a typo there meant a schedule that silently never fired, so
-//! here every field is checked and the stored shape is always complete.
+//! the scheduler evaluates it (`engine::schedule`, REFERENCE §3.6). The
+//! package stored what the form sent; a typo there meant a schedule that
+//! silently never fired, so here every field is checked and the stored
+//! shape is always complete.
 
 use crate::engine::api::json::{bool_of, describe, type_name, ApiError};
+use crate::engine::schedule as model;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
-pub const TYPES: &[&str] = &["manual", "once", "periodic", "regular"];
+pub const TYPES: &[&str] = &["manual", "once", "periodic", "regular", "cron"];
 pub const FREQUENCIES: &[&str] = &["hourly", "daily", "weekly"];
 pub const DAYS: &[&str] = &["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 pub const INTERVALS: &[&str] = &["every_5min", "every_15min", "every_30min", "hourly"];
-const KEYS: &[&str] = &["type", "enabled", "datetime", "time", "frequency", "days", "start_time", "end_time", "interval"];
+const KEYS: &[&str] =
+    &["type", "enabled", "datetime", "time", "frequency", "days", "start_time", "end_time", "interval", "expression", "missed"];
 
 /// What `getSchedule()` returns when nothing is stored.
 pub fn defaults() -> Map<String, Value> {
     match json!({
         "type": "manual", "enabled": false, "datetime": null, "time": null, "frequency": "hourly",
         "days": [], "start_time": null, "end_time": null, "interval": "hourly",
+        "expression": null, "missed": "skip",
     }) {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -82,11 +88,26 @@ pub fn validate(input: &Value) -> Result<Value, ApiError> {
         None | Some(Value::Null) => false,
         Some(v) => bool_of(v).ok_or_else(|| ApiError::invalid("enabled", format!("expected a boolean, got {}", describe(v))))?,
     };
+    let missed = match text(m, "missed")? {
+        None => model::Missed::default(),
+        Some(raw) => model::Missed::parse(raw).ok_or_else(|| {
+            ApiError::invalid(
+                "missed",
+                format!("{} is not one of {}", describe(&Value::String(raw.into())), model::Missed::NAMES.join(", ")),
+            )
+        })?,
+    };
     let mut out = defaults();
     out.insert("type".into(), json!(ty));
     out.insert("enabled".into(), json!(enabled));
+    out.insert("missed".into(), json!(missed.as_str()));
     match ty.as_str() {
         "manual" => {}
+        "cron" => {
+            let raw = text(m, "expression")?.ok_or_else(|| ApiError::invalid("expression", "is required for a cron schedule"))?;
+            let expr = model::cron::CronExpr::parse(raw).map_err(|reason| ApiError::invalid("expression", reason))?;
+            out.insert("expression".into(), json!(expr.as_str()));
+        }
         "once" => {
             let raw = text(m, "datetime")?.ok_or_else(|| ApiError::invalid("datetime", "is required for a once schedule"))?;
             let at = parse_local(raw).ok_or_else(|| {
@@ -144,7 +165,22 @@ pub fn validate(input: &Value) -> Result<Value, ApiError> {
         }
         _ => {}
     }
-    Ok(Value::Object(out))
+    let out = Value::Object(out);
+    // What the scheduler will read must be readable (a regular window
+    // that holds no minute of its interval is caught here).
+    model::Schedule::from_json(&out).map_err(|e| ApiError::invalid(e.field, e.reason))?;
+    Ok(out)
+}
+
+/// The next run of a stored schedule (`effective()`'s shape) after `now`,
+/// ISO 8601 with the zone's offset, or null (disabled, manual, nothing
+/// left, or a stored schedule the scheduler cannot read).
+pub fn next_run(schedule: &Value, tz: Tz, now: DateTime<Utc>) -> Value {
+    model::Schedule::from_json(schedule)
+        .ok()
+        .and_then(|s| model::next_run(&s, tz, now))
+        .map(|t| Value::String(t.to_rfc3339()))
+        .unwrap_or(Value::Null)
 }
 
 /// Weekday names, lowercased, in week order, without repeats.
@@ -209,6 +245,29 @@ mod tests {
         assert_eq!(s["start_time"], "22:00");
         assert_eq!(ok(json!({"type": "once", "datetime": "2030-01-02T03:04"}))["datetime"], "2030-01-02 03:04:00");
         assert_eq!(ok(json!({"type": "manual"}))["enabled"], false);
+        let s = ok(json!({"type": "cron", "expression": " */5  9-17 * * mon-fri ", "missed": "RUN_ONCE"}));
+        assert_eq!((s["expression"].as_str(), s["missed"].as_str()), (Some("*/5 9-17 * * mon-fri"), Some("run_once")));
+        assert_eq!(ok(json!({"type": "manual"}))["missed"], "skip");
+        assert_eq!(ok(json!({"type": "periodic", "time": "*:30"}))["expression"], Value::Null);
+    }
+
+    #[test]
+    fn the_missed_policy_and_the_expression_are_checked_by_name() {
+        let e = validate(&json!({"type": "manual", "missed": "later"})).unwrap_err();
+        assert_eq!((e.status, e.extra["field"].as_str()), (422, Some("missed")));
+        assert!(e.message.contains("skip, run_once"));
+        let e = validate(&json!({"type": "cron", "expression": "0 0 31 2 *"})).unwrap_err();
+        assert_eq!((e.status, e.extra["field"].as_str()), (422, Some("expression")));
+        assert!(e.message.contains("never"));
+    }
+
+    #[test]
+    fn the_next_run_is_shown_in_the_zone_with_its_offset() {
+        let now = DateTime::parse_from_rfc3339("2026-03-07T17:00:00Z").unwrap().with_timezone(&Utc);
+        let s = ok(json!({"type": "periodic", "frequency": "daily", "time": "02:30", "enabled": true}));
+        assert_eq!(next_run(&s, chrono_tz::America::New_York, now), json!("2026-03-08T03:00:00-04:00"));
+        assert_eq!(next_run(&s, Tz::UTC, now), json!("2026-03-08T02:30:00+00:00"));
+        assert_eq!(next_run(&defaults().into(), Tz::UTC, now), Value::Null);
     }
 
     #[test]
@@ -223,7 +282,10 @@ mod tests {
             .contains("interval"));
         assert!(err(json!({"type": "once"})).contains("datetime"));
         assert!(err(json!({"type": "once", "datetime": "tomorrow"})).contains("datetime"));
-        assert!(err(json!({"type": "cron"})).contains("type"));
+        assert!(err(json!({"type": "yearly"})).contains("type"));
+        assert!(err(json!({"type": "cron"})).contains("expression"));
+        assert!(err(json!({"type": "cron", "expression": "0 3 * *"})).contains("5"));
+        assert!(err(json!({"type": "regular", "start_time": "9:10", "end_time": "9:50"})).contains("holds no minute"));
         assert!(err(json!({"type": "manual", "extra": 1})).contains("extra"));
         assert!(err(json!({"type": "periodic", "time": "10:00", "frequency": "weekly", "days": ["funday"]})).contains("funday"));
         assert!(err(json!([])).contains("object"));

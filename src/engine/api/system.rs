@@ -1,22 +1,12 @@
-//! The API's own routes: its index, a health check for load balancers and
-//! monitoring, the cleaner, and the upload limits clients must respect.
+//! The API's own routes: a health check for load balancers and monitoring,
+//! the cleaner, and the upload limits clients must respect. (The index,
+//! which lists the route table, lives with the table in `router`.)
 
 use crate::engine::api::json::{self, ok, ApiError, ApiResult};
-use crate::engine::api::router::ROUTES;
 use crate::engine::api::{Ctx, Response};
 use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
 use crate::engine::time;
 use serde_json::json;
-
-/// GET / : what this API is and where its routes are.
-pub fn root(ctx: &Ctx) -> ApiResult<Response> {
-    let routes: Vec<_> = ROUTES
-        .iter()
-        .filter(|r| !r.alias)
-        .map(|r| json!({"method": r.method, "path": ctx.url(&format!("/{}", r.pattern))}))
-        .collect();
-    Ok(ok(json!({"name": "sTask API", "version": env!("CARGO_PKG_VERSION"), "routes": routes})))
-}
 
 /// GET /health: 200 when the database answers and the storage folder is
 /// writable, else 503 with what is wrong (no paths, no driver errors).

@@ -37,8 +37,14 @@ fn last_task_json(ctx: &Ctx, t: &TaskRow) -> Value {
     })
 }
 
+/// The schedule's next run in the application's zone (null when none).
+fn next_run(ctx: &Ctx, schedule: &Value) -> Value {
+    schedule::next_run(schedule, ctx.engine.settings().timezone, time::now())
+}
+
 pub fn worker_json(ctx: &Ctx, w: &WorkerRow, last: Option<&TaskRow>) -> Value {
     let settings = settings_of(w);
+    let schedule = schedule::effective(&settings);
     json!({
         "id": w.id,
         "identifier": w.identifier,
@@ -51,7 +57,8 @@ pub fn worker_json(ctx: &Ctx, w: &WorkerRow, last: Option<&TaskRow>) -> Value {
         "position": w.position,
         "hidden": w.hidden,
         "actions": ctx.host.actions(w),
-        "schedule": schedule::effective(&settings),
+        "next_run": next_run(ctx, &schedule),
+        "schedule": schedule,
         "settings": settings,
         "last_task": last.map(|t| last_task_json(ctx, t)),
         "created_at": iso(&w.created_at),
@@ -217,7 +224,8 @@ pub fn settings_put(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
 /// GET /workers/{identifier}/schedule: stored over the defaults.
 pub fn schedule_get(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
     let w = require(ctx, identifier)?;
-    Ok(ok(json!({"identifier": w.identifier, "schedule": schedule::effective(&settings_of(&w))})))
+    let schedule = schedule::effective(&settings_of(&w));
+    Ok(ok(json!({"identifier": w.identifier, "next_run": next_run(ctx, &schedule), "schedule": schedule})))
 }
 
 /// PUT /workers/{identifier}/schedule: the body (or `{"schedule": ...}`)
@@ -236,7 +244,9 @@ pub fn schedule_put(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
     let mut settings = settings_of(&w);
     settings["schedule"] = schedule.clone();
     save_settings(ctx, identifier, &settings)?;
-    Ok(ok(json!({"identifier": identifier, "schedule": schedule, "message": "Schedule saved"})))
+    Ok(ok(json!({
+        "identifier": identifier, "next_run": next_run(ctx, &schedule), "schedule": schedule, "message": "Schedule saved",
+    })))
 }
 
 fn host_failed(what: &str, e: HostError) -> ApiError {

@@ -3,7 +3,7 @@
 //! up must not fill the disk). Also what the native `system` worker's
 //! `cleanup` action runs.
 
-use crate::engine::service::Engine;
+use crate::engine::maintenance::Scope;
 use crate::engine::{Error, Result};
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
@@ -20,7 +20,11 @@ pub struct CleanerConfig {
 
 impl Default for CleanerConfig {
     fn default() -> Self {
-        CleanerConfig { older_than_days: 30, progress_max_age: crate::engine::service::PROGRESS_FILE_MAX_AGE, clean_cache: false }
+        CleanerConfig {
+            older_than_days: 30,
+            progress_max_age: crate::engine::progress::PROGRESS_FILE_MAX_AGE,
+            clean_cache: false,
+        }
     }
 }
 
@@ -42,38 +46,38 @@ pub struct CleanReport {
 }
 
 pub struct Cleaner<'a> {
-    engine: &'a Engine,
+    scope: Scope<'a>,
     config: CleanerConfig,
 }
 
 impl<'a> Cleaner<'a> {
-    pub fn new(engine: &'a Engine, config: CleanerConfig) -> Result<Self> {
+    pub fn new(scope: impl Into<Scope<'a>>, config: CleanerConfig) -> Result<Self> {
         config.validate()?;
-        Ok(Cleaner { engine, config })
+        Ok(Cleaner { scope: scope.into(), config })
     }
 
     /// Deletes completed tasks (and their progress files) finished before
     /// the cut-off.
     pub async fn clean_tasks(&self) -> Result<u64> {
-        let before = self.engine.now() - chrono::Duration::days(self.config.older_than_days);
-        let ids = self.engine.store().task_delete_completed_before(before).await?;
+        let before = crate::engine::time::now() - chrono::Duration::days(self.config.older_than_days);
+        let ids = self.scope.store.task_delete_completed_before(before).await?;
         for id in &ids {
-            let _ = self.engine.files().remove(*id);
+            let _ = self.scope.files.remove(*id);
         }
         Ok(ids.len() as u64)
     }
 
     /// Progress files untouched for `progress_max_age`.
     pub fn clean_progress_files(&self) -> Result<u64> {
-        let files = self.engine.files();
+        let files = self.scope.files;
         files.cleanup(self.config.progress_max_age, SystemTime::now()).map(|n| n as u64).map_err(|e| Error::io(files.dir(), e))
     }
 
     /// Chunk folders of uploads untouched for the configured time
     /// (`upload_stale_hours`, default 24).
     pub fn clean_abandoned_uploads(&self) -> Result<u64> {
-        let settings = self.engine.settings();
-        crate::engine::api::uploads::clean_abandoned(&settings.storage_path, settings.api.upload_stale_after, SystemTime::now())
+        let settings = self.scope.settings;
+        crate::engine::upload_dirs::clean_abandoned(&settings.storage_path, settings.api.upload_stale_after, SystemTime::now())
             .map(|n| n as u64)
             .map_err(|e| Error::io(&settings.storage_path, e))
     }
@@ -83,7 +87,7 @@ impl<'a> Cleaner<'a> {
         let deleted_progress_files = self.clean_progress_files()?;
         let deleted_uploads = self.clean_abandoned_uploads()?;
         if self.config.clean_cache {
-            self.engine.invalidate_workers(None);
+            self.scope.worker_cache.lock().clear();
         }
         Ok(CleanReport { deleted_tasks, deleted_progress_files, cache_cleared: self.config.clean_cache, deleted_uploads })
     }

@@ -6,8 +6,8 @@
 //! (`lease.rs`), so only dead owners are rescued. The update re-checks the
 //! expiry, so a heartbeat that lands between select and update wins.
 
+use crate::engine::maintenance::Scope;
 use crate::engine::retry::{self, Decision};
-use crate::engine::service::Engine;
 use crate::engine::store::{Rescue, RescueParams};
 use crate::engine::task::TaskRow;
 use crate::engine::time::Timestamp;
@@ -63,26 +63,26 @@ pub fn decide(task: &TaskRow, now: Timestamp, base: Duration, unit: f64) -> (Res
 }
 
 pub struct Rescuer<'a> {
-    engine: &'a Engine,
+    scope: Scope<'a>,
     config: RescuerConfig,
 }
 
 impl<'a> Rescuer<'a> {
-    pub fn new(engine: &'a Engine, config: RescuerConfig) -> Result<Self> {
+    pub fn new(scope: impl Into<Scope<'a>>, config: RescuerConfig) -> Result<Self> {
         config.validate()?;
-        Ok(Rescuer { engine, config })
+        Ok(Rescuer { scope: scope.into(), config })
     }
 
     pub async fn run_once(&self, now: Timestamp) -> Result<RescueReport> {
         let mut report = RescueReport::default();
         let mut after = 0;
         loop {
-            let expired = self.engine.store().task_select_expired(now, after, self.config.batch).await?;
+            let expired = self.scope.store.task_select_expired(now, after, self.config.batch).await?;
             for task in &expired {
                 let (to, message) = decide(task, now, self.config.retry_base_delay, rand::random());
                 let fail = to == Rescue::Fail;
                 let log_message = message.clone();
-                if self.engine.store().task_rescue(&RescueParams { id: task.id, now, message, to }).await? {
+                if self.scope.store.task_rescue(&RescueParams { id: task.id, now, message, to }).await? {
                     tracing::warn!(
                         task = task.id,
                         worker = task.identifier.as_str(),

@@ -4,7 +4,7 @@
 //! on them (its plan is pinned, see `store::postgres`), but lists, counts
 //! and the dashboard do. Run by the maintenance leader, after the rescuer.
 
-use crate::engine::service::Engine;
+use crate::engine::maintenance::Scope;
 use crate::engine::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,20 +23,20 @@ impl Default for StatisticsConfig {
 }
 
 pub struct Statistics<'a> {
-    engine: &'a Engine,
+    scope: Scope<'a>,
     config: StatisticsConfig,
 }
 
 impl<'a> Statistics<'a> {
-    pub fn new(engine: &'a Engine, config: StatisticsConfig) -> Result<Self> {
+    pub fn new(scope: impl Into<Scope<'a>>, config: StatisticsConfig) -> Result<Self> {
         if config.min_changes < 0 || !(0.0..=1.0).contains(&config.fraction) {
             return Err(Error::invalid("statistics", "min_changes must be >= 0 and fraction within 0..1"));
         }
-        Ok(Statistics { engine, config })
+        Ok(Statistics { scope: scope.into(), config })
     }
 
     /// True when the statistics were refreshed.
     pub async fn run_once(&self) -> Result<bool> {
-        Ok(self.engine.store().refresh_statistics(self.config.min_changes, self.config.fraction).await?)
+        Ok(self.scope.store.refresh_statistics(self.config.min_changes, self.config.fraction).await?)
     }
 }

@@ -5,10 +5,14 @@
 //! params struct where they need more than an id, and receive `now` from the
 //! caller so the clock belongs to the engine and to tests.
 
+pub mod dialect;
+pub mod generic;
 pub mod mysql;
 pub mod postgres;
+pub mod rows;
 pub mod sql;
 pub mod sqlite;
+pub mod statements;
 
 use crate::engine::query::{Query, Value};
 use crate::engine::task::{NewTask, TaskRow};
@@ -140,6 +144,41 @@ pub const INSERT_CHUNK_BYTES: usize = 4 << 20;
 /// shorter than that, and its error then reaches the caller as the error
 /// of a statement in flight during the outage does.
 pub const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Columns the engine adds to worker tables created by the PHP package
+/// (SQLite, PostgreSQL; MySQL needs its defaults in parentheses).
+pub const ENGINE_WORKER_COLUMNS: &[(&str, &str)] = &[
+    ("title", "VARCHAR(255) NOT NULL DEFAULT ''"),
+    ("description", "TEXT NOT NULL DEFAULT ''"),
+    ("icon", "TEXT NOT NULL DEFAULT ''"),
+];
+
+/// Converts the rows of a task table written by the PHP package, which used
+/// 10 queued, 30 preparing, 50 running, 80 completed, 100 failed. One CASE
+/// maps every row from its old code at once, so no code is converted twice
+/// (30 → 15 while 80 → 30). `fallback` ends the COALESCE of when a task
+/// becomes due (`, UTC_TIMESTAMP(6)` on MySQL, whose rows need one).
+pub fn convert_legacy_rows(tasks: &str, fallback: &str) -> String {
+    format!(
+        "UPDATE {tasks} SET status = CASE status WHEN 30 THEN 15 WHEN 50 THEN 20 WHEN 80 THEN 30 \
+         WHEN 100 THEN 40 ELSE status END, available_at = COALESCE(start_at, created_at{fallback}), \
+         priority_rank = CASE priority WHEN 'high' THEN 1 WHEN 'low' THEN 10 ELSE 5 END"
+    )
+}
+
+/// The statements of a migration file, comments removed, prefix applied.
+pub fn migration_statements(file: &str, prefix: &str) -> Vec<String> {
+    let text: String = file
+        .lines()
+        .map(|l| match l.find("--") {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("{prefix}", prefix);
+    text.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
 
 /// When a task may first be claimed: its `start_at`, or now.
 pub fn available_at(t: &NewTask, now: Timestamp) -> Timestamp {
@@ -475,12 +514,8 @@ pub trait Store: Send + Sync {
     async fn leader_acquire(&self, name: &str, owner: &str, until: Timestamp, now: Timestamp) -> StoreResult<bool>;
 
     /// Drops the tables (tests of the server dialects clean up with it).
+    #[cfg(feature = "test-support")]
     async fn drop_tables(&self) -> StoreResult<()>;
-
-    /// Creates `s_workers`/`s_tasks` as the PHP package's migration made
-    /// them, with rows in its status codes (10, 30, 50, 80, 100), for the
-    /// conversion test. Not used outside tests.
-    async fn create_legacy_tables_for_tests(&self) -> StoreResult<()>;
 
     /// Rows matched by `q` (either table).
     async fn count(&self, q: &Query) -> StoreResult<i64>;

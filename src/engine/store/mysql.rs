@@ -19,16 +19,17 @@
 //!   `GET_LOCK` instead of a transaction.
 //! - Placeholders are `?` and positional only: a value used twice is bound twice.
 
-use super::sql::{Placeholders, SqlBuilder};
+use super::dialect::{Arg, Dialect, Stmt};
+use super::generic::{finish_stmt, in_outcome_order, Backend, Done, SqlStore};
+use super::rows::{self, Decode, RowRead};
+use super::sql::SqlBuilder;
+use super::statements::Statements;
 use super::*;
-use crate::engine::query::{Cond, Table, Value};
-use crate::engine::task::{Priority, Status};
 use crate::engine::time;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlDatabaseError, MySqlPoolOptions, MySqlQueryResult, MySqlRow};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, MySql, MySqlConnection, MySqlPool, Row};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 const MIGRATION_TABLES: &str = include_str!("../../../migrations/mysql/0001_tables.sql");
@@ -68,6 +69,10 @@ const MYSQL_MAX_PLACEHOLDERS: usize = 65535;
 /// 4095 (bench/bulk.php, same box and hour; 500 rows was no better).
 const MYSQL_INSERT_ROWS: usize = 1000;
 const _: () = assert!(MYSQL_INSERT_ROWS * TASK_INSERT_PARAMS <= MYSQL_MAX_PLACEHOLDERS);
+
+/// How many completed tasks the cleaner deletes per transaction: short
+/// transactions, and far below the 65535 placeholders MySQL allows.
+const DELETE_BATCH: i64 = 500;
 
 /// Claimed at connect time from `SELECT VERSION()`: where MySQL and MariaDB
 /// part, the store asks this, never the version string.
@@ -127,378 +132,6 @@ impl Flavor {
     }
 }
 
-/// A bound value. Timestamps travel as DATETIME values, never as text, so a
-/// comparison uses the index and means the same on every server.
-#[derive(Debug, Clone, PartialEq)]
-enum Arg {
-    Null,
-    Int(i64),
-    Float(f64),
-    Text(String),
-    Time(NaiveDateTime),
-}
-
-impl Arg {
-    /// `Value` as the query layer holds it. A timestamp column's text
-    /// (engine/time.rs `from_db` format, the PHP package's, or RFC 3339)
-    /// becomes a DATETIME; text that is no timestamp (`LIKE '2025-%'`)
-    /// stays text and MySQL compares it as it would.
-    fn of(v: &Value, timestamp: bool) -> Arg {
-        match v {
-            Value::Null => Arg::Null,
-            Value::Bool(b) => Arg::Int(*b as i64),
-            Value::Int(i) => Arg::Int(*i),
-            Value::Float(f) => Arg::Float(*f),
-            Value::Text(s) if timestamp => match time::from_db(s) {
-                Some(t) => Arg::Time(t.naive_utc()),
-                None => Arg::Text(s.clone()),
-            },
-            Value::Text(s) => Arg::Text(s.clone()),
-        }
-    }
-}
-
-fn at(t: &Timestamp) -> Arg {
-    Arg::Time(t.naive_utc())
-}
-
-fn text(s: &str) -> Arg {
-    Arg::Text(s.to_string())
-}
-
-fn opt_text(s: &Option<String>) -> Arg {
-    s.as_ref().map(|s| Arg::Text(s.clone())).unwrap_or(Arg::Null)
-}
-
-fn query(sql: &Arc<str>, args: &[Arg]) -> sqlx::query::Query<'static, MySql, MySqlArguments> {
-    let mut q = sqlx::query(AssertSqlSafe(sql.clone()));
-    for a in args {
-        q = match a {
-            Arg::Null => q.bind(None::<String>),
-            Arg::Int(i) => q.bind(*i),
-            Arg::Float(f) => q.bind(*f),
-            Arg::Text(s) => q.bind(s.clone()),
-            Arg::Time(t) => q.bind(*t),
-        };
-    }
-    q
-}
-
-/// `?, ?, ?` for an `IN` list of `n` values (n > 0).
-fn marks(n: usize) -> String {
-    let mut s = String::with_capacity(n * 3);
-    for i in 0..n {
-        s.push_str(if i == 0 { "?" } else { ", ?" });
-    }
-    s
-}
-
-/// SQL text and its values, remembering which values belong to timestamp
-/// columns (the shared builder keeps only the values).
-struct Built {
-    b: SqlBuilder,
-    timestamps: Vec<bool>,
-}
-
-impl Built {
-    fn new() -> Self {
-        let mut b = SqlBuilder::new(Placeholders::Question);
-        b.fold_like = true;
-        Built { b, timestamps: Vec::new() }
-    }
-
-    fn push(&mut self, s: &str) -> &mut Self {
-        self.b.push(s);
-        self
-    }
-
-    fn bind(&mut self, v: Value, timestamp: bool) -> &mut Self {
-        self.b.bind(v);
-        self.timestamps.push(timestamp);
-        self
-    }
-
-    fn where_clause(&mut self, q: &crate::engine::query::Query) -> &mut Self {
-        self.b.where_clause(q);
-        self.timestamps.extend(where_timestamps(q));
-        debug_assert_eq!(self.b.values.len(), self.timestamps.len(), "where_timestamps must follow SqlBuilder::where_clause");
-        self
-    }
-
-    fn order_limit(&mut self, q: &crate::engine::query::Query, default_order: &str) -> &mut Self {
-        self.b.order_limit(q, default_order);
-        self.timestamps.resize(self.b.values.len(), false);
-        self
-    }
-
-    fn finish(self) -> (Arc<str>, Vec<Arg>) {
-        let args =
-            self.b.values.iter().enumerate().map(|(i, v)| Arg::of(v, self.timestamps.get(i).copied().unwrap_or(false))).collect();
-        (Arc::from(self.b.sql), args)
-    }
-}
-
-/// For each value `SqlBuilder::where_clause` binds, in its order: whether it
-/// is compared with a timestamp column.
-fn where_timestamps(q: &crate::engine::query::Query) -> Vec<bool> {
-    let ts = q.table.timestamps();
-    let mut flags = Vec::new();
-    for c in &q.conds {
-        match c {
-            Cond::Compare { column, .. } => flags.push(ts.contains(column)),
-            Cond::IsNull { .. } => {}
-            Cond::In { column, values, .. } => flags.extend(std::iter::repeat_n(ts.contains(column), values.len())),
-        }
-    }
-    flags
-}
-
-/// The statements, with the table prefix substituted once.
-struct Statements {
-    prefix: String,
-    tasks: String,
-    workers: String,
-    insert_task: Arc<str>,
-    get_task: Arc<str>,
-    claim_lock: Arc<str>,
-    claim_update_head: String,
-    claim_id: Arc<str>,
-    finish_completed: Arc<str>,
-    finish_retry: Arc<str>,
-    finish_failed: Arc<str>,
-    finish_cancelled: Arc<str>,
-    finish_released: Arc<str>,
-    progress: Arc<str>,
-    progress_ack: Arc<str>,
-    cancel_pending: Arc<str>,
-    cancel_running: Arc<str>,
-    status_of: Arc<str>,
-    state_of: Arc<str>,
-    select_expired: Arc<str>,
-    rescue_retry: Arc<str>,
-    rescue_fail: Arc<str>,
-    retry: Arc<str>,
-    completed_before: Arc<str>,
-    count_by_status: Arc<str>,
-    summary: Arc<str>,
-    common_errors: Arc<str>,
-    worker_get: Arc<str>,
-    worker_get_id: Arc<str>,
-    worker_insert: Arc<str>,
-    worker_update_info: Arc<str>,
-    worker_counts: Arc<str>,
-    leader_renew: Arc<str>,
-    leader_insert: Arc<str>,
-    drop_tables: String,
-}
-
-/// How many completed tasks the cleaner deletes per transaction: short
-/// transactions, and far below the 65535 placeholders MySQL allows.
-const DELETE_BATCH: i64 = 500;
-
-/// The aggregate columns shared by the summary and per-worker statistics.
-/// Durations and memory only count attempts that ran to an end. COUNT
-/// rather than SUM(CASE …): MySQL's SUM of integers is DECIMAL; AVG of an
-/// integer column is DECIMAL too, hence `* 1E0` (a DOUBLE literal).
-const SUMMARY_COLUMNS: &str = "COUNT(*) AS total, \
-    COUNT(CASE WHEN status = 10 THEN 1 END) AS queued, \
-    COUNT(CASE WHEN status IN (15, 20) THEN 1 END) AS running, \
-    COUNT(CASE WHEN status = 30 THEN 1 END) AS completed, \
-    COUNT(CASE WHEN status = 40 THEN 1 END) AS failed, \
-    COUNT(CASE WHEN status = 50 THEN 1 END) AS cancelled, \
-    AVG(CASE WHEN status IN (30, 40) THEN duration END) * 1E0 AS avg_duration, \
-    AVG(CASE WHEN status IN (30, 40) THEN peak_memory END) * 1E0 AS avg_memory, \
-    SUM(CASE WHEN status IN (30, 40) THEN duration END) * 1E0 AS sum_duration";
-
-impl Statements {
-    fn new(prefix: &str, flavor: Flavor) -> Self {
-        let t = format!("{prefix}s_tasks");
-        let w = format!("{prefix}s_workers");
-        let s = |sql: String| -> Arc<str> { Arc::from(sql) };
-        let skip_locked = if flavor.skip_locked() { " SKIP LOCKED" } else { "" };
-        Statements {
-            // The id comes from LAST_INSERT_ID (the OK packet): the caller
-            // knows every other value.
-            insert_task: s(format!(
-                "INSERT INTO {t} (identifier, action, status, message, started_by, meta, result, start_at, attempts, \
-                 max_attempts, priority, priority_rank, progress, created_at, updated_at, available_at, unique_key) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)"
-            )),
-            get_task: s(format!("SELECT * FROM {t} WHERE id = ?")),
-            // Edge Claimed, step 1 of 3 (one transaction). No UPDATE …
-            // RETURNING and no selecting from the updated table, so the
-            // candidates are locked first. SKIP LOCKED lets concurrent
-            // claimers pass each other's rows; MariaDB 10.5 lacks it and
-            // waits instead (see `Flavor::skip_locked`). Walks the claim
-            // index (status, priority_rank, id), from the claiming process's
-            // cursor (priority_rank, id): spelled out rather than as a row
-            // comparison `(priority_rank, id) > (?, ?)`, whose range access
-            // not every MySQL/MariaDB optimizer plans. FORCE INDEX: the walk
-            // must follow the index order and stop after LIMIT rows whatever
-            // the optimizer's statistics say (with others it may read every
-            // pending row and sort them: cost grows with the backlog).
-            // Arguments: now, rank, rank, id, limit.
-            claim_lock: s(format!(
-                "SELECT id FROM {t} FORCE INDEX ({t}_claim) WHERE status = 10 AND (priority_rank > ? OR (priority_rank = ? AND id > ?)) \
-                 AND (available_at IS NULL OR available_at <= ?) \
-                 ORDER BY priority_rank, id LIMIT ? FOR UPDATE{skip_locked}"
-            )),
-            // Step 2: the locked ids, then `IN (…)` is appended. The rows are
-            // locked by step 1 (a locking read sees their latest version), so
-            // they are still pending: the ids alone find them by primary key.
-            // A `status = 10` here lets the optimizer walk the claim index
-            // over every pending row instead. Step 3 reads the rows with
-            // `get_task` semantics and the caller sorts.
-            claim_update_head: format!(
-                "UPDATE {t} SET status = 20, attempts = attempts + 1, started_at = ?, updated_at = ?, \
-                 lease_owner = ?, lease_expires_at = ?, cancel_requested = 0 WHERE id IN ("
-            ),
-            // Edge Claimed for one given task (`sTask::execute`); read back in
-            // the same transaction.
-            claim_id: s(format!(
-                "UPDATE {t} SET status = 20, attempts = attempts + 1, started_at = ?, updated_at = ?, \
-                 lease_owner = ?, lease_expires_at = ?, cancel_requested = 0 WHERE id = ? AND status = 10"
-            )),
-            // Edge Finished. Guarded: only a task still held (15/20) moves, so
-            // what the worker decided itself (markFailed...) stands; a worker
-            // that marked itself completed still gets progress 100. MySQL
-            // assigns left to right with the new values, so `message` and
-            // `progress` read `status` before it is overwritten.
-            finish_completed: s(format!(
-                "UPDATE {t} SET message = CASE WHEN status IN (15, 20) THEN ? ELSE message END, \
-                 progress = CASE WHEN status IN (15, 20, 30) THEN 100 ELSE progress END, \
-                 status = CASE WHEN status IN (15, 20) THEN 30 ELSE status END, \
-                 finished_at = COALESCE(finished_at, ?), duration = ?, peak_memory = ?, \
-                 lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?"
-            )),
-            // Edge FailedWithAttemptsLeft.
-            finish_retry: s(format!(
-                "UPDATE {t} SET status = 10, message = ?, last_error = ?, available_at = ?, duration = ?, \
-                 peak_memory = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? \
-                 WHERE id = ? AND status IN (15, 20)"
-            )),
-            // Edges AttemptsExhausted / WorkerMissing.
-            finish_failed: s(format!(
-                "UPDATE {t} SET status = 40, message = ?, last_error = ?, finished_at = ?, duration = ?, \
-                 peak_memory = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? \
-                 WHERE id = ? AND status IN (15, 20)"
-            )),
-            // Edge CancelSeen.
-            finish_cancelled: s(format!(
-                "UPDATE {t} SET status = 50, message = ?, finished_at = ?, duration = ?, peak_memory = ?, \
-                 lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN (15, 20)"
-            )),
-            // Edge WorkerInactive: the attempt is given back. CASE rather
-            // than GREATEST(attempts - 1, 0): on the PHP package's UNSIGNED
-            // column, 0 - 1 is an out-of-range error, not -1.
-            finish_released: s(format!(
-                "UPDATE {t} SET status = 10, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
-                 message = ?, available_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? \
-                 WHERE id = ? AND status IN (15, 20)"
-            )),
-            // Progress mirror. No RETURNING: `progress_ack` reads what the
-            // row says right after (the cancel request, the status).
-            progress: s(format!("UPDATE {t} SET progress = ?, message = ?, snapshot = ?, updated_at = ? WHERE id = ?")),
-            progress_ack: s(format!("SELECT status, cancel_requested FROM {t} WHERE id = ?")),
-            // Edge CancelPending.
-            cancel_pending: s(format!(
-                "UPDATE {t} SET status = 50, message = 'Cancelled', finished_at = ?, updated_at = ? \
-                 WHERE id = ? AND {}",
-                crate::engine::task::state::status_condition(crate::engine::task::Edge::CancelPending)
-            )),
-            cancel_running: s(format!(
-                "UPDATE {t} SET cancel_requested = 1, updated_at = ? WHERE id = ? AND {}",
-                crate::engine::task::state::status_condition(crate::engine::task::Edge::CancelRequested)
-            )),
-            status_of: s(format!("SELECT status FROM {t} WHERE id = ?")),
-            // Read inside the finishing transaction: cheap, and exact.
-            state_of: s(format!("SELECT status, message FROM {t} WHERE id = ?")),
-            // The rescuer's batch: running rows past their lease, by id cursor.
-            select_expired: s(format!(
-                "SELECT * FROM {t} WHERE status IN (15, 20) AND lease_expires_at < ? AND id > ? ORDER BY id LIMIT ?"
-            )),
-            // Edge LeaseExpired with attempts left. The expiry is checked
-            // again so that a heartbeat that landed meanwhile wins (WHERE is
-            // evaluated before any assignment).
-            rescue_retry: s(format!(
-                "UPDATE {t} SET status = 10, available_at = ?, message = ?, last_error = ?, lease_owner = NULL, \
-                 lease_expires_at = NULL, cancel_requested = 0, updated_at = ? \
-                 WHERE id = ? AND status IN (15, 20) AND lease_expires_at < ?"
-            )),
-            // Edge LeaseExpired, attempts exhausted.
-            rescue_fail: s(format!(
-                "UPDATE {t} SET status = 40, message = ?, last_error = ?, finished_at = ?, lease_owner = NULL, \
-                 lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN (15, 20) AND lease_expires_at < ?"
-            )),
-            // Edge ManualRetry: at least one more attempt is granted.
-            retry: s(format!(
-                "UPDATE {t} SET status = 10, available_at = ?, finished_at = NULL, cancel_requested = 0, \
-                 message = 'Queued for retry', max_attempts = GREATEST(max_attempts, attempts + 1), progress = 0, \
-                 updated_at = ? WHERE id = ? AND status IN (40, 50)"
-            )),
-            // The cleaner's batch. No DELETE … RETURNING on MySQL: the ids
-            // are locked and read, then deleted by id in the same
-            // transaction, so the ids returned are exactly the rows deleted.
-            completed_before: s(format!(
-                "SELECT id FROM {t} WHERE status = 30 AND finished_at < ? ORDER BY id LIMIT {DELETE_BATCH} FOR UPDATE"
-            )),
-            count_by_status: s(format!("SELECT status, COUNT(*) AS n FROM {t} GROUP BY status")),
-            summary: s(format!("SELECT {SUMMARY_COLUMNS} FROM {t} WHERE created_at >= ?")),
-            common_errors: s(format!(
-                "SELECT last_error, COUNT(*) AS n FROM {t} WHERE status = 40 AND created_at >= ? AND last_error IS NOT NULL \
-                 GROUP BY last_error ORDER BY n DESC, last_error LIMIT ?"
-            )),
-            worker_get: s(format!("SELECT * FROM {w} WHERE identifier = ?")),
-            worker_get_id: s(format!("SELECT * FROM {w} WHERE id = ?")),
-            // New workers start inactive and last in order. An existing
-            // identifier is left alone: NOT EXISTS skips it, and a racing
-            // insert loses on the unique index (1062), which the caller
-            // also reads as "taken". The MAX sits in a derived table because
-            // an aggregate without GROUP BY yields a row even when WHERE
-            // matches nothing.
-            worker_insert: s(format!(
-                "INSERT INTO {w} (identifier, scope, class, active, position, settings, hidden, title, description, \
-                 icon, created_at, updated_at) SELECT ?, ?, ?, 0, next.position, '{{}}', 0, ?, ?, ?, ?, ? \
-                 FROM (SELECT COALESCE(MAX(position), 0) + 1 AS position FROM {w}) AS next \
-                 WHERE NOT EXISTS (SELECT 1 FROM {w} AS taken WHERE taken.identifier = ?)"
-            )),
-            worker_update_info: s(format!(
-                "UPDATE {w} SET identifier = ?, scope = ?, class = ?, title = ?, description = ?, icon = ?, \
-                 updated_at = ? WHERE id = ?"
-            )),
-            worker_counts: s(format!("SELECT COUNT(*) AS total, COUNT(CASE WHEN active <> 0 THEN 1 END) AS active FROM {w}")),
-            // The named lease, step 1: renew it, or take it over once expired.
-            // One statement, so two askers cannot both pass the condition;
-            // rows matched (CLIENT_FOUND_ROWS) = 1 means we hold it. Not
-            // INSERT … ON DUPLICATE KEY UPDATE: MySQL assigns left to right,
-            // so the second assignment would test the first one's result.
-            leader_renew: s(format!(
-                "UPDATE {prefix}s_task_leaders SET owner = ?, expires_at = ? WHERE name = ? AND (owner = ? OR expires_at < ?)"
-            )),
-            // Step 2, when no row matched: a lease nobody ever held. A racing
-            // asker that inserted first makes this fail with 1062: not ours.
-            leader_insert: s(format!("INSERT INTO {prefix}s_task_leaders (name, owner, expires_at) VALUES (?, ?, ?)")),
-            drop_tables: format!("DROP TABLE IF EXISTS {t}, {w}, {prefix}s_task_leaders"),
-            prefix: prefix.to_string(),
-            tasks: t,
-            workers: w,
-        }
-    }
-
-    fn table(&self, table: Table) -> &str {
-        match table {
-            Table::Tasks => &self.tasks,
-            Table::Workers => &self.workers,
-        }
-    }
-}
-
-pub struct MySqlStore {
-    pool: MySqlPool,
-    flavor: Flavor,
-    st: Statements,
-}
-
 /// Maps a MySQL/MariaDB error number to its meaning. Both servers agree on
 /// these numbers. <https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html>,
 /// <https://mariadb.com/kb/en/mariadb-error-codes/>
@@ -544,136 +177,84 @@ fn classify(e: sqlx::Error) -> StoreError {
     StoreError::new(kind_of(&e), e)
 }
 
-// ---- row decoding ---------------------------------------------------------
+// ---- binding and decoding ---------------------------------------------------
+
+/// Timestamps travel as DATETIME values, never as text, so a comparison
+/// uses the index and means the same on every server.
+fn query<'q>(sql: &'q str, args: &[Arg<'_>]) -> sqlx::query::Query<'q, MySql, MySqlArguments> {
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for a in args {
+        q = match a {
+            Arg::Int(v) => q.bind(*v),
+            Arg::Float(v) => q.bind(*v),
+            Arg::Bool(v) => q.bind(v.map(i64::from)),
+            Arg::Text(v) => q.bind(v.as_ref().map(|s| s.to_string())),
+            Arg::Time(v) => q.bind(v.map(|t| t.naive_utc())),
+        };
+    }
+    q
+}
+
+async fn fetch_on(c: &mut MySqlConnection, sql: &str, args: &[Arg<'_>]) -> StoreResult<Vec<MySqlRow>> {
+    query(sql, args).fetch_all(c).await.map_err(classify)
+}
+
+async fn exec_on(c: &mut MySqlConnection, sql: &str, args: &[Arg<'_>]) -> StoreResult<MySqlQueryResult> {
+    query(sql, args).execute(c).await.map_err(classify)
+}
+
+/// DDL and other one-off text: sent unprepared, so it neither needs
+/// placeholders nor stays in the statement cache.
+async fn raw_on(c: &mut MySqlConnection, sql: String) -> StoreResult<()> {
+    sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await.map_err(classify).map(|_| ())
+}
+
 // Integers are read unchecked: the same column is SMALLINT here, SMALLINT
 // UNSIGNED or TINYINT in a converted PHP-package table, BIGINT UNSIGNED for
 // ids, and sqlx's checked i64 refuses every one but signed integers. The
 // decoder reads the value's own width, so each fits. Strings are unchecked
 // too so that a MySQL JSON column (a converted `settings`) reads as text.
+struct My<'a>(&'a MySqlRow);
 
-type Decoded<T> = Result<T, sqlx::Error>;
+impl RowRead for My<'_> {
+    fn int(&self, i: usize) -> StoreResult<Option<i64>> {
+        self.0.try_get_unchecked(i).map_err(classify)
+    }
 
-/// The claim lock's arguments: rank, rank, id (the cursor), now, limit.
-fn claim_lock_args(p: &TaskClaimParams) -> [Arg; 5] {
-    let (rank, after_id) = p.after;
-    [Arg::Int(rank), Arg::Int(rank), Arg::Int(after_id), at(&p.now), Arg::Int(p.limit)]
-}
+    fn float(&self, i: usize) -> StoreResult<Option<f64>> {
+        self.0.try_get(i).map_err(classify)
+    }
 
-fn int(r: &MySqlRow, c: &str) -> Decoded<i64> {
-    r.try_get_unchecked::<i64, _>(c)
-}
+    fn text(&self, i: usize) -> StoreResult<Option<String>> {
+        self.0.try_get_unchecked(i).map_err(classify)
+    }
 
-fn opt_int(r: &MySqlRow, c: &str) -> Decoded<Option<i64>> {
-    r.try_get_unchecked::<Option<i64>, _>(c)
-}
-
-fn string(r: &MySqlRow, c: &str) -> Decoded<String> {
-    r.try_get_unchecked::<String, _>(c)
-}
-
-fn opt_string(r: &MySqlRow, c: &str) -> Decoded<Option<String>> {
-    r.try_get_unchecked::<Option<String>, _>(c)
-}
-
-fn opt_float(r: &MySqlRow, c: &str) -> Decoded<Option<f64>> {
-    r.try_get::<Option<f64>, _>(c)
-}
-
-/// DATETIME/TIMESTAMP in UTC (the session's time zone); a text value (an
-/// expression MySQL typed as a string) is parsed as the engine's text.
-fn ts(r: &MySqlRow, c: &str) -> Decoded<Option<Timestamp>> {
-    match r.try_get::<Option<DateTime<Utc>>, _>(c) {
-        Ok(v) => Ok(v),
-        Err(sqlx::Error::ColumnDecode { .. }) => Ok(opt_string(r, c)?.as_deref().and_then(time::from_db)),
-        Err(e) => Err(e),
+    /// DATETIME/TIMESTAMP in UTC (the session's time zone); a text value
+    /// (an expression MySQL typed as a string) is parsed as the engine's text.
+    fn time(&self, i: usize) -> StoreResult<Option<Timestamp>> {
+        match self.0.try_get::<Option<DateTime<Utc>>, _>(i) {
+            Ok(v) => Ok(v),
+            Err(sqlx::Error::ColumnDecode { .. }) => Ok(self.text(i)?.as_deref().and_then(time::from_db)),
+            Err(e) => Err(classify(e)),
+        }
     }
 }
 
-fn task_from_row(r: &MySqlRow) -> Decoded<TaskRow> {
-    Ok(TaskRow {
-        id: int(r, "id")?,
-        identifier: string(r, "identifier")?,
-        action: string(r, "action")?,
-        status: int(r, "status")?,
-        message: opt_string(r, "message")?,
-        started_by: opt_int(r, "started_by")?,
-        meta: opt_string(r, "meta")?,
-        result: opt_string(r, "result")?,
-        start_at: ts(r, "start_at")?,
-        finished_at: ts(r, "finished_at")?,
-        attempts: int(r, "attempts")?,
-        max_attempts: int(r, "max_attempts")?,
-        priority: string(r, "priority")?,
-        progress: int(r, "progress")?,
-        created_at: ts(r, "created_at")?,
-        updated_at: ts(r, "updated_at")?,
-        available_at: ts(r, "available_at")?,
-        started_at: ts(r, "started_at")?,
-        duration: opt_float(r, "duration")?,
-        peak_memory: opt_int(r, "peak_memory")?,
-        last_error: opt_string(r, "last_error")?,
-        cancel_requested: int(r, "cancel_requested")? != 0,
-        lease_owner: opt_string(r, "lease_owner")?,
-        lease_expires_at: ts(r, "lease_expires_at")?,
-        snapshot: opt_string(r, "snapshot")?,
-        unique_key: opt_string(r, "unique_key")?,
-    })
+fn decode_all<T>(rows: &[MySqlRow], f: Decode<T>) -> StoreResult<Vec<T>> {
+    rows.iter().map(|r| f(&My(r))).collect()
 }
 
-fn worker_from_row(r: &MySqlRow) -> Decoded<WorkerRow> {
-    Ok(WorkerRow {
-        id: int(r, "id")?,
-        uuid: opt_string(r, "uuid")?,
-        identifier: string(r, "identifier")?,
-        scope: string(r, "scope")?,
-        class: string(r, "class")?,
-        active: int(r, "active")? != 0,
-        position: int(r, "position")?,
-        settings: opt_string(r, "settings")?.unwrap_or_else(|| "{}".into()),
-        hidden: int(r, "hidden")?,
-        title: string(r, "title")?,
-        description: string(r, "description")?,
-        icon: string(r, "icon")?,
-        created_at: ts(r, "created_at")?,
-        updated_at: ts(r, "updated_at")?,
-    })
+// ---- the backend -------------------------------------------------------------
+
+pub struct MySql_ {
+    pool: MySqlPool,
+    flavor: Flavor,
+    claim_lock: Stmt,
 }
 
-fn summary_from_row(r: &MySqlRow) -> Decoded<TaskSummaryRow> {
-    Ok(TaskSummaryRow {
-        total: int(r, "total")?,
-        queued: int(r, "queued")?,
-        running: int(r, "running")?,
-        completed: int(r, "completed")?,
-        failed: int(r, "failed")?,
-        cancelled: int(r, "cancelled")?,
-        average_duration: opt_float(r, "avg_duration")?,
-        average_memory: opt_float(r, "avg_memory")?,
-        total_duration: opt_float(r, "sum_duration")?,
-    })
-}
+pub type MySqlStore = SqlStore<MySql_>;
 
-fn decode_all<T>(rows: &[MySqlRow], f: fn(&MySqlRow) -> Decoded<T>) -> StoreResult<Vec<T>> {
-    rows.iter().map(f).collect::<Result<Vec<_>, _>>().map_err(classify)
-}
-
-// ---- running statements ---------------------------------------------------
-
-async fn fetch_on(c: &mut MySqlConnection, sql: &Arc<str>, args: &[Arg]) -> StoreResult<Vec<MySqlRow>> {
-    query(sql, args).fetch_all(c).await.map_err(classify)
-}
-
-async fn exec_on(c: &mut MySqlConnection, sql: &Arc<str>, args: &[Arg]) -> StoreResult<MySqlQueryResult> {
-    query(sql, args).execute(c).await.map_err(classify)
-}
-
-/// DDL and other one-off text: sent unprepared, so it neither needs
-/// preparing (not every server prepares every DDL) nor fills the statement cache.
-async fn raw_on(c: &mut MySqlConnection, sql: String) -> StoreResult<()> {
-    sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await.map_err(classify).map(|_| ())
-}
-
-impl MySqlStore {
+impl SqlStore<MySql_> {
     /// Connects (no migration: server databases are migrated explicitly).
     /// One direct connection reads the version first, so an unreachable
     /// server fails at once with its real reason instead of after the pool's
@@ -717,67 +298,20 @@ impl MySqlStore {
                 })
             })
             .connect_lazy_with(opts);
-        Ok(MySqlStore { pool, flavor, st: Statements::new(prefix, flavor) })
+        let st = Statements::new(dialect(flavor), prefix);
+        let b = MySql_ { pool, flavor, claim_lock: claim_lock(&st) };
+        Ok(SqlStore::new(b, st))
     }
 
     /// The server family and version read at connect.
+
+    /// The server family and version read at connect.
     pub fn flavor(&self) -> Flavor {
-        self.flavor
+        self.b.flavor
     }
+}
 
-    /// One autocommit statement. Retried when busy: a deadlock or lock wait
-    /// timeout rolled back only this statement, so running it again is safe.
-    /// The common case, a batch where every task returned (one message for
-    /// all): one UPDATE joined with the per-task values, one read of the
-    /// final states, instead of two statements per task. The assignments are
-    /// finish_completed's, in the same left-to-right order. None when the
-    /// batch is mixed.
-    async fn finish_all_completed(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Option<Vec<Finished>>> {
-        let mut message = None;
-        let mut rows = Vec::with_capacity(outcomes.len());
-        for o in outcomes {
-            match o {
-                Outcome::Completed { id, message: m, duration, peak_memory } if message.is_none() || message == Some(m) => {
-                    message = Some(m);
-                    rows.push((*id, *duration, *peak_memory));
-                }
-                _ => return Ok(None),
-            }
-        }
-        let Some(message) = message else { return Ok(None) };
-        let values = (0..rows.len())
-            .map(|i| if i == 0 { "SELECT ? AS id, ? AS duration, ? AS peak" } else { "SELECT ?, ?, ?" })
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ");
-        let sql: Arc<str> = Arc::from(format!(
-            "UPDATE {t} t JOIN ({values}) v ON t.id = v.id \
-             SET t.message = CASE WHEN t.status IN (15, 20) THEN ? ELSE t.message END, \
-             t.progress = CASE WHEN t.status IN (15, 20, 30) THEN 100 ELSE t.progress END, \
-             t.status = CASE WHEN t.status IN (15, 20) THEN 30 ELSE t.status END, \
-             t.finished_at = COALESCE(t.finished_at, ?), t.duration = v.duration, t.peak_memory = v.peak, \
-             t.lease_owner = NULL, t.lease_expires_at = NULL, t.updated_at = ?",
-            t = self.st.tasks
-        ));
-        let mut args = Vec::with_capacity(rows.len() * 3 + 3);
-        for (id, duration, peak) in &rows {
-            args.extend([Arg::Int(*id), Arg::Float(*duration), Arg::Int(*peak)]);
-        }
-        args.extend([text(message), at(&now), at(&now)]);
-        self.exec(&sql, &args).await?;
-        let read: Arc<str> =
-            Arc::from(format!("SELECT id, status, message FROM {} WHERE id IN ({})", self.st.tasks, marks(rows.len())));
-        let states = self.fetch(&read, &rows.iter().map(|r| Arg::Int(r.0)).collect::<Vec<_>>()).await?;
-        let mut finished = Vec::with_capacity(states.len());
-        for r in &states {
-            finished.push(Finished {
-                id: int(r, "id").map_err(classify)?,
-                status: int(r, "status").map_err(classify)?,
-                message: opt_string(r, "message").map_err(classify)?,
-            });
-        }
-        Ok(Some(outcomes.iter().filter_map(|o| finished.iter().find(|f| f.id == o.id()).cloned()).collect()))
-    }
-
+impl MySql_ {
     /// `task_insert_many` in one transaction.
     ///
     /// MySQL has no `ON CONFLICT DO NOTHING` for one index (`INSERT IGNORE`
@@ -791,20 +325,19 @@ impl MySqlStore {
     /// gives the first in LAST_INSERT_ID, and a multi-row VALUES insert is a
     /// "simple insert", whose ids InnoDB allocates together in every
     /// `innodb_autoinc_lock_mode`, `auto_increment_increment` apart.
-    async fn insert_many_once(&self, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
+    async fn insert_many_once(&self, st: &Statements, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let mut holders = std::collections::HashMap::new();
         let keys: Vec<&str> = p.tasks.iter().filter_map(|t| t.unique_key.as_deref()).collect();
         for keys in keys.chunks(MYSQL_MAX_PLACEHOLDERS) {
-            let sql: Arc<str> = Arc::from(format!(
+            let sql = format!(
                 "SELECT id, unique_active FROM {} WHERE unique_active IN ({}) FOR UPDATE",
-                self.st.tasks,
-                marks(keys.len())
-            ));
-            let args: Vec<Arg> = keys.iter().map(|k| text(k)).collect();
-            for r in fetch_on(&mut tx, &sql, &args).await? {
-                let key = opt_string(&r, "unique_active").map_err(classify)?.unwrap_or_default();
-                holders.insert(key, int(&r, "id").map_err(classify)?);
+                st.tasks,
+                vec!["?"; keys.len()].join(", ")
+            );
+            let args: Vec<Arg> = keys.iter().map(|k| Arg::text(k)).collect();
+            for (id, key) in decode_all(&fetch_on(&mut tx, &sql, &args).await?, rows::id_key)? {
+                holders.insert(key.unwrap_or_default(), id);
             }
         }
         let fresh: Vec<NewTask> =
@@ -813,14 +346,14 @@ impl MySqlStore {
         let step = if returning || fresh.is_empty() {
             1
         } else {
-            let r = fetch_on(&mut tx, &Arc::from("SELECT @@auto_increment_increment AS step"), &[]).await?;
-            r.first().map(|r| int(r, "step")).transpose().map_err(classify)?.unwrap_or(1).max(1)
+            let r = fetch_on(&mut tx, "SELECT @@auto_increment_increment AS step", &[]).await?;
+            decode_all(&r, rows::id)?.first().copied().unwrap_or(1).max(1)
         };
         let mut ids = Vec::with_capacity(fresh.len());
         let row = "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)";
         for chunk in insert_chunks(&fresh, MYSQL_INSERT_ROWS, INSERT_CHUNK_BYTES) {
             let tasks = &fresh[chunk];
-            let mut sql = format!("INSERT INTO {} ({TASK_INSERT_COLUMNS}) VALUES ", self.st.tasks);
+            let mut sql = format!("INSERT INTO {} ({TASK_INSERT_COLUMNS}) VALUES ", st.tasks);
             for i in 0..tasks.len() {
                 if i > 0 {
                     sql.push_str(", ");
@@ -854,12 +387,7 @@ impl MySqlStore {
                     .bind(t.unique_key.as_deref());
             }
             if returning {
-                let rows = q.fetch_all(&mut *tx).await.map_err(classify)?;
-                let returned = rows
-                    .iter()
-                    .map(|r| Ok((int(r, "id")?, opt_string(r, "unique_key")?)))
-                    .collect::<Decoded<Vec<_>>>()
-                    .map_err(classify)?;
+                let returned = decode_all(&q.fetch_all(&mut *tx).await.map_err(classify)?, rows::id_key)?;
                 // Nothing is skipped here (no ON CONFLICT): every task has its row.
                 for id in match_returned(tasks, returned)? {
                     ids.push(id.ok_or_else(|| StoreError::new(StoreErrorKind::Other, "a batch insert skipped a row"))?);
@@ -887,191 +415,78 @@ impl MySqlStore {
             .collect()
     }
 
-    async fn fetch(&self, sql: &Arc<str>, args: &[Arg]) -> StoreResult<Vec<MySqlRow>> {
-        retry_busy(|| async move { query(sql, args).fetch_all(&self.pool).await.map_err(classify) }).await
-    }
-
-    async fn exec(&self, sql: &Arc<str>, args: &[Arg]) -> StoreResult<MySqlQueryResult> {
-        retry_busy(|| async move { query(sql, args).execute(&self.pool).await.map_err(classify) }).await
-    }
-
-    async fn tasks(&self, sql: &Arc<str>, args: &[Arg]) -> StoreResult<Vec<TaskRow>> {
-        decode_all(&self.fetch(sql, args).await?, task_from_row)
-    }
-
-    async fn workers(&self, sql: &Arc<str>, args: &[Arg]) -> StoreResult<Vec<WorkerRow>> {
-        decode_all(&self.fetch(sql, args).await?, worker_from_row)
-    }
-
-    fn select_sql(&self, q: &crate::engine::query::Query, head: &str) -> Built {
-        let mut b = Built::new();
-        b.push(head).push(self.st.table(q.table));
-        b.where_clause(q);
-        b
-    }
-
-    async fn claim_in(&self, tx: &mut MySqlConnection, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> {
-        let locked = fetch_on(tx, &self.st.claim_lock, &claim_lock_args(p)).await?;
-        let ids = decode_all(&locked, |r| int(r, "id"))?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let update: Arc<str> = Arc::from(format!("{}{})", self.st.claim_update_head, marks(ids.len())));
-        let mut args = vec![at(&p.now), at(&p.now), text(&p.owner), at(&p.lease_expires_at)];
-        args.extend(ids.iter().map(|id| Arg::Int(*id)));
-        exec_on(tx, &update, &args).await?;
-        let read: Arc<str> = Arc::from(format!("SELECT * FROM {} WHERE id IN ({})", self.st.tasks, marks(ids.len())));
-        let ids: Vec<Arg> = ids.iter().map(|id| Arg::Int(*id)).collect();
-        decode_all(&fetch_on(tx, &read, &ids).await?, task_from_row)
-    }
-
-    async fn finish_in(&self, tx: &mut MySqlConnection, o: &Outcome, now: &Timestamp) -> StoreResult<()> {
-        let (sql, args) = match o {
-            Outcome::Completed { id, message, duration, peak_memory } => (
-                &self.st.finish_completed,
-                vec![text(message), at(now), Arg::Float(*duration), Arg::Int(*peak_memory), at(now), Arg::Int(*id)],
-            ),
-            Outcome::Retry { id, message, error, available_at, duration, peak_memory } => (
-                &self.st.finish_retry,
-                vec![
-                    text(message),
-                    text(error),
-                    at(available_at),
-                    Arg::Float(*duration),
-                    Arg::Int(*peak_memory),
-                    at(now),
-                    Arg::Int(*id),
-                ],
-            ),
-            Outcome::Failed { id, message, error, duration, peak_memory } => (
-                &self.st.finish_failed,
-                vec![text(message), text(error), at(now), Arg::Float(*duration), Arg::Int(*peak_memory), at(now), Arg::Int(*id)],
-            ),
-            Outcome::Cancelled { id, message, duration, peak_memory } => (
-                &self.st.finish_cancelled,
-                vec![text(message), at(now), Arg::Float(*duration), Arg::Int(*peak_memory), at(now), Arg::Int(*id)],
-            ),
-            Outcome::Released { id, message, available_at } => {
-                (&self.st.finish_released, vec![text(message), at(available_at), at(now), Arg::Int(*id)])
-            }
-        };
-        exec_on(tx, sql, &args).await.map(|_| ())
-    }
-
-    /// One batch of the cleaner: locks up to DELETE_BATCH ids, deletes them.
-    async fn delete_completed_batch(&self, before: &Timestamp) -> StoreResult<Vec<i64>> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        let rows = fetch_on(&mut tx, &self.st.completed_before, &[at(before)]).await?;
-        let ids = decode_all(&rows, |r| int(r, "id"))?;
-        if !ids.is_empty() {
-            let sql: Arc<str> = Arc::from(format!("DELETE FROM {} WHERE id IN ({})", self.st.tasks, marks(ids.len())));
-            let args: Vec<Arg> = ids.iter().map(|id| Arg::Int(*id)).collect();
-            exec_on(&mut tx, &sql, &args).await?;
-        }
-        tx.commit().await.map_err(classify)?;
-        Ok(ids)
+    /// Reads rows by id inside a transaction (after an UPDATE, for lack of
+    /// RETURNING).
+    async fn read_by_id<T: Send + 'static>(
+        tx: &mut MySqlConnection,
+        columns: &str,
+        table: &str,
+        ids: &[i64],
+        f: Decode<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut read = SqlBuilder::new(Dialect::MYSQL);
+        read.push("SELECT ").push(columns).push(" FROM ").push(table).push(" WHERE ").ids("id", ids);
+        decode_all(&fetch_on(tx, &read.sql, &read.args).await?, f)
     }
 }
 
 #[async_trait]
-impl Store for MySqlStore {
-    async fn migrate(&self) -> StoreResult<()> {
+impl Backend for MySql_ {
+    async fn query<T: Send + 'static>(&self, sql: &str, args: &[Arg<'_>], f: Decode<T>) -> StoreResult<Vec<T>> {
+        decode_all(&query(sql, args).fetch_all(&self.pool).await.map_err(classify)?, f)
+    }
+
+    async fn execute(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Done> {
+        let done = query(sql, args).execute(&self.pool).await.map_err(classify)?;
+        Ok(Done { rows: done.rows_affected(), last_id: done.last_insert_id() as i64 })
+    }
+
+    async fn migrate(&self, st: &Statements) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(classify)?;
         // DDL commits on its own, so no transaction can hold two migrating
         // processes apart: a named lock does (server-wide, freed if the
         // connection drops). The name is per prefix, cut to MySQL's 64.
-        let lock = lock_name(&self.st.prefix);
+        let lock = lock_name(&st.prefix);
         let got = sqlx::query("SELECT GET_LOCK(?, 30)").bind(lock.clone()).fetch_one(&mut *conn).await.map_err(classify)?;
         if got.try_get_unchecked::<Option<i64>, _>(0).map_err(classify)? != Some(1) {
             return Err(StoreError::new(StoreErrorKind::Busy, "another process kept the migration lock for 30 s"));
         }
-        let result = migrate_on(&mut conn, &self.st, self.flavor).await;
+        let result = migrate_on(&mut conn, st, self.flavor).await;
         let released = sqlx::query("SELECT RELEASE_LOCK(?)").bind(lock).execute(&mut *conn).await.map_err(classify);
         result?;
         released.map(|_| ())
     }
 
-    async fn task_insert(&self, t: &NewTask, now: Timestamp) -> StoreResult<TaskRow> {
-        let available = match t.start_at {
-            Some(s) if s > now => s,
-            _ => now,
-        };
-        let args = [
-            text(&t.identifier),
-            text(&t.action),
-            Arg::Int(t.status.code()),
-            opt_text(&t.message),
-            t.started_by.map(Arg::Int).unwrap_or(Arg::Null),
-            opt_text(&t.meta),
-            opt_text(&t.result),
-            t.start_at.as_ref().map(at).unwrap_or(Arg::Null),
-            Arg::Int(t.max_attempts),
-            text(t.priority.name()),
-            Arg::Int(t.priority.rank()),
-            Arg::Int(t.progress),
-            at(&now),
-            at(&now),
-            at(&available),
-            opt_text(&t.unique_key),
-        ];
-        let done = self.exec(&self.st.insert_task, &args).await?;
-        Ok(t.row(done.last_insert_id() as i64, now, available))
-    }
-
-    async fn task_insert_many(&self, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
-        if p.tasks.is_empty() {
+    /// Lock, update by primary key, read back: one transaction. The rows
+    /// are locked by step 1 (a locking read sees their latest version), so
+    /// they are still pending: the ids alone find them by primary key. A
+    /// `status = 10` in the UPDATE lets the optimizer walk the claim index
+    /// over every pending row instead.
+    async fn claim(&self, st: &Statements, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let args = super::generic::claim_args(p);
+        let locked = decode_all(&fetch_on(&mut tx, &self.claim_lock.sql, &self.claim_lock.bind(&args)).await?, rows::id)?;
+        if locked.is_empty() {
             return Ok(Vec::new());
         }
-        // A duplicate key can still slip in between the lock and the insert
-        // when the session runs READ COMMITTED (no gap locks): the whole
-        // transaction is rolled back and run again, as deadlocks are.
-        let mut conflicts = 0;
-        loop {
-            match retry_busy(|| self.insert_many_once(p)).await {
-                Err(e) if e.kind() == StoreErrorKind::Conflict && conflicts < 3 => conflicts += 1,
-                other => return other,
-            }
-        }
-    }
-
-    async fn task_get(&self, id: i64) -> StoreResult<Option<TaskRow>> {
-        Ok(self.tasks(&self.st.get_task, &[Arg::Int(id)]).await?.into_iter().next())
-    }
-
-    async fn task_select(&self, q: &crate::engine::query::Query) -> StoreResult<Vec<TaskRow>> {
-        let mut b = self.select_sql(q, "SELECT * FROM ");
-        b.order_limit(q, "id ASC");
-        let (sql, args) = b.finish();
-        self.tasks(&sql, &args).await
-    }
-
-    async fn task_claim(&self, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> {
-        if p.limit <= 0 {
-            return Ok(Vec::new());
-        }
-        let mut tasks = retry_busy(|| async move {
-            let mut tx = self.pool.begin().await.map_err(classify)?;
-            let tasks = self.claim_in(&mut tx, p).await?;
-            tx.commit().await.map_err(classify)?;
-            Ok(tasks)
-        })
-        .await?;
-        tasks.sort_by_key(|t| (Priority::rank_of_name(&t.priority), t.id));
+        let update = claim_update(st, p, &locked);
+        exec_on(&mut tx, &update.sql, &update.args).await?;
+        let tasks = Self::read_by_id(&mut tx, &st.task_columns, &st.tasks, &locked, rows::task).await?;
+        tx.commit().await.map_err(classify)?;
         Ok(tasks)
     }
 
-    async fn explain_claim(&self) -> StoreResult<String> {
+    async fn explain_claim(&self, st: &Statements) -> StoreResult<String> {
         let p = TaskClaimParams::explain();
-        let update = format!("{}{})", self.st.claim_update_head, marks(p.limit as usize));
-        let mut update_args = vec![at(&p.now), at(&p.now), text(&p.owner), at(&p.lease_expires_at)];
-        update_args.extend((1..=p.limit).map(Arg::Int));
+        let args = super::generic::claim_args(&p);
+        let update = claim_update(st, &p, &(1..=p.limit).collect::<Vec<_>>());
         let mut lines = Vec::new();
-        for (sql, args) in [(self.st.claim_lock.to_string(), claim_lock_args(&p).to_vec()), (update, update_args)] {
-            let explain: Arc<str> = Arc::from(format!("EXPLAIN {sql}"));
-            for r in self.fetch(&explain, &args).await? {
+        for (sql, args) in [(&*self.claim_lock.sql, self.claim_lock.bind(&args)), (&*update.sql, update.args.clone())] {
+            let explain = format!("EXPLAIN {sql}");
+            for r in query(&explain, &args).fetch_all(&self.pool).await.map_err(classify)? {
                 let col = |c: &str| {
-                    let text = opt_string(&r, c).ok().flatten();
-                    text.or_else(|| int(&r, c).ok().map(|n| n.to_string())).unwrap_or_default()
+                    let text = r.try_get_unchecked::<Option<String>, _>(c).ok().flatten();
+                    text.or_else(|| r.try_get_unchecked::<i64, _>(c).ok().map(|n| n.to_string())).unwrap_or_default()
                 };
                 lines.push(format!(
                     "table={} type={} key={} rows={} extra={}",
@@ -1086,117 +501,76 @@ impl Store for MySqlStore {
         Ok(lines.join("\n"))
     }
 
-    async fn task_claim_id(&self, id: i64, p: &TaskClaimParams) -> StoreResult<Option<TaskRow>> {
-        retry_busy(|| async move {
-            let mut tx = self.pool.begin().await.map_err(classify)?;
-            let args = [at(&p.now), at(&p.now), text(&p.owner), at(&p.lease_expires_at), Arg::Int(id)];
-            let claimed = exec_on(&mut tx, &self.st.claim_id, &args).await?.rows_affected() == 1;
-            let row = if claimed {
-                decode_all(&fetch_on(&mut tx, &self.st.get_task, &[Arg::Int(id)]).await?, task_from_row)?.into_iter().next()
-            } else {
-                None
-            };
-            tx.commit().await.map_err(classify)?;
-            Ok(row)
-        })
-        .await
+    /// A duplicate key can still slip in between the lock and the insert
+    /// when the session runs READ COMMITTED (no gap locks): the whole
+    /// transaction is rolled back and run again, as deadlocks are.
+    async fn insert_many(&self, st: &Statements, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
+        let mut conflicts = 0;
+        loop {
+            match self.insert_many_once(st, p).await {
+                Err(e) if e.kind() == StoreErrorKind::Conflict && conflicts < 3 => conflicts += 1,
+                other => return other,
+            }
+        }
     }
 
-    async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>> {
-        if outcomes.is_empty() {
-            return Ok(Vec::new());
-        }
-        if let Some(done) = self.finish_all_completed(outcomes, now).await? {
-            return Ok(done);
-        }
-        let now = &now;
-        retry_busy(|| async move {
-            let mut tx = self.pool.begin().await.map_err(classify)?;
-            for o in outcomes {
-                self.finish_in(&mut tx, o, now).await?;
+    /// As on PostgreSQL: rows locked in id order (so two finishing batches
+    /// cannot deadlock on each other), one statement per task, or one
+    /// UPDATE joined with the per-task values when every task completed
+    /// with one message; then one read of the final states, for lack of
+    /// RETURNING. All in one transaction.
+    async fn finish_many(&self, st: &Statements, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>> {
+        let mut ordered: Vec<&Outcome> = outcomes.iter().collect();
+        ordered.sort_by_key(|o| o.id());
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        match completed_join(st, &ordered, &now) {
+            Some(join) => {
+                exec_on(&mut tx, &join.sql, &join.args).await?;
             }
-            let mut finished = Vec::with_capacity(outcomes.len());
-            for o in outcomes {
-                let rows = fetch_on(&mut tx, &self.st.state_of, &[Arg::Int(o.id())]).await?;
-                if let Some(r) = rows.first() {
-                    let status = int(r, "status").map_err(classify)?;
-                    let message = opt_string(r, "message").map_err(classify)?;
-                    finished.push(Finished { id: o.id(), status, message });
+            None => {
+                for o in ordered {
+                    let (s, args) = finish_stmt(st, o, &now);
+                    exec_on(&mut tx, &s.sql, &s.bind(&args)).await?;
                 }
             }
-            tx.commit().await.map_err(classify)?;
-            Ok(finished)
-        })
-        .await
-    }
-
-    async fn task_extend_leases(&self, p: &LeaseExtendParams) -> StoreResult<u64> {
-        if p.ids.is_empty() {
-            return Ok(0);
         }
-        let sql: Arc<str> = Arc::from(format!(
-            "UPDATE {} SET lease_expires_at = ? WHERE status IN (15, 20) AND lease_owner = ? AND id IN ({})",
-            self.st.tasks,
-            marks(p.ids.len())
-        ));
-        let mut args = vec![at(&p.expires_at), text(&p.owner)];
-        args.extend(p.ids.iter().map(|id| Arg::Int(*id)));
-        Ok(self.exec(&sql, &args).await?.rows_affected())
+        let ids: Vec<i64> = outcomes.iter().map(Outcome::id).collect();
+        let states = Self::read_by_id(&mut tx, "id, status, message", &st.tasks, &ids, rows::finished).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(in_outcome_order(outcomes, states))
     }
 
-    async fn task_select_expired(&self, now: Timestamp, after_id: i64, limit: i64) -> StoreResult<Vec<TaskRow>> {
-        self.tasks(&self.st.select_expired, &[at(&now), Arg::Int(after_id), Arg::Int(limit)]).await
-    }
-
-    async fn task_rescue(&self, p: &RescueParams) -> StoreResult<bool> {
-        let done = match &p.to {
-            Rescue::Retry { available_at } => {
-                let args = [at(available_at), text(&p.message), text(&p.message), at(&p.now), Arg::Int(p.id), at(&p.now)];
-                self.exec(&self.st.rescue_retry, &args).await?
-            }
-            Rescue::Fail => {
-                let args = [text(&p.message), text(&p.message), at(&p.now), at(&p.now), Arg::Int(p.id), at(&p.now)];
-                self.exec(&self.st.rescue_fail, &args).await?
-            }
+    /// No UPDATE … RETURNING: the update and the read share a transaction.
+    async fn claim_id(&self, st: &Statements, args: &[(&str, Arg<'_>)]) -> StoreResult<Option<TaskRow>> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let claimed = exec_on(&mut tx, &st.claim_id.sql, &st.claim_id.bind(args)).await?.rows_affected() == 1;
+        let row = if claimed {
+            decode_all(&fetch_on(&mut tx, &st.get_task.sql, &st.get_task.bind(args)).await?, rows::task)?.into_iter().next()
+        } else {
+            None
         };
-        Ok(done.rows_affected() == 1)
+        tx.commit().await.map_err(classify)?;
+        Ok(row)
     }
 
-    async fn task_progress(&self, p: &TaskProgressParams) -> StoreResult<Option<ProgressAck>> {
-        let args = [Arg::Int(p.progress), text(&p.message), text(&p.snapshot), at(&p.now), Arg::Int(p.id)];
-        self.exec(&self.st.progress, &args).await?;
-        let rows = self.fetch(&self.st.progress_ack, &[Arg::Int(p.id)]).await?;
-        match rows.first() {
-            Some(r) => Ok(Some(ProgressAck {
-                status: int(r, "status").map_err(classify)?,
-                cancel_requested: int(r, "cancel_requested").map_err(classify)? != 0,
-            })),
-            None => Ok(None),
-        }
-    }
-
-    async fn task_cancel(&self, id: i64, now: Timestamp) -> StoreResult<CancelOutcome> {
-        if self.exec(&self.st.cancel_pending, &[at(&now), at(&now), Arg::Int(id)]).await?.rows_affected() == 1 {
-            return Ok(CancelOutcome::Cancelled);
-        }
-        if self.exec(&self.st.cancel_running, &[at(&now), Arg::Int(id)]).await?.rows_affected() == 1 {
-            return Ok(CancelOutcome::Requested);
-        }
-        let rows = self.fetch(&self.st.status_of, &[Arg::Int(id)]).await?;
-        Ok(match rows.first() {
-            Some(r) => CancelOutcome::NotCancellable(int(r, "status").map_err(classify)?),
-            None => CancelOutcome::NotFound,
-        })
-    }
-
-    async fn task_retry(&self, id: i64, now: Timestamp) -> StoreResult<bool> {
-        Ok(self.exec(&self.st.retry, &[at(&now), at(&now), Arg::Int(id)]).await?.rows_affected() == 1)
-    }
-
-    async fn task_delete_completed_before(&self, before: Timestamp) -> StoreResult<Vec<i64>> {
+    /// No DELETE … RETURNING on MySQL: each batch locks and reads its ids,
+    /// then deletes by id in the same transaction, so the ids returned are
+    /// exactly the rows deleted.
+    async fn delete_completed(&self, st: &Statements, before: Timestamp) -> StoreResult<Vec<i64>> {
+        let pick = format!(
+            "SELECT id FROM {} WHERE status = 30 AND finished_at < ? ORDER BY id LIMIT {DELETE_BATCH} FOR UPDATE",
+            st.tasks
+        );
         let mut all = Vec::new();
         loop {
-            let ids = retry_busy(|| self.delete_completed_batch(&before)).await?;
+            let mut tx = self.pool.begin().await.map_err(classify)?;
+            let ids = decode_all(&fetch_on(&mut tx, &pick, &[Arg::time(&before)]).await?, rows::id)?;
+            if !ids.is_empty() {
+                let mut delete = SqlBuilder::new(st.d);
+                delete.push("DELETE FROM ").push(&st.tasks).push(" WHERE ").ids("id", &ids);
+                exec_on(&mut tx, &delete.sql, &delete.args).await?;
+            }
+            tx.commit().await.map_err(classify)?;
             let short = (ids.len() as i64) < DELETE_BATCH;
             all.extend(ids);
             if short {
@@ -1204,277 +578,79 @@ impl Store for MySqlStore {
             }
         }
     }
-
-    async fn task_count_by_status(&self) -> StoreResult<Vec<(i64, i64)>> {
-        decode_all(&self.fetch(&self.st.count_by_status, &[]).await?, |r| Ok((int(r, "status")?, int(r, "n")?)))
-    }
-
-    async fn task_summary(&self, since: Timestamp) -> StoreResult<TaskSummaryRow> {
-        let rows = self.fetch(&self.st.summary, &[at(&since)]).await?;
-        Ok(decode_all(&rows, summary_from_row)?.pop().unwrap_or_default())
-    }
-
-    async fn task_worker_stats(&self, since: Timestamp, identifier: Option<&str>) -> StoreResult<Vec<WorkerStatsRow>> {
-        let filter = if identifier.is_some() { " AND identifier = ?" } else { "" };
-        let sql: Arc<str> = Arc::from(format!(
-            "SELECT identifier, {SUMMARY_COLUMNS}, MAX(COALESCE(finished_at, started_at, updated_at)) AS last_execution \
-             FROM {} WHERE created_at >= ?{filter} GROUP BY identifier ORDER BY identifier",
-            self.st.tasks
-        ));
-        let mut args = vec![at(&since)];
-        if let Some(i) = identifier {
-            args.push(text(i));
-        }
-        decode_all(&self.fetch(&sql, &args).await?, |r| {
-            Ok(WorkerStatsRow {
-                identifier: string(r, "identifier")?,
-                summary: summary_from_row(r)?,
-                last_execution: ts(r, "last_execution")?,
-            })
-        })
-    }
-
-    async fn task_common_errors(&self, since: Timestamp, limit: i64) -> StoreResult<Vec<(String, i64)>> {
-        decode_all(&self.fetch(&self.st.common_errors, &[at(&since), Arg::Int(limit)]).await?, |r| {
-            Ok((string(r, "last_error")?, int(r, "n")?))
-        })
-    }
-
-    async fn task_timeline(&self, since: Timestamp) -> StoreResult<Vec<TimelineRow>> {
-        // SUM is DECIMAL in MySQL (hence the casts); the NULL of the first
-        // branch takes DOUBLE from the second.
-        let t = &self.st.tasks;
-        let sql: Arc<str> = Arc::from(format!(
-            "SELECT h, CAST(SUM(c) AS SIGNED) AS created, CAST(SUM(ok) AS SIGNED) AS completed, \
-             CAST(SUM(ko) AS SIGNED) AS failed, AVG(d) * 1E0 AS avg_duration FROM ( \
-             SELECT DATE_FORMAT(created_at, '%Y-%m-%d %H') AS h, 1 AS c, 0 AS ok, 0 AS ko, NULL AS d \
-             FROM {t} WHERE created_at >= ? \
-             UNION ALL \
-             SELECT DATE_FORMAT(finished_at, '%Y-%m-%d %H'), 0, CASE WHEN status = 30 THEN 1 ELSE 0 END, \
-             CASE WHEN status = 40 THEN 1 ELSE 0 END, duration FROM {t} \
-             WHERE created_at >= ? AND finished_at >= ? AND status IN (30, 40) \
-             ) x GROUP BY h ORDER BY h"
-        ));
-        let rows = decode_all(&self.fetch(&sql, &[at(&since), at(&timeline_created_floor(since)), at(&since)]).await?, |r| {
-            Ok((string(r, "h")?, int(r, "created")?, int(r, "completed")?, int(r, "failed")?, opt_float(r, "avg_duration")?))
-        })?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(h, created, completed, failed, average_duration)| {
-                Some(TimelineRow { hour: parse_hour(&h)?, created, completed, failed, average_duration })
-            })
-            .collect())
-    }
-
-    async fn task_latest_per_identifier(&self) -> StoreResult<Vec<TaskRow>> {
-        let t = &self.st.tasks;
-        let sql: Arc<str> =
-            Arc::from(format!("SELECT * FROM {t} WHERE id IN (SELECT MAX(id) FROM {t} GROUP BY identifier) ORDER BY identifier"));
-        self.tasks(&sql, &[]).await
-    }
-
-    async fn task_counters(&self, now: Timestamp) -> StoreResult<Vec<IdentifierCounters>> {
-        let sql: Arc<str> = Arc::from(format!(
-            "SELECT identifier, \
-             COUNT(CASE WHEN status = 10 THEN 1 END) AS pending, \
-             COUNT(CASE WHEN status IN (15, 20) THEN 1 END) AS running, \
-             COUNT(CASE WHEN status = 30 THEN 1 END) AS completed, \
-             COUNT(CASE WHEN status = 40 THEN 1 END) AS failed, \
-             COUNT(CASE WHEN status = 50 THEN 1 END) AS cancelled, \
-             CAST(COALESCE(SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END), 0) AS SIGNED) AS retried, \
-             MIN(CASE WHEN status = 10 AND available_at <= ? THEN available_at END) AS oldest_pending \
-             FROM {} GROUP BY identifier ORDER BY identifier",
-            self.st.tasks
-        ));
-        decode_all(&self.fetch(&sql, &[at(&now)]).await?, |r| {
-            Ok(IdentifierCounters {
-                identifier: string(r, "identifier")?,
-                pending: int(r, "pending")?,
-                running: int(r, "running")?,
-                completed: int(r, "completed")?,
-                failed: int(r, "failed")?,
-                cancelled: int(r, "cancelled")?,
-                retried: int(r, "retried")?,
-                oldest_pending: ts(r, "oldest_pending")?,
-            })
-        })
-    }
-
-    async fn worker_select(&self, q: &crate::engine::query::Query) -> StoreResult<Vec<WorkerRow>> {
-        let mut b = self.select_sql(q, "SELECT * FROM ");
-        b.order_limit(q, "position ASC, identifier ASC");
-        let (sql, args) = b.finish();
-        self.workers(&sql, &args).await
-    }
-
-    async fn worker_get(&self, identifier: &str) -> StoreResult<Option<WorkerRow>> {
-        Ok(self.workers(&self.st.worker_get, &[text(identifier)]).await?.into_iter().next())
-    }
-
-    async fn worker_insert(&self, info: &WorkerInfo, now: Timestamp) -> StoreResult<Option<WorkerRow>> {
-        let args = [
-            text(&info.identifier),
-            text(&info.scope),
-            text(&info.class),
-            text(&info.title),
-            text(&info.description),
-            text(&info.icon),
-            at(&now),
-            at(&now),
-            text(&info.identifier),
-        ];
-        let id = match self.exec(&self.st.worker_insert, &args).await {
-            Ok(done) if done.rows_affected() == 1 => done.last_insert_id() as i64,
-            Ok(_) => return Ok(None),
-            Err(e) if e.kind() == StoreErrorKind::Conflict => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        Ok(self.workers(&self.st.worker_get_id, &[Arg::Int(id)]).await?.into_iter().next())
-    }
-
-    async fn worker_update_info(&self, id: i64, info: &WorkerInfo, now: Timestamp) -> StoreResult<bool> {
-        let args = [
-            text(&info.identifier),
-            text(&info.scope),
-            text(&info.class),
-            text(&info.title),
-            text(&info.description),
-            text(&info.icon),
-            at(&now),
-            Arg::Int(id),
-        ];
-        // sqlx asks for CLIENT_FOUND_ROWS: rows matched, not rows changed,
-        // so an identical refresh still answers true, as on SQLite.
-        Ok(self.exec(&self.st.worker_update_info, &args).await?.rows_affected() == 1)
-    }
-
-    async fn worker_counts(&self) -> StoreResult<(i64, i64)> {
-        let rows = decode_all(&self.fetch(&self.st.worker_counts, &[]).await?, |r| Ok((int(r, "total")?, int(r, "active")?)))?;
-        Ok(rows.into_iter().next().unwrap_or((0, 0)))
-    }
-
-    async fn drop_tables(&self) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(classify)?;
-        raw_on(&mut conn, self.st.drop_tables.clone()).await
-    }
-
-    async fn leader_acquire(&self, name: &str, owner: &str, until: Timestamp, now: Timestamp) -> StoreResult<bool> {
-        let renew = [text(owner), at(&until), text(name), text(owner), at(&now)];
-        if self.exec(&self.st.leader_renew, &renew).await?.rows_affected() == 1 {
-            return Ok(true);
-        }
-        match self.exec(&self.st.leader_insert, &[text(name), text(owner), at(&until)]).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == StoreErrorKind::Conflict => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn create_legacy_tables_for_tests(&self) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await.map_err(classify)?;
-        for stmt in legacy_tables(&self.st.prefix) {
-            raw_on(&mut conn, stmt).await?;
-        }
-        Ok(())
-    }
-
-    async fn count(&self, q: &crate::engine::query::Query) -> StoreResult<i64> {
-        let (sql, args) = self.select_sql(q, "SELECT COUNT(*) AS n FROM ").finish();
-        let rows = self.fetch(&sql, &args).await?;
-        Ok(decode_all(&rows, |r| int(r, "n"))?.into_iter().next().unwrap_or(0))
-    }
-
-    async fn delete(&self, q: &crate::engine::query::Query) -> StoreResult<u64> {
-        let table = self.st.table(q.table).to_string();
-        let mut b = Built::new();
-        b.push("DELETE FROM ").push(&table);
-        limited_where(&mut b, &table, q);
-        let (sql, args) = b.finish();
-        Ok(self.exec(&sql, &args).await?.rows_affected())
-    }
-
-    async fn update(&self, q: &crate::engine::query::Query, set: &[(&'static str, Value)], now: Timestamp) -> StoreResult<u64> {
-        let table = self.st.table(q.table).to_string();
-        let mut b = update_set(&table, q, set, now);
-        limited_where(&mut b, &table, q);
-        let (sql, args) = b.finish();
-        Ok(self.exec(&sql, &args).await?.rows_affected())
-    }
 }
 
-/// ` WHERE …` of a limited UPDATE/DELETE: through a derived table, as
-/// MySQL refuses both a subquery on the table being changed (1093) and
-/// LIMIT inside `IN (…)` (1235); a derived table with LIMIT is always
-/// materialised, never merged back into the outer statement. ORDER BY
-/// without LIMIT or OFFSET changes nothing about which rows match.
-fn limited_where(b: &mut Built, table: &str, q: &crate::engine::query::Query) {
-    if q.limit.is_some() || q.offset.is_some() {
-        b.push(" WHERE id IN (SELECT id FROM (SELECT id FROM ").push(table);
-        b.where_clause(q);
-        b.order_limit(q, "id ASC");
-        b.push(") AS picked)");
-    } else {
-        b.where_clause(q);
-    }
+/// MariaDB 10.5 and MySQL 5.7 lack SKIP LOCKED.
+fn dialect(flavor: Flavor) -> Dialect {
+    Dialect { skip_locked: if flavor.skip_locked() { " SKIP LOCKED" } else { "" }, ..Dialect::MYSQL }
 }
 
-/// `UPDATE … SET` for whitelisted columns, as sqlite.rs `update_sql`: the
-/// engine keeps its own claim columns (priority rank, availability) in step
-/// with what the caller wrote. The assignments the engine adds read only
-/// bound values or columns no assignment here writes (`start_at` is read only
-/// when the caller did not set it), so MySQL's left-to-right SET changes
-/// nothing.
-fn update_set(table: &str, q: &crate::engine::query::Query, set: &[(&'static str, Value)], now: Timestamp) -> Built {
-    let timestamps = q.table.timestamps();
-    let now_v = || Value::Text(time::to_db(&now));
-    let mut b = Built::new();
-    b.push("UPDATE ").push(table).push(" SET ");
-    let mut first = true;
-    let mut sep = |b: &mut Built| {
-        if !first {
-            b.push(", ");
-        }
-        first = false;
-    };
-    for (col, v) in set {
-        sep(&mut b);
-        b.push(col).push(" = ");
-        b.bind(v.clone(), timestamps.contains(col));
-    }
-    if q.table == Table::Tasks {
-        let find = |c: &str| set.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone());
-        if let Some(p) = find("priority") {
-            let rank = match &p {
-                Value::Text(s) => Priority::rank_of_name(s),
-                _ => Priority::Normal.rank(),
-            };
-            sep(&mut b);
-            b.push("priority_rank = ");
-            b.bind(Value::Int(rank), false);
-        }
-        if let Some(start) = find("start_at") {
-            sep(&mut b);
-            b.push("available_at = COALESCE(");
-            b.bind(start, true);
-            b.push(", ");
-            b.bind(now_v(), true);
-            b.push(")");
-        } else if find("status") == Some(Value::Int(Status::Pending.code())) {
-            // Queued again by hand: due now, or at its scheduled time.
-            sep(&mut b);
-            b.push("available_at = CASE WHEN start_at > ");
-            b.bind(now_v(), true);
-            b.push(" THEN start_at ELSE ");
-            b.bind(now_v(), true);
-            b.push(" END, cancel_requested = 0");
-        }
-    }
-    if !set.iter().any(|(c, _)| *c == "updated_at") {
-        sep(&mut b);
-        b.push("updated_at = ");
-        b.bind(now_v(), true);
-    }
+/// Edge Claimed, step 1 of 3 (one transaction). No UPDATE …
+/// RETURNING and no selecting from the updated table, so the
+/// candidates are locked first. SKIP LOCKED lets concurrent
+/// claimers pass each other's rows; MariaDB 10.5 lacks it and
+/// waits instead (see `Flavor::skip_locked`). Walks the claim
+/// index (status, priority_rank, id), from the claiming process's
+/// cursor (priority_rank, id): spelled out rather than as a row
+/// comparison `(priority_rank, id) > (?, ?)`, whose range access
+/// not every MySQL/MariaDB optimizer plans. FORCE INDEX: the walk
+/// must follow the index order and stop after LIMIT rows whatever
+/// the optimizer's statistics say (with others it may read every
+/// pending row and sort them: cost grows with the backlog).
+fn claim_lock(st: &Statements) -> Stmt {
+    let t = &st.tasks;
+    st.d.stmt(&format!(
+        "SELECT id FROM {t} FORCE INDEX ({t}_claim) WHERE status = 10 AND (priority_rank > :rank OR \
+         (priority_rank = :rank AND id > :after)) AND (available_at IS NULL OR available_at <= :now) \
+         ORDER BY priority_rank, id LIMIT :limit FOR UPDATE{}",
+        st.d.skip_locked
+    ))
+}
+
+/// Claim step 2: the locked ids, by primary key.
+fn claim_update(st: &Statements, p: &TaskClaimParams, ids: &[i64]) -> SqlBuilder {
+    let mut b = SqlBuilder::new(st.d);
+    b.push("UPDATE ").push(&st.tasks).push(" SET status = 20, attempts = attempts + 1, started_at = ");
+    b.bind(Arg::Time(Some(p.now))).push(", updated_at = ").bind(Arg::Time(Some(p.now)));
+    b.push(", lease_owner = ").bind(Arg::Text(Some(p.owner.clone().into())));
+    b.push(", lease_expires_at = ").bind(Arg::Time(Some(p.lease_expires_at)));
+    b.push(", cancel_requested = 0 WHERE ").ids("id", ids);
     b
+}
+
+/// The common case of a finished batch, every task returned with one
+/// message: one UPDATE joined with the per-task values. The assignments are
+/// finish_completed's, in the same left-to-right order. None when the batch
+/// is mixed.
+fn completed_join(st: &Statements, ordered: &[&Outcome], now: &Timestamp) -> Option<SqlBuilder> {
+    let mut message = None;
+    let mut values = SqlBuilder::new(st.d);
+    for (i, o) in ordered.iter().enumerate() {
+        let Outcome::Completed { id, message: m, duration, peak_memory } = o else { return None };
+        if message.is_some_and(|first| first != m) {
+            return None;
+        }
+        message = Some(m);
+        values.push(if i == 0 { "SELECT " } else { " UNION ALL SELECT " });
+        values.bind(Arg::int(*id)).push(if i == 0 { " AS id, " } else { ", " });
+        values.bind(Arg::Float(Some(*duration))).push(if i == 0 { " AS duration, " } else { ", " });
+        values.bind(Arg::int(*peak_memory)).push(if i == 0 { " AS peak" } else { "" });
+    }
+    let mut b = SqlBuilder::new(st.d);
+    b.push("UPDATE ").push(&st.tasks).push(" t JOIN (").push(&values.sql).push(") v ON t.id = v.id ");
+    b.args = values.args;
+    b.push("SET t.message = CASE WHEN t.status IN (15, 20) THEN ").bind(Arg::Text(Some(message?.clone().into())));
+    b.push(
+        " ELSE t.message END, t.progress = CASE WHEN t.status IN (15, 20, 30) THEN 100 ELSE t.progress END, \
+            t.status = CASE WHEN t.status IN (15, 20) THEN 30 ELSE t.status END, t.finished_at = COALESCE(t.finished_at, ",
+    );
+    b.bind(Arg::time(now))
+        .push(
+            "), t.duration = v.duration, t.peak_memory = v.peak, t.lease_owner = NULL, \
+            t.lease_expires_at = NULL, t.updated_at = ",
+        )
+        .bind(Arg::time(now));
+    Some(b)
 }
 
 /// `GET_LOCK` names are server-wide and at most 64 characters: the prefix
@@ -1490,23 +666,17 @@ fn lock_name(prefix: &str) -> String {
 /// Names are compared lowercased: with lower_case_table_names = 1 (Windows,
 /// macOS) information_schema reports them so.
 async fn columns_of(c: &mut MySqlConnection, table: &str) -> StoreResult<Vec<(String, String)>> {
-    let sql: Arc<str> = Arc::from(
-        "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS \
-         WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?)",
-    );
-    let rows = fetch_on(c, &sql, &[text(table)]).await?;
-    decode_all(&rows, |r| {
-        Ok((r.try_get_unchecked::<String, _>(0)?.to_ascii_lowercase(), r.try_get_unchecked::<String, _>(1)?.to_ascii_lowercase()))
-    })
+    let sql = "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?)";
+    let rows = fetch_on(c, sql, &[Arg::text(table)]).await?;
+    decode_all(&rows, |r| Ok((r.req_text(0)?.to_ascii_lowercase(), r.req_text(1)?.to_ascii_lowercase())))
 }
 
 async fn indexes_of(c: &mut MySqlConnection, table: &str) -> StoreResult<Vec<String>> {
-    let sql: Arc<str> = Arc::from(
-        "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS \
-         WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?)",
-    );
-    let rows = fetch_on(c, &sql, &[text(table)]).await?;
-    decode_all(&rows, |r| Ok(r.try_get_unchecked::<String, _>(0)?.to_ascii_lowercase()))
+    let sql = "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS \
+         WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?)";
+    let rows = fetch_on(c, sql, &[Arg::text(table)]).await?;
+    decode_all(&rows, |r| Ok(r.req_text(0)?.to_ascii_lowercase()))
 }
 
 /// Creates the tables, or converts a database written by the PHP package.
@@ -1526,16 +696,14 @@ const NAME_COLUMNS: [(&str, &str, &str); 3] = [
 /// collation differs, so once per table.
 async fn exact_names_on(c: &mut MySqlConnection, prefix: &str, flavor: Flavor) -> StoreResult<()> {
     let collation = flavor.exact_collation();
-    let sql: Arc<str> = Arc::from(
-        "SELECT COLLATION_NAME FROM information_schema.COLUMNS \
-         WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?) AND LOWER(COLUMN_NAME) = LOWER(?)",
-    );
+    let sql = "SELECT COLLATION_NAME FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) = LOWER(?) AND LOWER(COLUMN_NAME) = LOWER(?)";
     for table in ["s_workers", "s_tasks"] {
         let full = format!("{prefix}{table}");
         let mut changes = Vec::new();
         for (_, col, def) in NAME_COLUMNS.iter().filter(|(t, _, _)| *t == table) {
-            let rows = fetch_on(c, &sql, &[text(&full), text(col)]).await?;
-            let current = decode_all(&rows, |r| r.try_get_unchecked::<Option<String>, _>(0))?.into_iter().flatten().next();
+            let rows = fetch_on(c, sql, &[Arg::text(&full), Arg::text(col)]).await?;
+            let current = decode_all(&rows, |r| r.text(0))?.into_iter().flatten().next();
             if current.as_deref().is_some_and(|cur| !cur.eq_ignore_ascii_case(collation)) {
                 let exact = format!("VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation}");
                 changes.push(format!("MODIFY COLUMN {col} {}", def.replacen("VARCHAR(255)", &exact, 1)));
@@ -1551,7 +719,7 @@ async fn exact_names_on(c: &mut MySqlConnection, prefix: &str, flavor: Flavor) -
 async fn migrate_on(c: &mut MySqlConnection, st: &Statements, flavor: Flavor) -> StoreResult<()> {
     let (tasks, workers) = (st.tasks.as_str(), st.workers.as_str());
     let existed = !columns_of(c, tasks).await?.is_empty();
-    for stmt in statements(MIGRATION_TABLES, &st.prefix) {
+    for stmt in migration_statements(MIGRATION_TABLES, &st.prefix) {
         raw_on(c, stmt).await?;
     }
     let task_cols = columns_of(c, tasks).await?;
@@ -1569,7 +737,7 @@ async fn migrate_on(c: &mut MySqlConnection, st: &Statements, flavor: Flavor) ->
     let converting = existed
         && (!has(&task_cols, "available_at") || {
             let indexed = indexes_of(c, tasks).await?.contains(&claim_index);
-            let unfilled: Arc<str> = Arc::from(format!("SELECT 1 FROM {tasks} WHERE available_at IS NULL LIMIT 1"));
+            let unfilled = format!("SELECT 1 FROM {tasks} WHERE available_at IS NULL LIMIT 1");
             !indexed && !fetch_on(c, &unfilled, &[]).await?.is_empty()
         });
 
@@ -1617,25 +785,13 @@ async fn migrate_on(c: &mut MySqlConnection, st: &Statements, flavor: Flavor) ->
     exact_names_on(c, &st.prefix, flavor).await?;
 
     if converting {
-        // The PHP package used 10 queued, 30 preparing, 50 running,
-        // 80 completed, 100 failed. One CASE maps every row from its old
-        // code at once, so no code is converted twice (30 → 15 while 80 → 30).
         let mut tx = c.begin().await.map_err(classify)?;
-        raw_on(
-            &mut tx,
-            format!(
-                "UPDATE {tasks} SET status = CASE status WHEN 30 THEN 15 WHEN 50 THEN 20 WHEN 80 THEN 30 \
-                 WHEN 100 THEN 40 ELSE status END, \
-                 available_at = COALESCE(start_at, created_at, UTC_TIMESTAMP(6)), \
-                 priority_rank = CASE priority WHEN 'high' THEN 1 WHEN 'low' THEN 10 ELSE 5 END"
-            ),
-        )
-        .await?;
+        raw_on(&mut tx, convert_legacy_rows(tasks, ", UTC_TIMESTAMP(6)")).await?;
         tx.commit().await.map_err(classify)?;
     }
 
     let mut existing: Vec<(String, Vec<String>)> = Vec::new();
-    for stmt in statements(MIGRATION_INDEXES, &st.prefix) {
+    for stmt in migration_statements(MIGRATION_INDEXES, &st.prefix) {
         let Some((index, table)) = index_target(&stmt) else {
             return Err(StoreError::new(
                 StoreErrorKind::Other,
@@ -1664,67 +820,10 @@ fn index_target(stmt: &str) -> Option<(String, String)> {
     Some((words.get(i + 1)?.to_string(), table))
 }
 
-/// The statements of a migration file, comments removed, prefix applied.
-fn statements(file: &str, prefix: &str) -> Vec<String> {
-    let text: String = file
-        .lines()
-        .map(|l| match l.find("--") {
-            Some(i) => &l[..i],
-            None => l,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        .replace("{prefix}", prefix);
-    text.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
-}
-
-/// The PHP package's tables as its Laravel migration makes them on MySQL
-/// (REFERENCE.md 2.1, 2.2): TIMESTAMP columns, unsigned integers, a JSON
-/// `settings` (without the package's `JSON_ARRAY()` default, which not every
-/// server accepts), Laravel's index names, and one task in each of its
-/// status codes.
-fn legacy_tables(p: &str) -> Vec<String> {
-    vec![
-        format!(
-            "CREATE TABLE {p}s_workers (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, uuid CHAR(36) NULL, \
-             identifier VARCHAR(255) NOT NULL, scope VARCHAR(255) NOT NULL DEFAULT '', class VARCHAR(255) NOT NULL, \
-             active TINYINT(1) NOT NULL DEFAULT 0, position INT UNSIGNED NOT NULL DEFAULT 0, settings JSON NOT NULL, \
-             hidden INT UNSIGNED NOT NULL DEFAULT 0, created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL, \
-             UNIQUE KEY {p}s_workers_uuid_unique (uuid), UNIQUE KEY {p}s_workers_identifier_unique (identifier), \
-             KEY {p}s_workers_identifier_index (identifier), KEY {p}s_workers_scope_index (scope), \
-             KEY {p}s_workers_active_index (active), KEY {p}s_workers_position_index (position)) \
-             ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
-        ),
-        format!(
-            "CREATE TABLE {p}s_tasks (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, identifier VARCHAR(255) NOT NULL, \
-             action VARCHAR(255) NOT NULL, status SMALLINT UNSIGNED NOT NULL DEFAULT 10, message TEXT NULL, \
-             started_by INT UNSIGNED NULL, meta LONGTEXT NULL, result LONGTEXT NULL, start_at TIMESTAMP NULL, \
-             finished_at TIMESTAMP NULL, attempts INT NOT NULL DEFAULT 0, max_attempts INT NOT NULL DEFAULT 3, \
-             priority VARCHAR(255) NOT NULL DEFAULT 'normal', progress INT NOT NULL DEFAULT 0, \
-             created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL, \
-             KEY {p}s_tasks_identifier_action_index (identifier, action), KEY {p}s_tasks_status_index (status), \
-             KEY {p}s_tasks_started_by_index (started_by), KEY {p}s_tasks_start_at_index (start_at), \
-             KEY {p}s_tasks_created_at_index (created_at), KEY {p}s_tasks_priority_index (priority)) \
-             ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
-        ),
-        format!(
-            "INSERT INTO {p}s_workers (uuid, identifier, scope, class, active, position, settings, hidden, created_at, updated_at) \
-             VALUES ('6f1c2b7e-3d4a-4f5b-9c8d-0e1f2a3b4c5d', 'legacy', 'tests', 'Tests\\\\Legacy', 1, 1, '[]', 0, \
-             '2025-01-01 10:00:00', '2025-01-01 10:00:00')"
-        ),
-        format!(
-            "INSERT INTO {p}s_tasks (identifier, action, status, priority, created_at) VALUES \
-             ('a', 'x', 10, 'high', '2025-01-01 10:00:00'), ('a', 'x', 30, 'normal', '2025-01-01 10:00:00'), \
-             ('a', 'x', 50, 'normal', '2025-01-01 10:00:00'), ('a', 'x', 80, 'low', '2025-01-01 10:00:00'), \
-             ('a', 'x', 100, 'normal', '2025-01-01 10:00:00')"
-        ),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::query::{Op, Query};
+    use crate::engine::query::{Op, Query, Table, Value};
 
     #[test]
     fn version_strings_give_the_flavor_and_skip_locked() {
@@ -1742,11 +841,11 @@ mod tests {
 
     #[test]
     fn the_claim_lock_skips_locked_rows_only_where_the_server_can() {
-        let new = Statements::new("evo_", Flavor::MariaDb { major: 10, minor: 11 });
-        assert!(new.claim_lock.ends_with("FOR UPDATE SKIP LOCKED"), "{}", new.claim_lock);
-        let old = Statements::new("evo_", Flavor::MariaDb { major: 10, minor: 5 });
-        assert!(old.claim_lock.ends_with("FOR UPDATE"), "{}", old.claim_lock);
-        assert!(old.claim_lock.contains("FROM evo_s_tasks "));
+        let new = claim_lock(&Statements::new(dialect(Flavor::MariaDb { major: 10, minor: 11 }), "evo_"));
+        assert!(new.sql.ends_with("FOR UPDATE SKIP LOCKED"), "{}", new.sql);
+        let old = claim_lock(&Statements::new(dialect(Flavor::MariaDb { major: 10, minor: 5 }), "evo_"));
+        assert!(old.sql.ends_with("FOR UPDATE"), "{}", old.sql);
+        assert!(old.sql.contains("FROM evo_s_tasks "));
     }
 
     #[test]
@@ -1779,40 +878,38 @@ mod tests {
             .unwrap()
             .limit(3)
             .unwrap();
-        let mut b = Built::new();
+        let mut b = SqlBuilder::new(Dialect::MYSQL);
         b.push("SELECT * FROM t").where_clause(&q).order_limit(&q, "id ASC");
-        let (sql, args) = b.finish();
-        assert_eq!(&*sql, "SELECT * FROM t WHERE created_at >= ? AND status IN (?, ?) AND finished_at IS NULL AND LOWER(created_at) LIKE LOWER(?) ORDER BY id ASC LIMIT ?");
-        let when = NaiveDateTime::parse_from_str("2025-01-02 03:04:05.000006", "%Y-%m-%d %H:%M:%S%.f").unwrap();
-        assert_eq!(args, vec![Arg::Time(when), Arg::Int(10), Arg::Int(20), Arg::Text("2025-%".into()), Arg::Int(3)]);
+        assert_eq!(b.sql, "SELECT * FROM t WHERE created_at >= ? AND status IN (?, ?) AND finished_at IS NULL AND LOWER(created_at) LIKE LOWER(?) ORDER BY id ASC LIMIT ?");
+        let when = time::from_db("2025-01-02 03:04:05.000006");
+        assert_eq!(b.args, vec![Arg::Time(when), Arg::int(10), Arg::int(20), Arg::text("2025-%"), Arg::int(3)]);
     }
 
     #[test]
     fn a_limited_update_goes_through_a_derived_table() {
         let q = Query::new(Table::Tasks).where_eq("status", Value::Int(40)).unwrap().limit(2).unwrap();
         let now = time::from_db("2025-01-01 00:00:00").unwrap();
-        let mut b = update_set("evo_s_tasks", &q, &[("status", Value::Int(10))], now);
-        limited_where(&mut b, "evo_s_tasks", &q);
-        let (sql, args) = b.finish();
+        let mut b = SqlBuilder::new(Dialect::MYSQL);
+        b.update("evo_s_tasks", &q, &[("status", Value::Int(10))], now);
         assert_eq!(
-            &*sql,
+            b.sql,
             "UPDATE evo_s_tasks SET status = ?, available_at = CASE WHEN start_at > ? THEN start_at ELSE ? END, \
-             cancel_requested = 0, updated_at = ? WHERE id IN (SELECT id FROM (SELECT id FROM evo_s_tasks WHERE status = ? \
+             cancel_requested = false, updated_at = ? WHERE id IN (SELECT id FROM (SELECT id FROM evo_s_tasks WHERE status = ? \
              ORDER BY id ASC LIMIT ?) AS picked)"
         );
-        assert_eq!(args[1], Arg::Time(now.naive_utc()));
-        assert_eq!(args[4], Arg::Int(40));
+        assert_eq!(b.args[1], Arg::time(&now));
+        assert_eq!(b.args[4], Arg::int(40));
     }
 
     #[test]
     fn migration_files_split_into_named_indexes() {
-        let stmts = statements(MIGRATION_INDEXES, "evo_");
+        let stmts = migration_statements(MIGRATION_INDEXES, "evo_");
         assert_eq!(stmts.len(), 6);
         for s in &stmts {
             let (index, table) = index_target(s).unwrap();
             assert!(index.starts_with("evo_s_") && table.starts_with("evo_s_"), "{s}");
         }
         assert_eq!(index_target(&stmts[0]), Some(("evo_s_tasks_claim".into(), "evo_s_tasks".into())));
-        assert_eq!(statements(MIGRATION_TABLES, "evo_").len(), 3);
+        assert_eq!(migration_statements(MIGRATION_TABLES, "evo_").len(), 3);
     }
 }

@@ -4,8 +4,8 @@ pub mod state;
 
 pub use state::{status_text, Edge, Priority, Status};
 
-use crate::engine::query::Value;
 use crate::engine::time::{self, Timestamp};
+use crate::engine::value::Value;
 
 /// Every column of `{prefix}s_tasks`: the seed's columns first, then what the
 /// engine needs. This list is the whitelist for `where`, `orderBy` and updates.

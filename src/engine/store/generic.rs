@@ -1,0 +1,443 @@
+//! The store, written once: every `Store` method over the shared statements
+//! and a small execution seam (`Backend`) that each dialect implements.
+//! A backend overrides only what truly differs (claim, insert many, finish
+//! a batch, migrate, wait/notify), each with a comment saying why. Every
+//! call goes through one busy/deadlock retry policy (`retry_busy`).
+
+use super::dialect::{Arg, Stmt};
+use super::rows::{self, Decode, RowRead};
+use super::sql::SqlBuilder;
+use super::statements::Statements;
+use super::*;
+use crate::engine::task::Priority;
+
+/// What an executed statement did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Done {
+    pub rows: u64,
+    /// The AUTO_INCREMENT id of an insert, where the dialect reports one.
+    pub last_id: i64,
+}
+
+/// The execution seam a dialect implements: statements in, decoded rows
+/// out, plus the operations whose SQL or round trips differ by dialect.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Runs one statement to its end and decodes every row with `f`.
+    async fn query<T: Send + 'static>(&self, sql: &str, args: &[Arg<'_>], f: Decode<T>) -> StoreResult<Vec<T>>;
+    async fn execute(&self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Done>;
+
+    async fn migrate(&self, st: &Statements) -> StoreResult<()>;
+    /// Claims up to `p.limit` due tasks (any order; the caller sorts).
+    async fn claim(&self, st: &Statements, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>>;
+    async fn explain_claim(&self, st: &Statements) -> StoreResult<String>;
+    async fn insert_many(&self, st: &Statements, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>>;
+    async fn finish_many(&self, st: &Statements, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>>;
+
+    /// Claims one given task; `UPDATE … RETURNING` where the dialect has it.
+    async fn claim_id(&self, st: &Statements, args: &[(&str, Arg<'_>)]) -> StoreResult<Option<TaskRow>> {
+        Ok(self.query(&st.claim_id.sql, &st.claim_id.bind(args), rows::task).await?.into_iter().next())
+    }
+
+    /// Deletes completed tasks finished before `before`; `DELETE …
+    /// RETURNING` where the dialect has it.
+    async fn delete_completed(&self, st: &Statements, before: Timestamp) -> StoreResult<Vec<i64>> {
+        self.query(&st.delete_completed.sql, &st.delete_completed.bind(&[("before", Arg::time(&before))]), rows::id).await
+    }
+
+    fn supports_listen(&self) -> bool {
+        false
+    }
+
+    async fn wait(&self, _st: &Statements, max: std::time::Duration) -> StoreResult<bool> {
+        tokio::time::sleep(max).await;
+        Ok(false)
+    }
+
+    async fn refresh_statistics(&self, _st: &Statements, _min_changes: i64, _fraction: f64) -> StoreResult<bool> {
+        Ok(false)
+    }
+}
+
+pub struct SqlStore<B: Backend> {
+    pub(super) b: B,
+    pub(super) st: Statements,
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub fn new(b: B, st: Statements) -> Self {
+        SqlStore { b, st }
+    }
+
+    async fn rows<T: Send + 'static>(&self, s: &Stmt, args: &[(&str, Arg<'_>)], f: Decode<T>) -> StoreResult<Vec<T>> {
+        let args = s.bind(args);
+        retry_busy(|| self.b.query(&s.sql, &args, f)).await
+    }
+
+    async fn first<T: Send + 'static>(&self, s: &Stmt, args: &[(&str, Arg<'_>)], f: Decode<T>) -> StoreResult<Option<T>> {
+        Ok(self.rows(s, args, f).await?.into_iter().next())
+    }
+
+    async fn exec(&self, s: &Stmt, args: &[(&str, Arg<'_>)]) -> StoreResult<Done> {
+        let args = s.bind(args);
+        retry_busy(|| self.b.execute(&s.sql, &args)).await
+    }
+
+    async fn built<T: Send + 'static>(&self, b: &SqlBuilder, f: Decode<T>) -> StoreResult<Vec<T>> {
+        retry_busy(|| self.b.query(&b.sql, &b.args, f)).await
+    }
+
+    async fn built_exec(&self, b: &SqlBuilder) -> StoreResult<u64> {
+        Ok(retry_busy(|| self.b.execute(&b.sql, &b.args)).await?.rows)
+    }
+
+    fn select(&self, q: &Query, columns: &str) -> SqlBuilder {
+        let mut b = SqlBuilder::new(self.st.d);
+        b.push("SELECT ").push(columns).push(" FROM ").push(self.st.table(q.table)).where_clause(q);
+        b
+    }
+}
+
+fn worker_args<'a>(info: &'a WorkerInfo, now: &Timestamp) -> [(&'static str, Arg<'a>); 7] {
+    [
+        ("identifier", Arg::text(&info.identifier)),
+        ("scope", Arg::text(&info.scope)),
+        ("class", Arg::text(&info.class)),
+        ("title", Arg::text(&info.title)),
+        ("description", Arg::text(&info.description)),
+        ("icon", Arg::text(&info.icon)),
+        ("now", Arg::time(now)),
+    ]
+}
+
+#[async_trait]
+impl<B: Backend> Store for SqlStore<B> {
+    fn supports_listen(&self) -> bool {
+        self.b.supports_listen()
+    }
+
+    async fn task_wait(&self, max: std::time::Duration) -> StoreResult<bool> {
+        self.b.wait(&self.st, max).await
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        retry_busy(|| self.b.migrate(&self.st)).await
+    }
+
+    async fn task_insert(&self, t: &NewTask, now: Timestamp) -> StoreResult<TaskRow> {
+        let available = available_at(t, now);
+        let args = [
+            ("identifier", Arg::text(&t.identifier)),
+            ("action", Arg::text(&t.action)),
+            ("status", Arg::int(t.status.code())),
+            ("message", Arg::opt_text(&t.message)),
+            ("started_by", Arg::Int(t.started_by)),
+            ("meta", Arg::opt_text(&t.meta)),
+            ("result", Arg::opt_text(&t.result)),
+            ("start_at", Arg::Time(t.start_at)),
+            ("max_attempts", Arg::int(t.max_attempts)),
+            ("priority", Arg::text(t.priority.name())),
+            ("priority_rank", Arg::int(t.priority.rank())),
+            ("progress", Arg::int(t.progress)),
+            ("now", Arg::time(&now)),
+            ("available_at", Arg::time(&available)),
+            ("unique_key", Arg::opt_text(&t.unique_key)),
+            ("channel", Arg::text(&self.st.channel)),
+        ];
+        let id = if self.st.d.returning {
+            let id = self.first(&self.st.insert_task, &args, rows::id).await?;
+            id.ok_or_else(|| StoreError::new(StoreErrorKind::Other, "an insert returned no id"))?
+        } else {
+            self.exec(&self.st.insert_task, &args).await?.last_id
+        };
+        Ok(t.row(id, now, available))
+    }
+
+    async fn task_insert_many(&self, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
+        if p.tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        retry_busy(|| self.b.insert_many(&self.st, p)).await
+    }
+
+    async fn task_get(&self, id: i64) -> StoreResult<Option<TaskRow>> {
+        self.first(&self.st.get_task, &[("id", Arg::int(id))], rows::task).await
+    }
+
+    async fn task_select(&self, q: &Query) -> StoreResult<Vec<TaskRow>> {
+        let mut b = self.select(q, &self.st.task_columns);
+        b.order_limit(q, "id ASC");
+        self.built(&b, rows::task).await
+    }
+
+    async fn task_claim(&self, p: &TaskClaimParams) -> StoreResult<Vec<TaskRow>> {
+        if p.limit <= 0 {
+            return Ok(Vec::new());
+        }
+        let mut tasks = retry_busy(|| self.b.claim(&self.st, p)).await?;
+        // Highest priority, then oldest: RETURNING order is not defined.
+        tasks.sort_by_key(|t| (Priority::rank_of_name(&t.priority), t.id));
+        Ok(tasks)
+    }
+
+    async fn task_claim_id(&self, id: i64, p: &TaskClaimParams) -> StoreResult<Option<TaskRow>> {
+        let args = [
+            ("now", Arg::time(&p.now)),
+            ("owner", Arg::text(&p.owner)),
+            ("lease", Arg::time(&p.lease_expires_at)),
+            ("id", Arg::int(id)),
+        ];
+        retry_busy(|| self.b.claim_id(&self.st, &args)).await
+    }
+
+    async fn explain_claim(&self) -> StoreResult<String> {
+        self.b.explain_claim(&self.st).await
+    }
+
+    async fn refresh_statistics(&self, min_changes: i64, fraction: f64) -> StoreResult<bool> {
+        retry_busy(|| self.b.refresh_statistics(&self.st, min_changes, fraction)).await
+    }
+
+    async fn task_finish_many(&self, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>> {
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
+        retry_busy(|| self.b.finish_many(&self.st, outcomes, now)).await
+    }
+
+    async fn task_extend_leases(&self, p: &LeaseExtendParams) -> StoreResult<u64> {
+        if p.ids.is_empty() {
+            return Ok(0);
+        }
+        // Heartbeat: only rows this owner still holds; a lease lost to the
+        // rescuer stays lost.
+        let mut b = SqlBuilder::new(self.st.d);
+        b.push("UPDATE ").push(&self.st.tasks).push(" SET lease_expires_at = ").bind(Arg::Time(Some(p.expires_at)));
+        b.push(" WHERE status IN (15, 20) AND lease_owner = ").bind(Arg::Text(Some(p.owner.clone().into())));
+        b.push(" AND ").ids("id", &p.ids);
+        self.built_exec(&b).await
+    }
+
+    async fn task_select_expired(&self, now: Timestamp, after_id: i64, limit: i64) -> StoreResult<Vec<TaskRow>> {
+        let args = [("now", Arg::time(&now)), ("after", Arg::int(after_id)), ("limit", Arg::int(limit))];
+        self.rows(&self.st.select_expired, &args, rows::task).await
+    }
+
+    async fn task_rescue(&self, p: &RescueParams) -> StoreResult<bool> {
+        let (now, message, id) = (("now", Arg::time(&p.now)), ("message", Arg::text(&p.message)), ("id", Arg::int(p.id)));
+        let done = match &p.to {
+            Rescue::Retry { available_at } => {
+                self.exec(&self.st.rescue_retry, &[("available_at", Arg::time(available_at)), message, now, id]).await?
+            }
+            Rescue::Fail => self.exec(&self.st.rescue_fail, &[message, now, id]).await?,
+        };
+        Ok(done.rows == 1)
+    }
+
+    async fn task_progress(&self, p: &TaskProgressParams) -> StoreResult<Option<ProgressAck>> {
+        let args = [
+            ("progress", Arg::int(p.progress)),
+            ("message", Arg::text(&p.message)),
+            ("snapshot", Arg::text(&p.snapshot)),
+            ("now", Arg::time(&p.now)),
+            ("id", Arg::int(p.id)),
+        ];
+        let ack = |r: &dyn RowRead| Ok(ProgressAck { status: r.req_int(0)?, cancel_requested: r.bool(1)? });
+        if self.st.d.returning {
+            return self.first(&self.st.progress, &args, ack).await;
+        }
+        // No RETURNING: what the row says right after.
+        self.exec(&self.st.progress, &args).await?;
+        self.first(&self.st.progress_ack, &args[4..], ack).await
+    }
+
+    async fn task_cancel(&self, id: i64, now: Timestamp) -> StoreResult<CancelOutcome> {
+        let args = [("now", Arg::time(&now)), ("id", Arg::int(id))];
+        if self.exec(&self.st.cancel_pending, &args).await?.rows == 1 {
+            return Ok(CancelOutcome::Cancelled);
+        }
+        if self.exec(&self.st.cancel_running, &args).await?.rows == 1 {
+            return Ok(CancelOutcome::Requested);
+        }
+        Ok(match self.first(&self.st.status_of, &args[1..], rows::id).await? {
+            Some(s) => CancelOutcome::NotCancellable(s),
+            None => CancelOutcome::NotFound,
+        })
+    }
+
+    async fn task_retry(&self, id: i64, now: Timestamp) -> StoreResult<bool> {
+        let args = [("now", Arg::time(&now)), ("id", Arg::int(id)), ("channel", Arg::text(&self.st.channel))];
+        if self.st.d.notify {
+            return Ok(!self.rows(&self.st.retry, &args, rows::id).await?.is_empty());
+        }
+        Ok(self.exec(&self.st.retry, &args).await?.rows == 1)
+    }
+
+    async fn task_delete_completed_before(&self, before: Timestamp) -> StoreResult<Vec<i64>> {
+        retry_busy(|| self.b.delete_completed(&self.st, before)).await
+    }
+
+    async fn task_count_by_status(&self) -> StoreResult<Vec<(i64, i64)>> {
+        self.rows(&self.st.count_by_status, &[], rows::int_pair).await
+    }
+
+    async fn task_summary(&self, since: Timestamp) -> StoreResult<TaskSummaryRow> {
+        Ok(self.first(&self.st.summary, &[("since", Arg::time(&since))], rows::summary).await?.unwrap_or_default())
+    }
+
+    async fn task_worker_stats(&self, since: Timestamp, identifier: Option<&str>) -> StoreResult<Vec<WorkerStatsRow>> {
+        let row = |r: &dyn RowRead| {
+            Ok(WorkerStatsRow { identifier: r.req_text(0)?, summary: rows::summary_at(r, 1)?, last_execution: r.time(10)? })
+        };
+        match identifier {
+            Some(i) => {
+                let args = [("since", Arg::time(&since)), ("identifier", Arg::text(i))];
+                self.rows(&self.st.worker_stats_one, &args, row).await
+            }
+            None => self.rows(&self.st.worker_stats_all, &[("since", Arg::time(&since))], row).await,
+        }
+    }
+
+    async fn task_common_errors(&self, since: Timestamp, limit: i64) -> StoreResult<Vec<(String, i64)>> {
+        let args = [("since", Arg::time(&since)), ("limit", Arg::int(limit))];
+        self.rows(&self.st.common_errors, &args, |r| Ok((r.req_text(0)?, r.req_int(1)?))).await
+    }
+
+    async fn task_timeline(&self, since: Timestamp) -> StoreResult<Vec<TimelineRow>> {
+        let args = [("since", Arg::time(&since)), ("floor", Arg::Time(Some(timeline_created_floor(since))))];
+        Ok(self.rows(&self.st.timeline, &args, rows::timeline).await?.into_iter().flatten().collect())
+    }
+
+    async fn task_latest_per_identifier(&self) -> StoreResult<Vec<TaskRow>> {
+        self.rows(&self.st.latest_per_identifier, &[], rows::task).await
+    }
+
+    async fn task_counters(&self, now: Timestamp) -> StoreResult<Vec<IdentifierCounters>> {
+        self.rows(&self.st.counters, &[("now", Arg::time(&now))], rows::counters).await
+    }
+
+    async fn worker_select(&self, q: &Query) -> StoreResult<Vec<WorkerRow>> {
+        let mut b = self.select(q, &self.st.worker_columns);
+        b.order_limit(q, &format!("position ASC, identifier{} ASC", self.st.d.byte_order));
+        self.built(&b, rows::worker).await
+    }
+
+    async fn worker_get(&self, identifier: &str) -> StoreResult<Option<WorkerRow>> {
+        self.first(&self.st.worker_get, &[("identifier", Arg::text(identifier))], rows::worker).await
+    }
+
+    async fn worker_insert(&self, info: &WorkerInfo, now: Timestamp) -> StoreResult<Option<WorkerRow>> {
+        match self.exec(&self.st.worker_insert, &worker_args(info, &now)).await {
+            Ok(done) if done.rows == 1 => self.worker_get(&info.identifier).await,
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == StoreErrorKind::Conflict => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn worker_update_info(&self, id: i64, info: &WorkerInfo, now: Timestamp) -> StoreResult<bool> {
+        let mut args = worker_args(info, &now).to_vec();
+        args.push(("id", Arg::int(id)));
+        // Rows matched, not changed (sqlx asks MySQL for CLIENT_FOUND_ROWS),
+        // so an identical refresh still answers true.
+        Ok(self.exec(&self.st.worker_update_info, &args).await?.rows == 1)
+    }
+
+    async fn worker_counts(&self) -> StoreResult<(i64, i64)> {
+        Ok(self.first(&self.st.worker_counts, &[], rows::int_pair).await?.unwrap_or((0, 0)))
+    }
+
+    async fn leader_acquire(&self, name: &str, owner: &str, until: Timestamp, now: Timestamp) -> StoreResult<bool> {
+        let args =
+            [("name", Arg::text(name)), ("owner", Arg::text(owner)), ("until", Arg::time(&until)), ("now", Arg::time(&now))];
+        if self.st.d.upsert {
+            return Ok(!self.rows(&self.st.leader_upsert, &args, |r| r.req_text(0)).await?.is_empty());
+        }
+        if self.exec(&self.st.leader_renew, &args).await?.rows == 1 {
+            return Ok(true);
+        }
+        match self.exec(&self.st.leader_insert, &args).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == StoreErrorKind::Conflict => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    #[cfg(feature = "test-support")]
+    async fn drop_tables(&self) -> StoreResult<()> {
+        for table in [&self.st.tasks, &self.st.workers, &self.st.leaders] {
+            self.b.execute(&format!("DROP TABLE IF EXISTS {table}"), &[]).await?;
+        }
+        Ok(())
+    }
+
+    async fn count(&self, q: &Query) -> StoreResult<i64> {
+        Ok(self.built(&self.select(q, "COUNT(*) AS n"), rows::id).await?.into_iter().next().unwrap_or(0))
+    }
+
+    async fn delete(&self, q: &Query) -> StoreResult<u64> {
+        let table = self.st.table(q.table);
+        let mut b = SqlBuilder::new(self.st.d);
+        b.push("DELETE FROM ").push(table).limited_where(table, q);
+        self.built_exec(&b).await
+    }
+
+    async fn update(&self, q: &Query, set: &[(&'static str, Value)], now: Timestamp) -> StoreResult<u64> {
+        let mut b = SqlBuilder::new(self.st.d);
+        b.update(self.st.table(q.table), q, set, now);
+        self.built_exec(&b).await
+    }
+}
+
+/// The statement of one outcome's edge, with its arguments.
+pub fn finish_stmt<'a>(st: &'a Statements, o: &'a Outcome, now: &Timestamp) -> (&'a Stmt, Vec<(&'static str, Arg<'a>)>) {
+    let now = ("now", Arg::time(now));
+    let spent = |duration: &f64, peak: &i64| [("duration", Arg::Float(Some(*duration))), ("peak_memory", Arg::int(*peak))];
+    let (s, mut args) = match o {
+        Outcome::Completed { message, duration, peak_memory, .. } => {
+            let mut a = vec![("message", Arg::text(message)), now];
+            a.extend(spent(duration, peak_memory));
+            (&st.finish_completed, a)
+        }
+        Outcome::Retry { message, error, available_at, duration, peak_memory, .. } => {
+            let mut a =
+                vec![("message", Arg::text(message)), ("error", Arg::text(error)), ("available_at", Arg::time(available_at))];
+            a.extend(spent(duration, peak_memory));
+            a.push(now);
+            (&st.finish_retry, a)
+        }
+        Outcome::Failed { message, error, duration, peak_memory, .. } => {
+            let mut a = vec![("message", Arg::text(message)), ("error", Arg::text(error)), now];
+            a.extend(spent(duration, peak_memory));
+            (&st.finish_failed, a)
+        }
+        Outcome::Cancelled { message, duration, peak_memory, .. } => {
+            let mut a = vec![("message", Arg::text(message)), now];
+            a.extend(spent(duration, peak_memory));
+            (&st.finish_cancelled, a)
+        }
+        Outcome::Released { message, available_at, .. } => {
+            (&st.finish_released, vec![("message", Arg::text(message)), ("available_at", Arg::time(available_at)), now])
+        }
+    };
+    args.push(("id", Arg::int(o.id())));
+    (s, args)
+}
+
+/// The claim's arguments: now, owner, lease end, limit and the cursor.
+pub fn claim_args(p: &TaskClaimParams) -> [(&'static str, Arg<'_>); 6] {
+    [
+        ("now", Arg::time(&p.now)),
+        ("owner", Arg::text(&p.owner)),
+        ("lease", Arg::time(&p.lease_expires_at)),
+        ("limit", Arg::int(p.limit)),
+        ("rank", Arg::int(p.after.0)),
+        ("after", Arg::int(p.after.1)),
+    ]
+}
+
+/// The outcomes' final states in the outcomes' order, as every backend
+/// answers.
+pub fn in_outcome_order(outcomes: &[Outcome], states: Vec<Finished>) -> Vec<Finished> {
+    outcomes.iter().filter_map(|o| states.iter().find(|f| f.id == o.id()).cloned()).collect()
+}

@@ -1,0 +1,180 @@
+//! The worker loop's policy (engine::work) on every backend, with a plain
+//! Rust `Runner` standing in for the PHP thread: when the loop stops, how
+//! many tasks it claims at a time, what it hands back, and what
+//! `run_due` leaves for later. Real databases; only the tasks are Rust.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use stask::engine::query::{Query, Table, Value as QValue};
+use stask::engine::service::Attempt;
+use stask::engine::store::Outcome;
+use stask::engine::task::{NewTask, Status, TaskRow};
+use stask::engine::work::{self, Flow, Options, Runner};
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+suite!(
+    stop_when_empty_works_the_queue_then_returns,
+    max_tasks_never_claims_more_than_it_may_run,
+    batches_grow_for_fast_tasks_up_to_the_option,
+    slow_tasks_are_claimed_one_by_one,
+    max_seconds_ends_an_idle_loop,
+    a_stop_request_ends_the_loop_after_the_batch,
+    a_task_that_ends_the_process_hands_the_rest_of_its_batch_back,
+    run_due_leaves_tasks_created_meanwhile_for_later,
+);
+
+/// Runs every task as a worker that returns at once (or after `delay`),
+/// recording the size of each batch it was given.
+struct Plain<'a> {
+    h: &'a H,
+    delay: Duration,
+    batches: Vec<usize>,
+    /// Answers `Flow::Exit` for this task.
+    exit_on: Option<i64>,
+    /// Queues one more task from inside each task.
+    enqueue: bool,
+}
+
+impl<'a> Plain<'a> {
+    fn new(h: &'a H) -> Self {
+        Plain { h, delay: Duration::ZERO, batches: Vec::new(), exit_on: None, enqueue: false }
+    }
+
+    fn ran(&self) -> usize {
+        self.batches.iter().sum()
+    }
+}
+
+impl Runner for Plain<'_> {
+    type Error = stask::engine::Error;
+
+    fn wait<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.h.rt.block_on(f)
+    }
+
+    fn run_one(&mut self, task: &TaskRow, pending: &mut Vec<Outcome>) -> Result<(Outcome, Flow), Self::Error> {
+        if pending.is_empty() {
+            self.batches.push(0);
+        }
+        *self.batches.last_mut().unwrap() += 1;
+        std::thread::sleep(self.delay);
+        if self.enqueue {
+            self.wait(self.h.engine().create_task(NewTask::new("plain", "again")))?;
+        }
+        let flow = if self.exit_on == Some(task.id) { Flow::Exit } else { Flow::Continue };
+        Ok((self.h.engine().outcome(task, Attempt::Returned, self.delay.as_secs_f64(), 0, 0.5), flow))
+    }
+}
+
+fn tasks(h: &H, n: usize) -> Vec<i64> {
+    (0..n).map(|_| h.task("plain", "run")).collect()
+}
+
+fn count(h: &H, status: Status) -> i64 {
+    let q = Query::new(Table::Tasks).where_eq("status", QValue::Int(status.code())).unwrap();
+    h.wait(h.engine().count(&q)).unwrap()
+}
+
+fn once() -> Options {
+    Options { stop_when_empty: true, sleep: Some(0.0), ..Default::default() }
+}
+
+fn stop_when_empty_works_the_queue_then_returns(h: &H) {
+    tasks(h, 12);
+    let mut r = Plain::new(h);
+    let report = work::run(h.engine(), &mut r, &once(), || false).unwrap();
+    assert_eq!((report.tally.processed, report.tally.completed), (12, 12));
+    assert!(!report.stopped_by_signal);
+    assert_eq!(count(h, Status::Completed), 12);
+    assert_eq!(count(h, Status::Pending) + count(h, Status::Running), 0);
+    let json = report.to_json();
+    let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["processed", "completed", "failed", "retried", "cancelled", "waiting", "seconds", "per_second", "stopped_by_signal"]
+    );
+}
+
+fn max_tasks_never_claims_more_than_it_may_run(h: &H) {
+    tasks(h, 20);
+    let mut r = Plain::new(h);
+    let report = work::run(h.engine(), &mut r, &Options { max_tasks: 7, ..once() }, || false).unwrap();
+    assert_eq!(report.tally.processed, 7);
+    assert_eq!(r.ran(), 7);
+    assert_eq!(count(h, Status::Completed), 7);
+    assert_eq!(count(h, Status::Running), 0, "nothing claimed beyond max_tasks");
+    assert_eq!(count(h, Status::Pending), 13);
+}
+
+fn batches_grow_for_fast_tasks_up_to_the_option(h: &H) {
+    tasks(h, 60);
+    let mut r = Plain::new(h);
+    let report = work::run(h.engine(), &mut r, &Options { batch: 8, ..once() }, || false).unwrap();
+    assert_eq!(report.tally.processed, 60);
+    assert_eq!(r.batches[0], 1, "the first claim takes one task: nothing is known of their cost yet");
+    assert!(r.batches.iter().all(|&b| b <= 8), "{:?}", r.batches);
+    assert!(r.batches.contains(&8), "fast tasks fill the batch: {:?}", r.batches);
+}
+
+fn slow_tasks_are_claimed_one_by_one(h: &H) {
+    tasks(h, 3);
+    let mut r = Plain::new(h);
+    r.delay = Duration::from_millis(40);
+    work::run(h.engine(), &mut r, &once(), || false).unwrap();
+    assert_eq!(r.batches, vec![1, 1, 1]);
+}
+
+fn max_seconds_ends_an_idle_loop(h: &H) {
+    let mut r = Plain::new(h);
+    let started = Instant::now();
+    let report =
+        work::run(h.engine(), &mut r, &Options { max_seconds: 0.3, sleep: Some(0.05), ..Default::default() }, || false).unwrap();
+    assert_eq!(report.tally.processed, 0);
+    assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+fn a_stop_request_ends_the_loop_after_the_batch(h: &H) {
+    tasks(h, 5);
+    let mut r = Plain::new(h);
+    r.delay = Duration::from_millis(40);
+    // Asked to stop while the third task runs (checks: before each claim).
+    let checks = Cell::new(0);
+    let stop = || {
+        checks.set(checks.get() + 1);
+        checks.get() > 3
+    };
+    let report = work::run(h.engine(), &mut r, &Options::default(), stop).unwrap();
+    assert_eq!(report.tally.processed, 3);
+    assert!(report.stopped_by_signal);
+    assert_eq!(count(h, Status::Pending), 2);
+}
+
+fn a_task_that_ends_the_process_hands_the_rest_of_its_batch_back(h: &H) {
+    let ids = tasks(h, 4);
+    let claimed = h.wait(h.engine().claim(4)).unwrap();
+    assert_eq!(claimed.len(), 4);
+    let mut r = Plain::new(h);
+    r.exit_on = Some(claimed[1].id);
+    let mut tally = work::Tally::default();
+    assert_eq!(work::run_batch(h.engine(), &mut r, &claimed, &mut tally).unwrap(), Flow::Exit);
+    assert_eq!((tally.processed, tally.completed, tally.waiting), (2, 2, 2));
+    assert_eq!(r.ran(), 2);
+    assert_eq!(count(h, Status::Pending), 2, "the two tasks after it are pending again");
+    let again = h.wait(h.engine().require_task(claimed[3].id)).unwrap();
+    assert_eq!(again.message.as_deref(), Some("Released: the worker process is exiting"));
+    assert_eq!(again.attempts, 0, "a released task used no attempt");
+    assert!(ids.contains(&again.id));
+}
+
+fn run_due_leaves_tasks_created_meanwhile_for_later(h: &H) {
+    tasks(h, 4);
+    let mut r = Plain::new(h);
+    r.enqueue = true;
+    let tally = work::run_due(h.engine(), &mut r, 10).unwrap();
+    assert_eq!(tally.processed, 4, "bounded by what was due at the start");
+    assert_eq!(count(h, Status::Pending), 4, "the tasks the tasks created wait for the next call");
+}

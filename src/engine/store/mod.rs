@@ -1,5 +1,13 @@
 //! The seam to the database: every query the engine runs is a method of
-//! `Store`, one implementation per dialect. Internal and reshaped freely.
+//! `Store`. Internal and reshaped freely.
+//!
+//! One implementation serves every backend (`generic::SqlStore`): the
+//! statements are written once (`statements.rs`, named parameters), a
+//! `dialect::Dialect` says what the backend's SQL differs in, rows are read
+//! once (`rows.rs`), and `sqlite.rs`, `postgres.rs` and `mysql.rs` implement
+//! only the execution seam (`generic::Backend`) and the operations whose
+//! SQL or round trips truly differ (claim, insert many, finish a batch,
+//! migrate, wait/notify).
 //!
 //! Methods are named subject first (`task_claim`, `worker_insert`), take one
 //! params struct where they need more than an id, and receive `now` from the

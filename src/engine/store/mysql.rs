@@ -20,7 +20,7 @@
 //! - Placeholders are `?` and positional only: a value used twice is bound twice.
 
 use super::dialect::{Arg, Dialect, Stmt};
-use super::generic::{finish_stmt, in_outcome_order, Backend, Done, SqlStore};
+use super::generic::{finish_stmt, in_outcome_order, insert_values, Backend, Done, SqlStore};
 use super::rows::{self, Decode, RowRead};
 use super::sql::SqlBuilder;
 use super::statements::Statements;
@@ -181,14 +181,14 @@ fn classify(e: sqlx::Error) -> StoreError {
 
 /// Timestamps travel as DATETIME values, never as text, so a comparison
 /// uses the index and means the same on every server.
-fn query<'q>(sql: &'q str, args: &[Arg<'_>]) -> sqlx::query::Query<'q, MySql, MySqlArguments> {
+fn query<'q>(sql: &'q str, args: &'q [Arg<'q>]) -> sqlx::query::Query<'q, MySql, MySqlArguments> {
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for a in args {
         q = match a {
             Arg::Int(v) => q.bind(*v),
             Arg::Float(v) => q.bind(*v),
             Arg::Bool(v) => q.bind(v.map(i64::from)),
-            Arg::Text(v) => q.bind(v.as_ref().map(|s| s.to_string())),
+            Arg::Text(v) => q.bind(v.as_deref()),
             Arg::Time(v) => q.bind(v.map(|t| t.naive_utc())),
         };
     }
@@ -350,42 +350,10 @@ impl MySql_ {
             decode_all(&r, rows::id)?.first().copied().unwrap_or(1).max(1)
         };
         let mut ids = Vec::with_capacity(fresh.len());
-        let row = "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)";
         for chunk in insert_chunks(&fresh, MYSQL_INSERT_ROWS, INSERT_CHUNK_BYTES) {
             let tasks = &fresh[chunk];
-            let mut sql = format!("INSERT INTO {} ({TASK_INSERT_COLUMNS}) VALUES ", st.tasks);
-            for i in 0..tasks.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(row);
-            }
-            if returning {
-                sql.push_str(" RETURNING id, unique_key");
-            }
-            // Bound straight from the tasks (no `Arg` copies): a batch of
-            // 100,000 rows should not copy every data document once more.
-            let now = p.now.naive_utc();
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for t in tasks {
-                q = q
-                    .bind(t.identifier.as_str())
-                    .bind(t.action.as_str())
-                    .bind(t.status.code())
-                    .bind(t.message.as_deref())
-                    .bind(t.started_by)
-                    .bind(t.meta.as_deref())
-                    .bind(t.result.as_deref())
-                    .bind(t.start_at.map(|s| s.naive_utc()))
-                    .bind(t.max_attempts)
-                    .bind(t.priority.name())
-                    .bind(t.priority.rank())
-                    .bind(t.progress)
-                    .bind(now)
-                    .bind(now)
-                    .bind(available_at(t, p.now).naive_utc())
-                    .bind(t.unique_key.as_deref());
-            }
+            let (sql, args) = insert_values(&st.tasks, tasks, p.now, if returning { " RETURNING id, unique_key" } else { "" });
+            let q = query(&sql, &args);
             if returning {
                 let returned = decode_all(&q.fetch_all(&mut *tx).await.map_err(classify)?, rows::id_key)?;
                 // Nothing is skipped here (no ON CONFLICT): every task has its row.
@@ -522,19 +490,20 @@ impl Backend for MySql_ {
     async fn finish_many(&self, st: &Statements, outcomes: &[Outcome], now: Timestamp) -> StoreResult<Vec<Finished>> {
         let mut ordered: Vec<&Outcome> = outcomes.iter().collect();
         ordered.sort_by_key(|o| o.id());
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        match completed_join(st, &ordered, &now) {
-            Some(join) => {
-                exec_on(&mut tx, &join.sql, &join.args).await?;
-            }
-            None => {
-                for o in ordered {
-                    let (s, args) = finish_stmt(st, o, &now);
-                    exec_on(&mut tx, &s.sql, &s.bind(&args)).await?;
-                }
-            }
-        }
         let ids: Vec<i64> = outcomes.iter().map(Outcome::id).collect();
+        if let Some(join) = completed_join(st, &ordered, &now) {
+            // One statement is atomic on its own: no BEGIN and COMMIT round
+            // trips around it.
+            let mut c = self.pool.acquire().await.map_err(classify)?;
+            exec_on(&mut c, &join.sql, &join.args).await?;
+            let states = Self::read_by_id(&mut c, "id, status, message", &st.tasks, &ids, rows::finished).await?;
+            return Ok(in_outcome_order(outcomes, states));
+        }
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        for o in ordered {
+            let (s, args) = finish_stmt(st, o, &now);
+            exec_on(&mut tx, &s.sql, &s.bind(&args)).await?;
+        }
         let states = Self::read_by_id(&mut tx, "id, status, message", &st.tasks, &ids, rows::finished).await?;
         tx.commit().await.map_err(classify)?;
         Ok(in_outcome_order(outcomes, states))

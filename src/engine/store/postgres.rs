@@ -137,14 +137,14 @@ fn classify(e: sqlx::Error) -> StoreError {
 
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
-fn query<'q>(sql: &'q str, args: &[Arg<'_>]) -> PgQuery<'q> {
+fn query<'q>(sql: &'q str, args: &'q [Arg<'q>]) -> PgQuery<'q> {
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for a in args {
         q = match a {
             Arg::Int(v) => q.bind(*v),
             Arg::Float(v) => q.bind(*v),
             Arg::Bool(v) => q.bind(*v),
-            Arg::Text(v) => q.bind(v.as_ref().map(|s| s.to_string())),
+            Arg::Text(v) => q.bind(v.as_deref()),
             Arg::Time(v) => q.bind(v.map(|t| t.naive_utc())),
         };
     }

@@ -13,7 +13,7 @@
 //! `block_on` from the PHP thread runs the query right there.
 
 use super::dialect::{Arg, Dialect, Stmt};
-use super::generic::{claim_args, finish_stmt, Backend, Done, SqlStore};
+use super::generic::{claim_args, finish_stmt, insert_values, Backend, Done, SqlStore};
 use super::rows::{self, Decode, RowRead};
 use super::statements::Statements;
 use super::*;
@@ -94,13 +94,6 @@ impl ToSql for Arg<'_> {
 /// A bound text the caller keeps (no copy).
 fn text_ref(s: &str) -> ToSqlOutput<'_> {
     ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
-}
-
-fn opt_text_ref(s: &Option<String>) -> ToSqlOutput<'_> {
-    match s {
-        Some(s) => text_ref(s),
-        None => ToSqlOutput::Owned(SqlValue::Null),
-    }
 }
 
 struct SqliteRow<'a, 'b>(&'a Row<'b>);
@@ -208,7 +201,6 @@ impl Backend for Sqlite {
     }
 
     async fn insert_many(&self, st: &Statements, p: &TaskInsertManyParams<'_>) -> StoreResult<Vec<Created>> {
-        let now_s = time::to_db(&p.now);
         let mut conn = self.conn.lock();
         // IMMEDIATE: the write lock first, so the batch never fails half-way
         // on a writer that came in between (busy_timeout waits for it), and
@@ -217,53 +209,12 @@ impl Backend for Sqlite {
         let mut ids: Vec<Option<i64>> = Vec::with_capacity(p.tasks.len());
         for chunk in insert_chunks(p.tasks, SQLITE_MAX_VARIABLES / TASK_INSERT_PARAMS, INSERT_CHUNK_BYTES) {
             let tasks = &p.tasks[chunk];
-            // Borrowed where the task holds the value: a batch of 100,000
-            // rows should not copy every identifier and data document once
-            // more on its way to SQLite.
-            let later: Vec<Option<(String, String)>> =
-                tasks.iter().map(|t| t.start_at.map(|s| (time::to_db(&s), time::to_db(&available_at(t, p.now))))).collect();
-            let mut args: Vec<ToSqlOutput<'_>> = Vec::with_capacity(tasks.len() * TASK_INSERT_PARAMS);
-            let (text, opt) = (text_ref, opt_text_ref);
-            let int = |i: i64| ToSqlOutput::Owned(SqlValue::Integer(i));
-            for (t, later) in tasks.iter().zip(&later) {
-                let (start, available) = match later {
-                    Some((start, available)) => (text(start), text(available)),
-                    None => (ToSqlOutput::Owned(SqlValue::Null), text(&now_s)),
-                };
-                args.extend([
-                    text(&t.identifier),
-                    text(&t.action),
-                    int(t.status.code()),
-                    opt(&t.message),
-                    t.started_by.map(int).unwrap_or(ToSqlOutput::Owned(SqlValue::Null)),
-                    opt(&t.meta),
-                    opt(&t.result),
-                    start,
-                    int(t.max_attempts),
-                    text(t.priority.name()),
-                    int(t.priority.rank()),
-                    int(t.progress),
-                    text(&now_s),
-                    text(&now_s),
-                    available,
-                    opt(&t.unique_key),
-                ]);
-            }
             // Conflicts on the unique index are skipped, not failed: the
             // RETURNING rows are paired with the tasks (`match_returned`).
             // Built per size; the statement cache keeps the sizes in use.
-            let row = "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)";
-            let sql = format!(
-                "INSERT INTO {} ({TASK_INSERT_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING id, unique_key",
-                st.tasks,
-                vec![row; tasks.len()].join(", ")
-            );
-            let mut stmt = tx.prepare_cached(&sql).map_err(classify)?;
-            let returned = stmt
-                .query_map(rusqlite::params_from_iter(args.iter()), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)))
-                .map_err(classify)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(classify)?;
+            let tail = " ON CONFLICT DO NOTHING RETURNING id, unique_key";
+            let (sql, args) = insert_values(&st.tasks, tasks, p.now, tail);
+            let returned = run(&tx, &sql, &args, rows::id_key)?;
             ids.extend(match_returned(tasks, returned)?);
         }
         // Skipped rows: their key is held by an active task, which the

@@ -73,7 +73,14 @@ final class CreateManyTest extends TestCase
             if (isset($a['unique'])) {
                 $expected['unique_key'] = $a['unique'];
             }
-            $this->assertEquals($expected, self::chosen($many), "element $i");
+            $actual = self::chosen($many);
+            if (is_string($a['startAt'] ?? null)) {
+                // '+2 hours' is read when each call runs: the two calls may
+                // straddle a second on a loaded machine.
+                $this->assertEqualsWithDelta($expected['start_at'], $actual['start_at'], 5, "element $i");
+                unset($expected['start_at'], $actual['start_at']);
+            }
+            $this->assertEquals($expected, $actual, "element $i");
             $this->assertEqualsWithDelta($one->available_at->getTimestamp(), $many->available_at->getTimestamp(), 5, "element $i");
         }
         $this->assertSame(2 * count($args), sTaskModel::query()->count());

@@ -121,13 +121,7 @@ final class EngineReportsTest extends TestCase
         }
         $prelude = 'use Seiger\\sTask\\Facades\\sTask; sTask::configure(' . var_export($this->connection(), true) . ');';
         $cmd = array_merge($cmd, ['-r', $prelude . "\n" . $code]);
-        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env + getenv());
-        $out = stream_get_contents($pipes[1]);
-        $err = stream_get_contents($pipes[2]);
-        fclose($pipes[1]);
-        fclose($pipes[2]);
-
-        return [proc_close($proc), $out, $err];
+        return self::runCommand($cmd, $env);
     }
 
     // ------------------------------------------------------------ progress

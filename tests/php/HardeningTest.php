@@ -257,13 +257,7 @@ final class HardeningTest extends TestCase
             . ' use Seiger\sTask\Facades\sTask; use Seiger\sTask\Models\sTaskModel;'
             . ' sTask::configure(' . var_export($this->connection(), true) . ');';
         $cmd = [PHP_BINARY, '-d', 'extension=' . $lib, '-d', 'display_errors=stderr', '-r', $prelude . "\n" . $code];
-        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env + getenv());
-        $out = stream_get_contents($pipes[1]);
-        $err = stream_get_contents($pipes[2]);
-        fclose($pipes[1]);
-        fclose($pipes[2]);
-
-        return [proc_close($proc), $out, $err];
+        return self::runCommand($cmd, $env);
     }
 
     /** Writes a task's meta column behind the extension's back. */

@@ -195,4 +195,21 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
         }
         rmdir($dir);
     }
+
+    /**
+     * Runs a command with stdin closed and returns [exit code, stdout, stderr];
+     * $env is added to this process's environment.
+     *
+     * @return array{int, string, string}
+     */
+    protected static function runCommand(array $cmd, array $env = []): array
+    {
+        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env + getenv());
+        $out = (string) stream_get_contents($pipes[1]);
+        $err = (string) stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+
+        return [proc_close($proc), $out, $err];
+    }
 }

@@ -663,15 +663,17 @@ impl Engine {
 
     /// Pending tasks are cancelled at once; running ones are flagged and stop
     /// at their next progress report. False when the task already finished.
-    pub async fn cancel(&self, id: i64) -> Result<bool> {
+    ///
+    /// The outcome says which happened: read back later, a requested
+    /// cancel may already show `cancelled` (the worker saw it at once).
+    pub async fn cancel(&self, id: i64) -> Result<CancelOutcome> {
         match self.store.task_cancel(id, time::now()).await? {
             CancelOutcome::Cancelled => {
                 self.progress.write_final(id, Status::Cancelled, "Cancelled");
-                Ok(true)
+                Ok(CancelOutcome::Cancelled)
             }
-            CancelOutcome::Requested => Ok(true),
-            CancelOutcome::NotCancellable(_) => Ok(false),
             CancelOutcome::NotFound => Err(Error::TaskNotFound(id)),
+            other => Ok(other),
         }
     }
 

@@ -7,6 +7,7 @@ use crate::engine::config::ConfigureArgs;
 use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
 use crate::engine::metrics;
 use crate::engine::query::{Query as EngineQuery, Table, Value};
+use crate::engine::store::CancelOutcome;
 use crate::engine::task::NewTask;
 use crate::engine::work::{self, stop};
 use crate::php::collection::Collection;
@@ -367,7 +368,8 @@ impl Facade {
     /// progress report. False when the task has already finished.
     pub fn cancel(id: Int) -> PhpResult<bool> {
         let id = id_arg(id.0, "id")?;
-        Ok(block_on(engine()?.cancel(id))?)
+        let outcome = block_on(engine()?.cancel(id))?;
+        Ok(!matches!(outcome, CancelOutcome::NotCancellable(_)))
     }
 
     /// Failed or cancelled tasks are queued again with one more attempt.

@@ -8,6 +8,7 @@ use crate::engine::api::json::{self, describe, int_of, ok, ApiError, ApiResult, 
 use crate::engine::api::tasks::{list_filter, status_codes};
 use crate::engine::api::{Ctx, Response};
 use crate::engine::query::{Dir, Query, Table, Value as QValue};
+use crate::engine::store::CancelOutcome;
 use crate::engine::task::{Status, TaskRow};
 use crate::engine::Error;
 use serde_json::{json, Value};
@@ -131,7 +132,7 @@ pub fn cancel(ctx: &Ctx) -> ApiResult<Response> {
     }
     let ids = ids_of(&input)?;
     let before = rows_by_id(ctx, &ids)?;
-    let mut done = Vec::new();
+    let (mut cancelled, mut requested) = (Vec::new(), Vec::new());
     let mut not_cancelled = Vec::new();
     for &id in &ids {
         if !before.contains_key(&id) {
@@ -139,8 +140,11 @@ pub fn cancel(ctx: &Ctx) -> ApiResult<Response> {
             continue;
         }
         match ctx.wait(ctx.engine.cancel(id)) {
-            Ok(true) => done.push(id),
-            Ok(false) => {
+            // The outcome decides, not a read afterwards: a running task may
+            // have seen the request and stopped before that read.
+            Ok(CancelOutcome::Cancelled) => cancelled.push(id),
+            Ok(CancelOutcome::Requested) => requested.push(id),
+            Ok(_) => {
                 let now = ctx.wait(ctx.engine.find_task(id))?;
                 not_cancelled.push(skipped(id, if now.is_some() { "finished" } else { "not_found" }, now.as_ref()));
             }
@@ -148,10 +152,6 @@ pub fn cancel(ctx: &Ctx) -> ApiResult<Response> {
             Err(e) => return Err(e.into()),
         }
     }
-    // A cancel either ended the task or flagged it for its worker: which, from one read.
-    let after = rows_by_id(ctx, &done)?;
-    let (cancelled, requested): (Vec<i64>, Vec<i64>) =
-        done.iter().partition(|id| after.get(id).is_none_or(|t| t.status == Status::Cancelled.code()));
     Ok(ok(json!({
         "cancelled": cancelled.len(),
         "cancelled_ids": cancelled,

@@ -8,6 +8,7 @@ use crate::engine::api::{Ctx, Response};
 use crate::engine::messages;
 use crate::engine::progress::ProgressSnapshot;
 use crate::engine::query::{Dir, Op, Query, Table, Value as QValue};
+use crate::engine::store::CancelOutcome;
 use crate::engine::task::{validate_name, NewTask, Priority, Status, TaskRow};
 use crate::engine::time::{self, Timestamp};
 use crate::engine::Error;
@@ -478,13 +479,15 @@ pub fn run_action(ctx: &Ctx, identifier: &str, action: &str) -> ApiResult<Respon
 /// next progress report; 409 for finished tasks.
 pub fn cancel(ctx: &Ctx, id: i64) -> ApiResult<Response> {
     let before = ctx.wait(ctx.engine.require_task(id))?;
-    if !ctx.wait(ctx.engine.cancel(id))? {
+    let outcome = ctx.wait(ctx.engine.cancel(id))?;
+    if let CancelOutcome::NotCancellable(_) = outcome {
         // Read again: the task may have ended since `before` (a worker finished it meanwhile).
         let now = ctx.wait(ctx.engine.require_task(id)).unwrap_or(before);
         return Err(ApiError::conflict(format!("Task #{id} is {} and cannot be cancelled", now.status_text())));
     }
     let after = ctx.wait(ctx.engine.require_task(id))?;
-    let message = if after.status == Status::Cancelled.code() {
+    // From the outcome, not `after`: the worker may have stopped already.
+    let message = if outcome == CancelOutcome::Cancelled {
         "Task cancelled"
     } else {
         "Cancellation requested; the task stops at its next progress report"

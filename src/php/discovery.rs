@@ -8,7 +8,7 @@ use crate::engine::worker::WorkerRow;
 use crate::php::composer_loader::registered_autoload_map;
 use crate::php::context::block_on;
 use crate::php::exceptions::throw;
-use crate::php::workers::{check_worker_class, class_exists, instantiate, task_interface, worker_info};
+use crate::php::workers::{check_worker_class, class_exists, instantiate, not_loadable, task_interface, worker_info};
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::ZendCallable;
 use ext_php_rs::zend::ClassEntry;
@@ -39,10 +39,8 @@ pub fn register(engine: &Engine, class: &str) -> PhpResult<Option<WorkerRow>> {
     let class = class.trim_start_matches('\\');
     check_worker_class(class).map_err(|(k, m)| throw(k, m))?;
     let obj = instantiate(class)?.ok_or_else(|| {
-        throw(
-            crate::php::exceptions::Kind::WorkerClassNotFound,
-            format!("Worker class not found or cannot be instantiated: {class}"),
-        )
+        let (kind, message) = not_loadable(class);
+        throw(kind, message)
     })?;
     let info = worker_info(class, &obj)?;
     Ok(block_on(engine.register_worker(&info))?)

@@ -40,16 +40,28 @@ fn is_abstract(ce: &ClassEntry) -> bool {
     ce.ce_flags & (1 << 0 | 1 << 1 | 1 << 6 | 1 << 4) != 0
 }
 
+/// What a person must fix when a class cannot be a worker: the class is
+/// quoted (it may be empty or hold spaces) and the rule is spelled out, so
+/// the message alone says what to change.
+fn refusal(class: &str, why: &str) -> String {
+    format!("Worker class '{class}' {why}; a worker's class must be a class that loads and implements {TASK_INTERFACE}")
+}
+
+/// A class name that no autoloader could load: a typo, a package that is
+/// not installed, or an autoloader that was not regenerated.
+pub fn not_loadable(class: &str) -> (Kind, String) {
+    (Kind::WorkerClassNotFound, refusal(class, "could not be autoloaded (check its name, and run composer dump-autoload)"))
+}
+
 /// Why a class cannot be a worker, if it cannot.
 pub fn check_worker_class(class: &str) -> Result<&'static ClassEntry, (Kind, String)> {
-    let ce = find_class(class)
-        .ok_or_else(|| (Kind::WorkerClassNotFound, format!("Worker class not found or cannot be instantiated: {class}")))?;
+    let ce = find_class(class).ok_or_else(|| not_loadable(class))?;
     let iface = task_interface().ok_or_else(|| (Kind::Base, "TaskInterface is not registered".to_string()))?;
     if !ce.instance_of(iface) {
-        return Err((Kind::WorkerInvalidInterface, format!("Worker class must implement TaskInterface: {class}")));
+        return Err((Kind::WorkerInvalidInterface, refusal(class, "does not implement TaskInterface")));
     }
     if is_abstract(ce) {
-        return Err((Kind::WorkerClassNotFound, format!("Worker class is abstract and cannot be instantiated: {class}")));
+        return Err((Kind::WorkerClassNotFound, refusal(class, "is abstract and cannot be instantiated")));
     }
     Ok(ce)
 }

@@ -227,10 +227,17 @@ return [
     $r('conf-nan', 'sTask::configure()', '`lease_seconds: NAN`', 'ConfigurationException', 'lease_seconds', fn () => sTask::configure(['lease_seconds' => NAN])),
     $r('conf-size', 'sTask::configure()', "`upload_max_size: '99999999999999999999G'`", 'ConfigurationException', 'upload_max_size', fn () => sTask::configure(['upload_max_size' => '99999999999999999999G'])),
     $r('worker-class-not-worker', 'sWorker->update()', "`class: 'stdClass'`", 'WorkerInvalidInterfaceException', 'TaskInterface', fn () => $worker()->update(['class' => 'stdClass'])),
-    $r('worker-class-missing', 'sWorker->update()', "`class: 'Gone\\\\Worker'` (does not load)", 'WorkerClassNotFoundException', 'Gone', fn () => $worker()->update(['class' => 'Gone\\Worker'])),
+    $r('worker-class-missing', 'sWorker->update()', "`class: 'Gone\\\\Worker'` (does not load)", 'WorkerClassNotFoundException', "'Gone\\Worker' could not be autoloaded", fn () => $worker()->update(['class' => 'Gone\\Worker'])),
+    $r('worker-class-missing-save', 'sWorker->save()', "`\$w->class = 'NoSuchClass'`", 'WorkerClassNotFoundException', 'implements Seiger\\sTask\\Contracts\\TaskInterface', function (): void {
+        $w = sTask::getWorker('product');
+        $w->class = 'NoSuchClass';
+        $w->save();
+    }),
+    $r('worker-class-missing-query', 'sWorker::where()->update()', "`class: 'NoSuchClass'`", 'WorkerClassNotFoundException', 'could not be autoloaded', fn () => sWorker::where('identifier', 'product')->update(['class' => 'NoSuchClass'])),
     $r('worker-class-abstract', 'sWorker::where()->update()', '`class: BaseWorker` (abstract)', 'WorkerClassNotFoundException', 'abstract', fn () => \Seiger\sTask\Models\sWorker::where('identifier', 'product')->update(['class' => \Seiger\sTask\Workers\BaseWorker::class])),
     $r('worker-register-stdclass', 'sTask::registerWorker()', "`'stdClass'`", 'WorkerInvalidInterfaceException', 'TaskInterface', fn () => sTask::registerWorker('stdClass')),
-    $r('worker-register-path', 'sTask::registerWorker()', "`'../../etc/passwd'`", 'WorkerClassNotFoundException', '', fn () => sTask::registerWorker('../../etc/passwd')),
+    $r('worker-register-path', 'sTask::registerWorker()', "`'../../etc/passwd'`", 'WorkerClassNotFoundException', 'could not be autoloaded', fn () => sTask::registerWorker('../../etc/passwd')),
+    $r('worker-register-missing', 'sTask::registerWorker()', "`'NoSuchClass'`", 'WorkerClassNotFoundException', "'NoSuchClass' could not be autoloaded", fn () => sTask::registerWorker('NoSuchClass')),
     $r('worker-settings-null', 'sWorker->update()', '`settings: null` (the column is NOT NULL)', 'ok', 'true', fn () => $worker()->update(['settings' => null])),
     $r('worker-empty-identifier', 'sWorker->update()', "`identifier: ''`", 'InvalidArgumentException', 'identifier', fn () => $worker()->update(['identifier' => ''])),
 ];

@@ -8,6 +8,7 @@ use Examples\Workers\ProductWorker;
 use Seiger\sTask\Exceptions\InvalidArgumentException;
 use Seiger\sTask\Exceptions\sTaskException;
 use Seiger\sTask\Facades\sTask;
+use Seiger\sTask\Exceptions\WorkerClassNotFoundException;
 use Seiger\sTask\Exceptions\WorkerInvalidInterfaceException;
 use Seiger\sTask\Models\sTaskModel;
 use Seiger\sTask\Models\sWorker;
@@ -142,6 +143,8 @@ final class HardeningTest extends TestCase
         $this->assertTrue(is_subclass_of($class, sTaskException::class), 'callers catching sTaskException catch it');
         $this->assertStringStartsWith('stask internal error: panic requested by STASK_TEST_PANIC', $message);
         $this->assertStringNotContainsString('backtrace', $message);
+        $this->assertStringNotContainsString('RUST_BACKTRACE', $message);
+        $this->assertStringNotContainsString("\n", $message, 'one plain line, no stack');
         $this->assertSame('Error', $userError, "PHP's own Error is left alone");
     }
 
@@ -180,17 +183,79 @@ final class HardeningTest extends TestCase
         $this->assertSame(ProductWorker::class, sTask::getWorker('product')->class);
         // A worker class is still a worker class, with or without its leading backslash.
         $this->assertTrue($worker->fresh()->update(['class' => '\\' . ProductWorker::class]));
-        // A class that does not load is refused too: an orphan is what a removed package
-        // leaves behind, never something written through the models.
-        // So is an abstract worker (it cannot be constructed to run a task).
-        foreach (['Gone\\Worker', \Seiger\sTask\Workers\BaseWorker::class, '', 'not a class name', "Product\0Worker"] as $class) {
-            try {
-                $worker->fresh()->update(['class' => $class]);
-                $this->fail('update() accepted class ' . json_encode($class));
-            } catch (\Seiger\sTask\Exceptions\sTaskException $e) {
-                $this->assertNotSame(\Seiger\sTask\Exceptions\sTaskException::class, get_class($e), 'a typed exception');
+        // An abstract worker is refused too (it cannot be constructed to run a task).
+        try {
+            $worker->fresh()->update(['class' => \Seiger\sTask\Workers\BaseWorker::class]);
+            $this->fail('update() accepted the abstract BaseWorker');
+        } catch (WorkerClassNotFoundException $e) {
+            $this->assertStringContainsString('is abstract', $e->getMessage());
+        }
+    }
+
+    /**
+     * A class that does not load is refused wherever a worker's class is
+     * written: an orphan is what a removed package leaves behind, never
+     * something written through the models (the task runner would only find
+     * out when a task of it runs).
+     */
+    public function testAWorkerClassThatDoesNotLoadIsRefusedWhereverAClassIsWritten(): void
+    {
+        $worker = sTask::registerWorker(ProductWorker::class);
+        foreach (['Gone\\Worker', '\\Gone\\Worker', 'not a class name', '', "Product\0Worker", '../../etc/passwd'] as $class) {
+            foreach ([
+                'update()' => fn () => $worker->fresh()->update(['class' => $class]),
+                'save()' => function () use ($worker, $class): void {
+                    $w = $worker->fresh();
+                    $w->class = $class;
+                    $w->save();
+                },
+                'query update()' => fn () => sWorker::where('identifier', 'product')->update(['class' => $class]),
+                'registerWorker()' => fn () => sTask::registerWorker($class),
+            ] as $how => $write) {
+                $what = $how . ' with class ' . json_encode($class);
+                try {
+                    $write();
+                    $this->fail("{$what} was accepted");
+                } catch (WorkerClassNotFoundException $e) {
+                    $this->assertInstanceOf(sTaskException::class, $e, $what);
+                    $this->assertStringContainsString('could not be autoloaded', $e->getMessage(), $what);
+                    $this->assertStringContainsString('must be a class that loads and implements Seiger\sTask\Contracts\TaskInterface', $e->getMessage(), $what);
+                }
             }
         }
+        try {
+            $worker->fresh()->update(['class' => 'Gone\\Worker']);
+        } catch (WorkerClassNotFoundException $e) {
+            $this->assertStringStartsWith("Worker class 'Gone\\Worker' could not be autoloaded", $e->getMessage(), 'the message names the class');
+        }
+        $this->assertSame(ProductWorker::class, sTask::getWorker('product')->class, 'nothing was written');
+    }
+
+    /** A row whose class went away with its package is still read, listed and shown as an orphan. */
+    public function testAWorkerWhoseClassNoLongerLoadsIsStillReadListedAndShownAsAnOrphan(): void
+    {
+        sTask::registerWorker(ProductWorker::class);
+        sTask::activateWorker('product');
+        $this->orphanWorker('product', 'Gone\\Worker');
+
+        $orphan = sTask::getWorker('product');
+        $this->assertNotNull($orphan);
+        $this->assertSame('Gone\\Worker', $orphan->class);
+        $this->assertFalse($orphan->class_exists);
+        $this->assertFalse($orphan->canBeUsed());
+        $this->assertNull($orphan->getInstance());
+        $this->assertSame('Gone\\Worker', sWorker::find($orphan->id)->toArray()['class']);
+        $this->assertContains('product', sTask::getWorkers()->pluck('identifier')->all());
+        $this->assertContains('product', sWorker::all()->pluck('identifier')->all());
+        $r = sTask::handleHttp(['method' => 'GET', 'path' => '/workers/product', 'auth' => ['mode' => 'trusted', 'user_id' => 1]]);
+        $this->assertSame(200, $r['status'], $r['body']);
+        $this->assertSame('Gone\\Worker', json_decode($r['body'], true)['worker']['class']);
+
+        // Its other columns can still be changed (a host deactivates it before cleaning up).
+        $this->assertTrue($orphan->update(['active' => false, 'title' => 'Gone']));
+        $this->assertSame(['Gone\\Worker', false, 'Gone'], [$orphan->fresh()->class, $orphan->fresh()->active, $orphan->fresh()->title]);
+        $this->assertSame(1, sTask::cleanOrphanedWorkers());
+        $this->assertNull(sTask::getWorker('product'));
     }
 
     public function testNamesCompareByteForByteAndANulByteIsAnInvalidArgument(): void

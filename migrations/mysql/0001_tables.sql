@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS {prefix}s_tasks (
     lease_expires_at DATETIME(6) NULL,
     snapshot LONGTEXT NULL,
     unique_key VARCHAR(255) COLLATE utf8mb4_bin NULL,
+    -- The schedule slot (UTC instant) a scheduled `make` task was created
+    -- for; unique per worker, so a slot fires once however many hosts run.
+    schedule_slot VARCHAR(32) NULL,
     -- MySQL has no partial index: this column holds the key only while the
     -- task is active (pending, preparing, running), and its UNIQUE index
     -- (0002) lets any number of NULLs through. STORED works on both MySQL 8
@@ -76,4 +79,15 @@ CREATE TABLE IF NOT EXISTS {prefix}s_task_leaders (
     name VARCHAR(64) NOT NULL PRIMARY KEY,
     owner VARCHAR(255) NOT NULL,
     expires_at DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The scheduler's memory per worker: when its schedule was last evaluated
+-- (a slot with no evaluation in its grace time was missed) and the last
+-- task a slot created (shown on the worker's card).
+CREATE TABLE IF NOT EXISTS {prefix}s_task_schedules (
+    identifier VARCHAR(255) NOT NULL PRIMARY KEY,
+    evaluated_at DATETIME(6) NOT NULL,
+    last_slot VARCHAR(32) NULL,
+    last_task_id BIGINT NULL,
+    updated_at DATETIME(6) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -17,5 +17,10 @@ CREATE INDEX {prefix}s_tasks_created ON {prefix}s_tasks (created_at);
 -- One active task per unique key (unique_active is NULL otherwise, and NULLs
 -- never collide).
 CREATE UNIQUE INDEX {prefix}s_tasks_unique_active ON {prefix}s_tasks (unique_active);
+-- One task per schedule slot and worker. No partial index here: NULLs
+-- (every unscheduled task) never collide. The identifier prefix is the one
+-- the identifier index uses; identifiers longer than 191 characters that
+-- share it would share slots, which no real worker name does.
+CREATE UNIQUE INDEX {prefix}s_tasks_schedule_slot ON {prefix}s_tasks (identifier(191), schedule_slot);
 CREATE UNIQUE INDEX {prefix}s_workers_identifier_unique ON {prefix}s_workers (identifier);
 CREATE INDEX {prefix}s_workers_order ON {prefix}s_workers (position, identifier);

@@ -51,7 +51,10 @@ CREATE TABLE IF NOT EXISTS {prefix}s_tasks (
     lease_owner VARCHAR(255) NULL,
     lease_expires_at TIMESTAMP(6) WITHOUT TIME ZONE NULL,
     snapshot TEXT NULL,
-    unique_key VARCHAR(255) NULL
+    unique_key VARCHAR(255) NULL,
+    -- The schedule slot (UTC instant) a scheduled `make` task was created
+    -- for; unique per worker, so a slot fires once however many hosts run.
+    schedule_slot VARCHAR(32) NULL
 );
 
 -- Named leases between hosts: the maintenance leader (one rescuer per
@@ -60,4 +63,15 @@ CREATE TABLE IF NOT EXISTS {prefix}s_task_leaders (
     name VARCHAR(64) PRIMARY KEY,
     owner VARCHAR(255) NOT NULL,
     expires_at TIMESTAMP(6) WITHOUT TIME ZONE NOT NULL
+);
+
+-- The scheduler's memory per worker: when its schedule was last evaluated
+-- (a slot with no evaluation in its grace time was missed) and the last
+-- task a slot created (shown on the worker's card).
+CREATE TABLE IF NOT EXISTS {prefix}s_task_schedules (
+    identifier VARCHAR(255) NOT NULL PRIMARY KEY,
+    evaluated_at TIMESTAMP(6) WITHOUT TIME ZONE NOT NULL,
+    last_slot VARCHAR(32) NULL,
+    last_task_id BIGINT NULL,
+    updated_at TIMESTAMP(6) WITHOUT TIME ZONE NOT NULL
 );

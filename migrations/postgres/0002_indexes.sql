@@ -11,6 +11,8 @@ CREATE INDEX IF NOT EXISTS {prefix}s_tasks_identifier ON {prefix}s_tasks (identi
 CREATE INDEX IF NOT EXISTS {prefix}s_tasks_created ON {prefix}s_tasks (created_at);
 -- One active task per unique key (rows without a key are not indexed).
 CREATE UNIQUE INDEX IF NOT EXISTS {prefix}s_tasks_unique_active ON {prefix}s_tasks (unique_key) WHERE unique_key IS NOT NULL AND status IN (10, 15, 20);
+-- One task per schedule slot and worker (only scheduled tasks are indexed).
+CREATE UNIQUE INDEX IF NOT EXISTS {prefix}s_tasks_schedule_slot ON {prefix}s_tasks (identifier, schedule_slot) WHERE schedule_slot IS NOT NULL;
 -- Also the arbiter of the worker insert's ON CONFLICT (identifier). A table
 -- made by the PHP package already has it under this name (Laravel's
 -- `{table}_{column}_unique`), so nothing is built twice.

@@ -813,6 +813,25 @@ impl Engine {
         }
         Ok(report)
     }
+
+    /// Creates the tasks of every worker schedule due now (any process may
+    /// call it at any time: each slot's task is created once per database).
+    pub async fn run_schedules(&self) -> Result<crate::engine::maintenance::scheduler::SchedulerReport> {
+        use crate::engine::maintenance::scheduler::{Scheduler, SchedulerConfig};
+        let config = SchedulerConfig { timezone: self.settings.timezone, grace: crate::engine::schedule::DEFAULT_GRACE };
+        let report = Scheduler::new(self, config).run_once(time::now()).await?;
+        for (worker, slot, id) in &report.created {
+            tracing::info!(
+                task = *id,
+                worker = worker.as_str(),
+                "stask: scheduled task #{id} created for worker '{worker}' (slot {slot})"
+            );
+        }
+        if !report.created.is_empty() {
+            self.wake.notify_waiters();
+        }
+        Ok(report)
+    }
 }
 
 impl<'a> From<&'a Engine> for crate::engine::maintenance::Scope<'a> {

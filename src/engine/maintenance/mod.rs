@@ -1,5 +1,6 @@
 //! Maintenance: the rescuer (expired leases), the cleaner (old tasks,
-//! progress files, abandoned uploads) and the planner statistics.
+//! progress files, abandoned uploads), the scheduler (worker schedules'
+//! tasks) and the planner statistics.
 //!
 //! Each works on a [`Scope`] (the database, the progress files, the
 //! settings), never on the `Engine`: the engine calls maintenance, so
@@ -8,6 +9,7 @@
 
 pub mod cleaner;
 pub mod rescuer;
+pub mod scheduler;
 pub mod statistics;
 
 use crate::engine::cache::WorkerCache;

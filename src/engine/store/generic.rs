@@ -98,6 +98,28 @@ impl<B: Backend> SqlStore<B> {
     }
 }
 
+/// A new task's named arguments (`insert_task`, `insert_scheduled`).
+fn task_args<'a>(t: &'a NewTask, now: &Timestamp, available: &Timestamp, channel: &'a str) -> [(&'static str, Arg<'a>); 16] {
+    [
+        ("identifier", Arg::text(&t.identifier)),
+        ("action", Arg::text(&t.action)),
+        ("status", Arg::int(t.status.code())),
+        ("message", Arg::opt_text(&t.message)),
+        ("started_by", Arg::Int(t.started_by)),
+        ("meta", Arg::opt_text(&t.meta)),
+        ("result", Arg::opt_text(&t.result)),
+        ("start_at", Arg::Time(t.start_at)),
+        ("max_attempts", Arg::int(t.max_attempts)),
+        ("priority", Arg::text(t.priority.name())),
+        ("priority_rank", Arg::int(t.priority.rank())),
+        ("progress", Arg::int(t.progress)),
+        ("now", Arg::time(now)),
+        ("available_at", Arg::time(available)),
+        ("unique_key", Arg::opt_text(&t.unique_key)),
+        ("channel", Arg::text(channel)),
+    ]
+}
+
 fn worker_args<'a>(info: &'a WorkerInfo, now: &Timestamp) -> [(&'static str, Arg<'a>); 7] {
     [
         ("identifier", Arg::text(&info.identifier)),
@@ -126,24 +148,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn task_insert(&self, t: &NewTask, now: Timestamp) -> StoreResult<TaskRow> {
         let available = available_at(t, now);
-        let args = [
-            ("identifier", Arg::text(&t.identifier)),
-            ("action", Arg::text(&t.action)),
-            ("status", Arg::int(t.status.code())),
-            ("message", Arg::opt_text(&t.message)),
-            ("started_by", Arg::Int(t.started_by)),
-            ("meta", Arg::opt_text(&t.meta)),
-            ("result", Arg::opt_text(&t.result)),
-            ("start_at", Arg::Time(t.start_at)),
-            ("max_attempts", Arg::int(t.max_attempts)),
-            ("priority", Arg::text(t.priority.name())),
-            ("priority_rank", Arg::int(t.priority.rank())),
-            ("progress", Arg::int(t.progress)),
-            ("now", Arg::time(&now)),
-            ("available_at", Arg::time(&available)),
-            ("unique_key", Arg::opt_text(&t.unique_key)),
-            ("channel", Arg::text(&self.st.channel)),
-        ];
+        let args = task_args(t, &now, &available, &self.st.channel);
         let id = if self.st.d.returning {
             let id = self.first(&self.st.insert_task, &args, rows::id).await?;
             id.ok_or_else(|| StoreError::new(StoreErrorKind::Other, "an insert returned no id"))?
@@ -363,9 +368,55 @@ impl<B: Backend> Store for SqlStore<B> {
         }
     }
 
+    async fn task_insert_scheduled(&self, t: &NewTask, slot: &str, now: Timestamp) -> StoreResult<Option<i64>> {
+        let available = available_at(t, now);
+        let mut args = task_args(t, &now, &available, &self.st.channel).to_vec();
+        args.push(("slot", Arg::text(slot)));
+        let inserted = if self.st.d.returning {
+            self.first(&self.st.insert_scheduled, &args, rows::id).await
+        } else {
+            self.exec(&self.st.insert_scheduled, &args).await.map(|d| Some(d.last_id))
+        };
+        match inserted {
+            Err(e) if e.kind() == StoreErrorKind::Conflict => Ok(None),
+            other => other,
+        }
+    }
+
+    async fn schedule_states(&self) -> StoreResult<Vec<ScheduleState>> {
+        let row = |r: &dyn RowRead| {
+            Ok(ScheduleState {
+                identifier: r.req_text(0)?,
+                evaluated_at: r.time(1)?.unwrap_or_else(crate::engine::time::now),
+                last_slot: r.text(2)?,
+                last_task_id: r.int(3)?,
+            })
+        };
+        self.rows(&self.st.schedule_states, &[], row).await
+    }
+
+    async fn schedule_record(&self, identifier: &str, now: Timestamp, created: Option<(&str, i64)>) -> StoreResult<()> {
+        let args = [
+            ("identifier", Arg::text(identifier)),
+            ("now", Arg::time(&now)),
+            ("slot", Arg::Text(created.map(|(s, _)| s.into()))),
+            ("task", Arg::Int(created.map(|(_, id)| id))),
+        ];
+        for _ in 0..2 {
+            if self.exec(&self.st.schedule_touch, &args).await?.rows == 1 {
+                return Ok(());
+            }
+            match self.exec(&self.st.schedule_insert, &args).await {
+                Err(e) if e.kind() == StoreErrorKind::Conflict => continue,
+                other => return other.map(|_| ()),
+            }
+        }
+        Ok(())
+    }
+
     #[cfg(feature = "test-support")]
     async fn drop_tables(&self) -> StoreResult<()> {
-        for table in [&self.st.tasks, &self.st.workers, &self.st.leaders] {
+        for table in [&self.st.tasks, &self.st.workers, &self.st.leaders, &self.st.schedules] {
             self.b.execute(&format!("DROP TABLE IF EXISTS {table}"), &[]).await?;
         }
         Ok(())

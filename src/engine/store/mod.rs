@@ -338,6 +338,17 @@ pub struct ProgressAck {
     pub cancel_requested: bool,
 }
 
+/// What the scheduler remembers of one worker's schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleState {
+    pub identifier: String,
+    /// The latest evaluation (a slot none saw within its grace was missed).
+    pub evaluated_at: Timestamp,
+    /// The latest slot that created a task, and that task.
+    pub last_slot: Option<String>,
+    pub last_task_id: Option<i64>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelOutcome {
     /// Was pending: cancelled at once.
@@ -520,6 +531,15 @@ pub trait Store: Send + Sync {
     /// true when `owner` holds it now. A lease whose holder stopped renewing
     /// passes to the next asker once it expired.
     async fn leader_acquire(&self, name: &str, owner: &str, until: Timestamp, now: Timestamp) -> StoreResult<bool>;
+
+    /// Inserts the task of a schedule slot; None when the worker already
+    /// has a task for this slot (another host, an overlapping tick).
+    async fn task_insert_scheduled(&self, task: &NewTask, slot: &str, now: Timestamp) -> StoreResult<Option<i64>>;
+    /// Every worker's scheduler memory.
+    async fn schedule_states(&self) -> StoreResult<Vec<ScheduleState>>;
+    /// Records an evaluation of `identifier`'s schedule at `now`, and the
+    /// slot and task it created, if any.
+    async fn schedule_record(&self, identifier: &str, now: Timestamp, created: Option<(&str, i64)>) -> StoreResult<()>;
 
     /// Drops the tables (tests of the server dialects clean up with it).
     #[cfg(feature = "test-support")]

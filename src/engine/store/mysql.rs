@@ -50,6 +50,7 @@ const ENGINE_TASK_COLUMNS: &[(&str, &str)] = &[
     ("lease_expires_at", "DATETIME(6) NULL"),
     ("snapshot", "LONGTEXT NULL"),
     ("unique_key", "VARCHAR(255) COLLATE utf8mb4_bin NULL"),
+    ("schedule_slot", "VARCHAR(32) NULL"),
 ];
 const UNIQUE_ACTIVE_COLUMN: (&str, &str) =
     ("unique_active", "VARCHAR(255) COLLATE utf8mb4_bin AS (CASE WHEN status IN (10, 15, 20) THEN unique_key END) STORED");

@@ -94,6 +94,7 @@ const ENGINE_TASK_COLUMNS: &[(&str, &str)] = &[
     ("lease_expires_at", "TIMESTAMP(6) WITHOUT TIME ZONE NULL"),
     ("snapshot", "TEXT NULL"),
     ("unique_key", "VARCHAR(255) NULL"),
+    ("schedule_slot", "VARCHAR(32) NULL"),
 ];
 
 /// The aggregate columns shared by the summary and per-worker statistics.

@@ -41,6 +41,7 @@ const ENGINE_TASK_COLUMNS: &[(&str, &str)] = &[
     ("lease_expires_at", "TEXT NULL"),
     ("snapshot", "TEXT NULL"),
     ("unique_key", "VARCHAR(255) NULL"),
+    ("schedule_slot", "VARCHAR(32) NULL"),
 ];
 
 /// Bound parameters per statement: SQLite's `SQLITE_MAX_VARIABLE_NUMBER`

@@ -15,6 +15,7 @@ pub struct Statements {
     pub tasks: String,
     pub workers: String,
     pub leaders: String,
+    pub schedules: String,
     /// `id, identifier, …`: the task columns every read returns, in the
     /// order `rows::task` reads them.
     pub task_columns: String,
@@ -55,6 +56,10 @@ pub struct Statements {
     pub leader_upsert: Stmt,
     pub leader_renew: Stmt,
     pub leader_insert: Stmt,
+    pub insert_scheduled: Stmt,
+    pub schedule_states: Stmt,
+    pub schedule_touch: Stmt,
+    pub schedule_insert: Stmt,
 }
 
 /// Where a finished or handed-back task lets go of its lease.
@@ -65,6 +70,7 @@ impl Statements {
         let t = format!("{prefix}s_tasks");
         let w = format!("{prefix}s_workers");
         let l = format!("{prefix}s_task_leaders");
+        let sc = format!("{prefix}s_task_schedules");
         let tc = crate::engine::task::COLUMNS.join(", ");
         let wc = crate::engine::worker::COLUMNS.join(", ");
         let bo = d.byte_order;
@@ -285,6 +291,34 @@ impl Statements {
             // Step 2, when no row matched: a lease nobody ever held. A racing
             // asker that inserted first makes this fail as a Conflict: not ours.
             leader_insert: s(format!("INSERT INTO {l} (name, owner, expires_at) VALUES (:name, :owner, :until)")),
+            // A schedule slot's task: the insert itself is the guard, as the
+            // unique (identifier, schedule_slot) index refuses a second task
+            // for the slot (a Conflict: another host created it).
+            insert_scheduled: s(format!(
+                "INSERT INTO {t} ({TASK_INSERT_COLUMNS}, schedule_slot) VALUES (:identifier, :action, :status, :message, \
+                 :started_by, :meta, :result, :start_at, 0, :max_attempts, :priority, :priority_rank, :progress, :now, :now, \
+                 :available_at, :unique_key, :slot){}{}",
+                returning("id"),
+                if d.returning { notify } else { "" }
+            )),
+            schedule_states: s(format!("SELECT identifier, evaluated_at, last_slot, last_task_id FROM {sc}")),
+            // Evaluations may land out of order (two hosts): the instant
+            // only moves forward, and so does the last slot. last_task_id
+            // comes first because MySQL assigns left to right with the
+            // values already assigned: it must read the old last_slot.
+            schedule_touch: s(format!(
+                "UPDATE {sc} SET evaluated_at = CASE WHEN evaluated_at < :now THEN :now ELSE evaluated_at END, \
+                 last_task_id = CASE WHEN :slot IS NOT NULL AND (last_slot IS NULL OR last_slot < :slot) \
+                 THEN :task ELSE last_task_id END, \
+                 last_slot = CASE WHEN :slot IS NOT NULL AND (last_slot IS NULL OR last_slot < :slot) \
+                 THEN :slot ELSE last_slot END, updated_at = :now WHERE identifier = :identifier"
+            )),
+            // When the touch matched no row: a racing first insert makes
+            // this a Conflict, and the touch is tried again.
+            schedule_insert: s(format!(
+                "INSERT INTO {sc} (identifier, evaluated_at, last_slot, last_task_id, updated_at) \
+                 VALUES (:identifier, :now, :slot, :task, :now)"
+            )),
             d,
             channel: format!("{prefix}stask_tasks"),
             prefix: prefix.to_string(),
@@ -293,6 +327,7 @@ impl Statements {
             tasks: t,
             workers: w,
             leaders: l,
+            schedules: sc,
         }
     }
 

@@ -9,6 +9,11 @@ use crate::engine::work::{next_batch, run_batch, Flow, Runner, Tally};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+/// How often a running loop evaluates the worker schedules: well inside
+/// the scheduler's grace, so a slot is created on time (within this many
+/// seconds) even when this is the only process.
+const SCHEDULE_EVERY: Duration = Duration::from_secs(20);
+
 /// What bounds a `run`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -83,6 +88,7 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
     let rescue_every = engine.settings().lease_for / 2;
     let mut size = 1;
     let mut rescued_at: Option<Instant> = None;
+    let mut scheduled_at: Option<Instant> = None;
     // Past start-up: a supervisor counts a child that dies before this
     // line as one that cannot start (see engine::supervisor).
     crate::engine::supervisor::mark_child_ready();
@@ -93,6 +99,10 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
         if rescued_at.map(|t| t.elapsed() >= rescue_every).unwrap_or(true) {
             runner.wait(engine.rescue_expired())?;
             rescued_at = Some(Instant::now());
+        }
+        if scheduled_at.is_none_or(|t| t.elapsed() >= SCHEDULE_EVERY) {
+            run_schedules(engine, runner);
+            scheduled_at = Some(Instant::now());
         }
         if o.max_seconds > 0.0 && started.elapsed().as_secs_f64() >= o.max_seconds {
             break;
@@ -149,6 +159,7 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
 /// retry at once) cannot keep this call running forever.
 pub fn run_due<R: Runner>(engine: &Engine, runner: &mut R, batch: i64) -> Result<Tally, R::Error> {
     runner.wait(engine.rescue_expired())?;
+    run_schedules(engine, runner);
     let due = runner.wait(engine.count(&Query::new(Table::Tasks).where_eq("status", Value::Int(Status::Pending.code()))?))?;
     let mut tally = Tally::default();
     let mut claimed = 0;
@@ -166,4 +177,12 @@ pub fn run_due<R: Runner>(engine: &Engine, runner: &mut R, batch: i64) -> Result
         size = next_batch(tasks.len(), t.elapsed(), batch);
     }
     Ok(tally)
+}
+
+/// The schedules' due tasks. A failure is logged, not raised: tasks that are
+/// already queued still run, and the next evaluation tries again.
+fn run_schedules<R: Runner>(engine: &Engine, runner: &R) {
+    if let Err(e) = runner.wait(engine.run_schedules()) {
+        tracing::warn!("stask: could not evaluate the worker schedules (tried again in {} s): {e}", SCHEDULE_EVERY.as_secs());
+    }
 }

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use stask::engine::api::router::{self, ROUTES};
 use stask::engine::api::{self, Auth, Body, Request, Response};
 use stask::engine::config::ApiSettings;
+use stask::engine::maintenance::scheduler::{Scheduler, SchedulerConfig};
 use stask::engine::progress::ProgressDelta;
 use stask::engine::query::Value as QValue;
 use stask::engine::service::Attempt;
@@ -779,6 +780,23 @@ fn workers_settings_and_schedules(c: &Checked) {
     let cron = json!({"type": "cron", "enabled": true, "expression": "*/15 9-17 * * MON-FRI", "missed": "run_once"});
     let (status, v) = c.call("PUT", "/workers/product/schedule", Some(cron));
     assert_eq!((status, v["next_run"].is_string()), (200, true), "{v}");
+    // Once the scheduler created a slot's task, the worker shows it.
+    c.h.worker("nightly", true);
+    let cron = json!({"type": "cron", "enabled": true, "expression": "*/15 9-17 * * MON-FRI"});
+    assert_eq!(c.call("PUT", "/workers/nightly/schedule", Some(cron)).0, 200);
+    let config = SchedulerConfig { timezone: chrono_tz::Tz::UTC, grace: std::time::Duration::from_secs(120) };
+    let slot = chrono::DateTime::parse_from_rfc3339("2026-06-01T09:15:20Z").unwrap().with_timezone(&chrono::Utc);
+    let report = c.h.wait(Scheduler::new(c.h.engine(), config).run_once(slot)).unwrap();
+    assert_eq!(report.created.len(), 1, "{report:?}");
+    for path in ["/workers/nightly", "/workers"] {
+        let (_, v) = c.get(path);
+        let w = match v["workers"].as_array() {
+            Some(all) => all.iter().find(|w| w["identifier"] == "nightly").unwrap().clone(),
+            None => v["worker"].clone(),
+        };
+        assert_eq!(w["last_scheduled"]["slot"], "2026-06-01T09:15:00Z", "{v}");
+        assert_eq!(w["last_scheduled"]["task_id"], report.created[0].2);
+    }
     // Discovery and orphans go through the host.
     assert_eq!(c.post0("/workers/discover").1["discovered"], 2);
     assert_eq!(c.post0("/workers/rescan").0, 200);

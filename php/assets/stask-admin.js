@@ -1734,6 +1734,7 @@
                         tab('settings', 'settings', settingsPanel))),
                 w.description ? h('p', {class: 'stask-worker__desc'}, w.description) : null,
                 lastTaskLine(w.last_task),
+                lastScheduledLine(w.last_scheduled),
                 body);
             if (openPanels[id]) {
                 var again = {run: runPanel, schedule: schedulePanel, settings: settingsPanel}[openPanels[id]];
@@ -1751,6 +1752,16 @@
             var p = h('p', {class: 'stask-worker__last stask-muted stask-small', hidden: !last});
             fillLastTask(p, last);
             return p;
+        }
+
+        // The task the schedule's latest slot created (the scheduler's memory).
+        function lastScheduledLine(s) {
+            if (!s || !s.task_id) {
+                return null;
+            }
+            return h('p', {class: 'stask-worker__scheduled stask-muted stask-small', 'data-scheduled-task': String(s.task_id)},
+                t('last_scheduled'), ': ', taskLink(s.task_id), ' ', t('scheduled_for'), ' ',
+                h('span', {title: s.scheduled_for || ''}, fmtDate(s.scheduled_for || '')));
         }
 
         function fillLastTask(p, last) {

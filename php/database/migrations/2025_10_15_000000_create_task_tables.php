@@ -6,8 +6,8 @@ use Illuminate\Database\Migrations\Migration;
 use Illuminate\Support\Facades\Schema;
 
 /*
- * The extension owns the schema: it creates (or upgrades) s_workers, s_tasks
- * and s_task_leaders on the connection and prefix the provider configured.
+ * The extension owns the schema: it creates (or upgrades) s_workers, s_tasks,
+ * s_task_leaders and s_task_schedules on the connection and prefix the provider configured.
  */
 return new class extends Migration
 {
@@ -19,6 +19,7 @@ return new class extends Migration
     public function down(): void
     {
         // Schema applies the connection's table prefix itself.
+        Schema::dropIfExists('s_task_schedules');
         Schema::dropIfExists('s_task_leaders');
         Schema::dropIfExists('s_tasks');
         Schema::dropIfExists('s_workers');

@@ -197,6 +197,8 @@ return [
     'missed_run_once' => 'Run once when back',
     'next_run' => 'Next run',
     'next_run_none' => 'no run ahead',
+    'last_scheduled' => 'Created by the schedule',
+    'scheduled_for' => 'for',
     'schedule_saved' => 'Schedule saved.',
     'save' => 'Save',
     'saved' => 'Saved',

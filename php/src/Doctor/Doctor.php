@@ -20,7 +20,12 @@ final class Doctor
     private const MIN_MEMORY = 256 * 1024 * 1024;
 
     /** Tables the engine needs, and a column only its migration adds to each. */
-    private const TABLES = ['s_tasks' => 'lease_expires_at', 's_workers' => 'identifier', 's_task_leaders' => 'expires_at'];
+    private const TABLES = [
+        's_tasks' => 'schedule_slot',
+        's_workers' => 'identifier',
+        's_task_leaders' => 'expires_at',
+        's_task_schedules' => 'evaluated_at',
+    ];
 
     private ?\PDO $pdo = null;
 

@@ -7,6 +7,7 @@ use crate::engine::api::json::{self, ok, type_name, ApiError, ApiResult};
 use crate::engine::api::{schedule, uploads};
 use crate::engine::api::{Ctx, HostError, Response};
 use crate::engine::query::{Query, Table, Value as QValue};
+use crate::engine::store::ScheduleState;
 use crate::engine::task::TaskRow;
 use crate::engine::time::{self, Timestamp};
 use crate::engine::worker::WorkerRow;
@@ -42,7 +43,25 @@ fn next_run(ctx: &Ctx, schedule: &Value) -> Value {
     schedule::next_run(schedule, ctx.engine.settings().timezone, time::now())
 }
 
-pub fn worker_json(ctx: &Ctx, w: &WorkerRow, last: Option<&TaskRow>) -> Value {
+/// What the scheduler last did for this worker: the task its latest slot
+/// created (slot in UTC and in the zone) and when it last looked.
+fn last_scheduled_json(ctx: &Ctx, s: &ScheduleState) -> Value {
+    let slot_at = s.last_slot.as_deref().and_then(|k| chrono::DateTime::parse_from_rfc3339(k).ok());
+    json!({
+        "task_id": s.last_task_id,
+        "slot": s.last_slot,
+        "scheduled_for": slot_at.map(|t| t.with_timezone(&ctx.engine.settings().timezone).to_rfc3339()),
+        "evaluated_at": time::iso8601(&s.evaluated_at),
+    })
+}
+
+/// Every worker's scheduler memory, by identifier.
+fn schedule_states(ctx: &Ctx) -> ApiResult<HashMap<String, ScheduleState>> {
+    let states = ctx.wait(ctx.engine.store().schedule_states()).map_err(crate::engine::Error::from)?;
+    Ok(states.into_iter().map(|s| (s.identifier.clone(), s)).collect())
+}
+
+pub fn worker_json(ctx: &Ctx, w: &WorkerRow, last: Option<&TaskRow>, scheduled: Option<&ScheduleState>) -> Value {
     let settings = settings_of(w);
     let schedule = schedule::effective(&settings);
     json!({
@@ -61,6 +80,7 @@ pub fn worker_json(ctx: &Ctx, w: &WorkerRow, last: Option<&TaskRow>) -> Value {
         "schedule": schedule,
         "settings": settings,
         "last_task": last.map(|t| last_task_json(ctx, t)),
+        "last_scheduled": scheduled.map(|s| last_scheduled_json(ctx, s)),
         "created_at": iso(&w.created_at),
         "updated_at": iso(&w.updated_at),
     })
@@ -95,7 +115,9 @@ pub fn list(ctx: &Ctx) -> ApiResult<Response> {
     }
     let rows = ctx.wait(ctx.engine.select_workers(&query))?;
     let last = last_tasks(ctx)?;
-    let workers: Vec<Value> = rows.iter().map(|w| worker_json(ctx, w, last.get(&w.identifier))).collect();
+    let scheduled = schedule_states(ctx)?;
+    let workers: Vec<Value> =
+        rows.iter().map(|w| worker_json(ctx, w, last.get(&w.identifier), scheduled.get(&w.identifier))).collect();
     Ok(ok(json!({"workers": workers, "total": rows.len()})))
 }
 
@@ -107,7 +129,8 @@ pub fn show(ctx: &Ctx, identifier: &str) -> ApiResult<Response> {
         .order_by("id", crate::engine::query::Dir::Desc)?
         .limit(1)?;
     let last = ctx.wait(ctx.engine.select_tasks(&q))?.into_iter().next();
-    Ok(ok(json!({"worker": worker_json(ctx, &w, last.as_ref())})))
+    let scheduled = schedule_states(ctx)?;
+    Ok(ok(json!({"worker": worker_json(ctx, &w, last.as_ref(), scheduled.get(identifier))})))
 }
 
 /// POST /workers/{identifier}/activate|deactivate, and the package's
@@ -128,7 +151,7 @@ pub fn set_active(ctx: &Ctx, identifier: Option<String>, active: bool) -> ApiRes
     let w = require(ctx, &identifier)?;
     Ok(ok(json!({
         "message": if active { "Worker activated" } else { "Worker deactivated" },
-        "worker": worker_json(ctx, &w, None),
+        "worker": worker_json(ctx, &w, None, None),
     })))
 }
 
@@ -268,7 +291,7 @@ pub fn discover(ctx: &Ctx) -> ApiResult<Response> {
     Ok(ok(json!({
         "message": format!("Discovered {n} new worker{}", if n == 1 { "" } else { "s" }),
         "discovered": n,
-        "workers": rows.iter().map(|w| worker_json(ctx, w, None)).collect::<Vec<_>>(),
+        "workers": rows.iter().map(|w| worker_json(ctx, w, None, None)).collect::<Vec<_>>(),
     })))
 }
 
@@ -279,7 +302,7 @@ pub fn rescan(ctx: &Ctx) -> ApiResult<Response> {
     Ok(ok(json!({
         "message": format!("Updated {n} worker{}", if n == 1 { "" } else { "s" }),
         "updated": n,
-        "workers": rows.iter().map(|w| worker_json(ctx, w, None)).collect::<Vec<_>>(),
+        "workers": rows.iter().map(|w| worker_json(ctx, w, None, None)).collect::<Vec<_>>(),
     })))
 }
 

@@ -648,9 +648,17 @@ fn api_and_statistics(c: &Checked) {
         .map(|(m, p, _)| format!("{m} {p}"))
         .collect();
     assert_eq!(listed, canonical, "GET / and the document list different canonical routes");
-    for path in ["/stats", "/stats/timeline?hours=3", "/health", "/metrics", "/server-limits", "/cache/stats"] {
+    for path in ["/stats", "/stats/timeline?hours=3", "/health", "/metrics", "/server-limits", "/cache/stats", "/processes"] {
         assert_eq!(c.get(path).0, 200, "{path}");
     }
+    // A worker loop registered: the registry, health and metrics count it.
+    let live = c.h.wait(c.h.engine().process_start()).unwrap();
+    let (_, v) = c.get("/processes");
+    assert_eq!((v["alive"].as_i64(), v["processes"][0]["alive"].as_bool()), (Some(1), Some(true)), "{v}");
+    assert_eq!(v["processes"][0]["pid"].as_i64(), Some(std::process::id() as i64));
+    assert_eq!(c.get("/health").1["processes"]["alive"], 1);
+    c.h.wait(live.stop());
+    assert_eq!(c.get("/processes").1["processes"], json!([]));
     assert_eq!(c.post("/cache/clear", json!({"identifier": "product"})).0, 200);
     assert_eq!(c.post("/cache/clear", json!({})).0, 200);
 }

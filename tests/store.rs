@@ -10,7 +10,7 @@ use stask::engine::config::{Dsn, Settings};
 use stask::engine::progress::ProgressDelta;
 use stask::engine::query::{Query, Table, Value};
 use stask::engine::service::{Attempt, Engine, WorkerLookup};
-use stask::engine::store::{Created, Outcome, TaskClaimParams, TaskInsertManyParams};
+use stask::engine::store::{CancelOutcome, Created, Outcome, TaskClaimParams, TaskInsertManyParams};
 use stask::engine::task::{NewTask, Priority, Status};
 use std::time::Duration;
 
@@ -237,13 +237,13 @@ async fn a_failed_attempt_is_retried_with_backoff_then_failed(h: &Harness) {
 
 async fn cancel_is_immediate_for_pending_and_requested_for_running(h: &Harness) {
     let pending = h.task("w", |_| {}).await;
-    assert!(h.engine.cancel(pending).await.unwrap());
+    assert_eq!(h.engine.cancel(pending).await.unwrap(), CancelOutcome::Cancelled);
     assert_eq!(h.status(pending).await, Status::Cancelled.code());
 
     let running = h.task("w", |_| {}).await;
     let task = h.engine.claim(1).await.unwrap().remove(0);
     assert_eq!(task.id, running);
-    assert!(h.engine.cancel(running).await.unwrap());
+    assert_eq!(h.engine.cancel(running).await.unwrap(), CancelOutcome::Requested);
     assert_eq!(h.status(running).await, Status::Running.code());
     assert!(h.engine.cancel_requested(running).await.unwrap());
     h.engine.finish(&[h.engine.outcome(&task, Attempt::Cancelled, 0.1, 0, 0.5)]).await.unwrap();
@@ -279,7 +279,7 @@ async fn cancelling_a_preparing_task_flags_it_as_the_state_machine_says(h: &Harn
     h.engine.claim(1).await.unwrap();
     let q = Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
     h.engine.update(&q, &[("status", Value::Int(Status::Preparing.code()))]).await.unwrap();
-    assert!(h.engine.cancel(id).await.unwrap());
+    assert_eq!(h.engine.cancel(id).await.unwrap(), CancelOutcome::Requested);
     assert_eq!(h.status(id).await, Status::Preparing.code(), "a worker holds it: only flagged");
     assert!(h.engine.cancel_requested(id).await.unwrap());
 }
@@ -289,7 +289,7 @@ async fn cancelling_a_completed_task_changes_nothing(h: &Harness) {
     let task = h.engine.claim(1).await.unwrap().remove(0);
     h.engine.finish(&[h.engine.outcome(&task, Attempt::Returned, 0.1, 0, 0.5)]).await.unwrap();
     let before = h.engine.require_task(id).await.unwrap();
-    assert!(!h.engine.cancel(id).await.unwrap());
+    assert_eq!(h.engine.cancel(id).await.unwrap(), CancelOutcome::NotCancellable(Status::Completed.code()));
     let after = h.engine.require_task(id).await.unwrap();
     assert_eq!(before.status, after.status);
     assert_eq!(after.status, Status::Completed.code());

@@ -91,3 +91,17 @@ CREATE TABLE IF NOT EXISTS {prefix}s_task_schedules (
     last_task_id BIGINT NULL,
     updated_at DATETIME(6) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Live worker processes: each worker loop registers itself, beats every
+-- few seconds and removes itself on exit; one killed outright stops beating
+-- and counts as gone after two minutes (the leader deletes its row later).
+CREATE TABLE IF NOT EXISTS {prefix}s_task_processes (
+    owner VARCHAR(255) NOT NULL PRIMARY KEY,
+    host VARCHAR(255) NOT NULL,
+    pid BIGINT NOT NULL,
+    version VARCHAR(32) NOT NULL,
+    started_at DATETIME(6) NOT NULL,
+    heartbeat_at DATETIME(6) NOT NULL,
+    tasks_done BIGINT NOT NULL DEFAULT 0,
+    current_task BIGINT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -75,3 +75,17 @@ CREATE TABLE IF NOT EXISTS {prefix}s_task_schedules (
     last_task_id BIGINT NULL,
     updated_at TIMESTAMP(6) WITHOUT TIME ZONE NOT NULL
 );
+
+-- Live worker processes: each worker loop registers itself, beats every
+-- few seconds and removes itself on exit; one killed outright stops beating
+-- and counts as gone after two minutes (the leader deletes its row later).
+CREATE TABLE IF NOT EXISTS {prefix}s_task_processes (
+    owner VARCHAR(255) NOT NULL PRIMARY KEY,
+    host VARCHAR(255) NOT NULL,
+    pid BIGINT NOT NULL,
+    version VARCHAR(32) NOT NULL,
+    started_at TIMESTAMP(6) WITHOUT TIME ZONE NOT NULL,
+    heartbeat_at TIMESTAMP(6) WITHOUT TIME ZONE NOT NULL,
+    tasks_done BIGINT NOT NULL DEFAULT 0,
+    current_task BIGINT NULL
+);

@@ -362,7 +362,8 @@
     var ALERT_VALUES = {
         low_success_rate: function (v) { return (Math.round(Number(v) * 100) / 100) + '%'; },
         high_execution_time: fmtDuration,
-        high_memory_usage: fmtBytes
+        high_memory_usage: fmtBytes,
+        no_worker_process: function (v) { return String(v); }
     };
 
     /** An alert of /performance/alerts in the page's language. */

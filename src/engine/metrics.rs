@@ -1,6 +1,7 @@
 //! Statistics, the performance summary, per-worker statistics and alerts.
 //! Every figure comes from one aggregate query (no row loops in Rust).
 
+use crate::engine::query::{Op, Query, Table, Value as QValue};
 use crate::engine::service::Engine;
 use crate::engine::store::TaskSummaryRow;
 use crate::engine::task::Status;
@@ -181,9 +182,37 @@ pub fn alerts_for(s: &TaskSummaryRow) -> Vec<Value> {
 }
 
 pub async fn alerts(engine: &Engine) -> Result<Value> {
-    let from = time::now() - chrono::Duration::hours(1);
-    let s = engine.store().task_summary(from).await?;
-    Ok(Value::Array(alerts_for(&s)))
+    let now = time::now();
+    let s = engine.store().task_summary(now - chrono::Duration::hours(1)).await?;
+    let mut out = alerts_for(&s);
+    // Pending and available: the claim index (status, …) finds them.
+    let due = Query::new(Table::Tasks).where_eq("status", QValue::Int(crate::engine::task::Status::Pending.code()))?.where_op(
+        "available_at",
+        Op::Le,
+        QValue::Text(time::to_db(&now)),
+    )?;
+    let due = engine.store().count(&due).await?;
+    let alive = engine.processes().await?.iter().filter(|p| crate::engine::processes::is_alive(p, now)).count();
+    if let Some(a) = no_process_alert(due, alive) {
+        out.insert(0, a);
+    }
+    Ok(Value::Array(out))
+}
+
+/// Tasks are due and no worker process has been seen for two minutes:
+/// nothing will run them (cron stopped, the daemon died).
+pub fn no_process_alert(due: i64, alive: usize) -> Option<Value> {
+    (due > 0 && alive == 0).then(|| {
+        json!({
+            "type": "no_worker_process", "severity": "critical",
+            "message": format!(
+                "{due} task(s) are due and no worker process has been seen for {} minutes: check the cron entry \
+                 (php artisan schedule:run) or start php artisan stask:work",
+                crate::engine::processes::ALIVE_FOR.as_secs() / 60
+            ),
+            "value": due, "threshold": 0,
+        })
+    })
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod log;
 pub mod maintenance;
 pub mod messages;
 pub mod metrics;
+pub mod processes;
 pub mod progress;
 pub mod query;
 pub mod retry;

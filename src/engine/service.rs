@@ -807,11 +807,27 @@ impl Engine {
         let report = crate::engine::maintenance::rescuer::Rescuer::new(self, config)?.run_once(time::now()).await?;
         // Statistics ride along at the rescuer's cadence. A failure here
         // must not stop the worker that happens to lead.
+        let forget = time::now() - chrono::Duration::from_std(crate::engine::processes::FORGET_AFTER).unwrap_or_default();
+        if let Err(e) = self.store.process_expire(forget).await {
+            tracing::warn!("stask: could not delete gone worker processes from the registry: {e}");
+        }
         let statistics = crate::engine::maintenance::statistics::Statistics::new(self, Default::default())?;
         if let Err(e) = statistics.run_once().await {
             tracing::warn!("stask: could not refresh the planner statistics: {e}");
         }
         Ok(report)
+    }
+
+    /// Registers this engine's worker loop as a live process (heartbeat on
+    /// the runtime until the returned `Live` stops or drops).
+    pub async fn process_start(&self) -> Result<crate::engine::processes::Live> {
+        crate::engine::processes::Live::start(Arc::clone(&self.store), Arc::clone(&self.held), &self.owner).await
+    }
+
+    /// Every registered worker process, gone ones included (see
+    /// `processes::is_alive`).
+    pub async fn processes(&self) -> Result<Vec<crate::engine::store::ProcessRow>> {
+        Ok(self.store.processes().await?)
     }
 
     /// Creates the tasks of every worker schedule due now (any process may

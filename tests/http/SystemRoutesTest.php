@@ -19,7 +19,7 @@ final class SystemRoutesTest extends HttpTestCase
         $routes = array_map(static fn (array $r): string => $r['method'] . ' ' . $r['path'], $data['routes']);
         // Every canonical row of ROUTES (src/engine/api/router.rs), no alias.
         $expected = [
-            'GET /stask/', 'GET /stask/stats', 'GET /stask/stats/timeline', 'GET /stask/health', 'GET /stask/metrics',
+            'GET /stask/', 'GET /stask/stats', 'GET /stask/stats/timeline', 'GET /stask/health', 'GET /stask/processes', 'GET /stask/metrics',
             'POST /stask/clean', 'GET /stask/server-limits', 'GET /stask/tasks', 'POST /stask/tasks', 'POST /stask/tasks/retry',
             'POST /stask/tasks/cancel', 'GET /stask/tasks/{id}',
             'GET /stask/tasks/{id}/progress', 'GET /stask/tasks/{id}/download', 'POST /stask/tasks/{id}/cancel',
@@ -46,6 +46,9 @@ final class SystemRoutesTest extends HttpTestCase
         $this->assertIsNumeric($data['database']['latency_ms']);
         $this->assertTrue($data['storage']['ok']);
         $this->assertIsInt($data['queue']['pending']);
+        // The suite's worker process (work.php) is registered and beating.
+        $this->assertGreaterThanOrEqual(1, $data['processes']['alive']);
+        $this->assertIsString($data['processes']['last_heartbeat']);
         $this->assertIsString($data['version']);
         $this->assertMatchesRegularExpression('/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/', $data['time']);
     }
@@ -70,7 +73,7 @@ final class SystemRoutesTest extends HttpTestCase
         $this->assertSame('text/plain; version=0.0.4; charset=utf-8', $r->header('content-type'));
         $this->assertSame('nosniff', $r->header('x-content-type-options'));
         $counters = ['stask_tasks_processed_total', 'stask_tasks_completed_total', 'stask_tasks_failed_total', 'stask_tasks_retried_total', 'stask_tasks_cancelled_total'];
-        $gauges = ['stask_queue_depth', 'stask_tasks_running', 'stask_oldest_pending_age_seconds', 'stask_workers', 'stask_scrape_timestamp_seconds'];
+        $gauges = ['stask_queue_depth', 'stask_tasks_running', 'stask_oldest_pending_age_seconds', 'stask_workers', 'stask_worker_processes', 'stask_scrape_timestamp_seconds'];
         foreach ([...array_fill_keys($counters, 'counter'), ...array_fill_keys($gauges, 'gauge')] as $name => $type) {
             $this->assertMatchesRegularExpression("/^# HELP {$name} \\S.*$/m", $r->body);
             $this->assertStringContainsString("\n# TYPE {$name} {$type}\n", "\n" . $r->body);
@@ -82,6 +85,7 @@ final class SystemRoutesTest extends HttpTestCase
         $this->assertMatchesRegularExpression('/^stask_workers\{state="active"\} [1-9]\d*$/m', $r->body);
         $this->assertMatchesRegularExpression('/^stask_workers\{state="inactive"\} \d+$/m', $r->body);
         $this->assertMatchesRegularExpression('/^stask_scrape_timestamp_seconds \d{10}$/m', $r->body);
+        $this->assertMatchesRegularExpression('/^stask_worker_processes [1-9]\d*$/m', $r->body, 'the suite\'s worker process');
         foreach (explode("\n", rtrim($r->body, "\n")) as $line) {
             $this->assertMatchesRegularExpression('/^(# (HELP|TYPE) \w+ .+|\w+(\{\w+="[^"]*"\})? -?[0-9.e+]+)$/', $line);
         }
@@ -204,7 +208,7 @@ final class SystemRoutesTest extends HttpTestCase
         $this->assertIsArray($data['alerts']);
         foreach ($data['alerts'] as $a) {
             $this->assertSame(['type', 'severity', 'message', 'value', 'threshold'], array_keys($a));
-            $this->assertContains($a['type'], ['low_success_rate', 'high_execution_time', 'high_memory_usage']);
+            $this->assertContains($a['type'], ['low_success_rate', 'high_execution_time', 'high_memory_usage', 'no_worker_process']);
         }
     }
 

@@ -63,6 +63,7 @@ return [
     'alert_low_success_rate' => 'Task success rate is below threshold: :value (threshold :threshold)',
     'alert_high_execution_time' => 'Average task execution time exceeds threshold: :value (threshold :threshold)',
     'alert_high_memory_usage' => 'Average memory usage exceeds threshold: :value (threshold :threshold)',
+    'alert_no_worker_process' => ':value task(s) are due and no worker process has been seen for 2 minutes: check the cron entry (php artisan schedule:run) or start php artisan stask:work',
 
     'task' => 'Task',
     'worker' => 'Worker',

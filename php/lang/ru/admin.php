@@ -62,6 +62,7 @@ return [
     'alert_low_success_rate' => 'Доля успешных задач ниже порога: :value (порог :threshold)',
     'alert_high_execution_time' => 'Среднее время выполнения задач превышает порог: :value (порог :threshold)',
     'alert_high_memory_usage' => 'Среднее использование памяти превышает порог: :value (порог :threshold)',
+    'alert_no_worker_process' => 'Задач к выполнению: :value, а ни один рабочий процесс не появлялся 2 минуты: проверьте запись cron (php artisan schedule:run) или запустите php artisan stask:work',
 
     'task' => 'Задача',
     'worker' => 'Воркер',

@@ -62,6 +62,7 @@ return [
     'alert_low_success_rate' => 'Частка успішних задач нижча за поріг: :value (поріг :threshold)',
     'alert_high_execution_time' => 'Середній час виконання задач перевищує поріг: :value (поріг :threshold)',
     'alert_high_memory_usage' => 'Середнє використання пам’яті перевищує поріг: :value (поріг :threshold)',
+    'alert_no_worker_process' => 'Задач до виконання: :value, а жоден робочий процес не з’являвся 2 хвилини: перевірте запис cron (php artisan schedule:run) або запустіть php artisan stask:work',
 
     'task' => 'Задача',
     'worker' => 'Воркер',

@@ -29,7 +29,7 @@ pub fn escape_label(v: &str) -> String {
 type Pick = fn(&IdentifierCounters, Timestamp) -> f64;
 
 /// The exposition text for these rows at `now`.
-pub fn render(rows: &[IdentifierCounters], workers: (i64, i64), now: Timestamp) -> String {
+pub fn render(rows: &[IdentifierCounters], workers: (i64, i64), alive: usize, now: Timestamp) -> String {
     let metrics: [(&str, &str, &str, Pick); 8] = [
         ("stask_tasks_processed_total", "counter", "Tasks that ran to an end (completed or failed), per worker.", |r, _| {
             (r.completed + r.failed) as f64
@@ -66,6 +66,9 @@ pub fn render(rows: &[IdentifierCounters], workers: (i64, i64), now: Timestamp) 
     let _ = writeln!(out, "# TYPE stask_workers gauge");
     let _ = writeln!(out, "stask_workers{{state=\"active\"}} {}", workers.1);
     let _ = writeln!(out, "stask_workers{{state=\"inactive\"}} {}", workers.0 - workers.1);
+    let _ = writeln!(out, "# HELP stask_worker_processes Worker processes whose heartbeat is under two minutes old.");
+    let _ = writeln!(out, "# TYPE stask_worker_processes gauge");
+    let _ = writeln!(out, "stask_worker_processes {alive}");
     let _ = writeln!(out, "# HELP stask_scrape_timestamp_seconds When these figures were read from the database.");
     let _ = writeln!(out, "# TYPE stask_scrape_timestamp_seconds gauge");
     let _ = writeln!(out, "stask_scrape_timestamp_seconds {}", time::to_epoch_micros(&now) / 1_000_000);
@@ -77,7 +80,9 @@ pub fn metrics(ctx: &Ctx) -> ApiResult<Response> {
     let now = time::now();
     let rows = ctx.wait(ctx.engine.store().task_counters(now)).map_err(crate::engine::Error::from)?;
     let workers = ctx.wait(ctx.engine.store().worker_counts()).map_err(crate::engine::Error::from)?;
-    Ok(Response::text(200, CONTENT_TYPE, render(&rows, workers, now)))
+    let processes = ctx.wait(ctx.engine.processes())?;
+    let alive = processes.iter().filter(|p| crate::engine::processes::is_alive(p, now)).count();
+    Ok(Response::text(200, CONTENT_TYPE, render(&rows, workers, alive, now)))
 }
 
 #[cfg(test)]
@@ -96,12 +101,13 @@ mod tests {
             oldest_pending: Some(now - chrono::Duration::seconds(90)),
             ..Default::default()
         }];
-        let text = render(&rows, (3, 2), now);
+        let text = render(&rows, (3, 2), 1, now);
         assert!(text.contains("# TYPE stask_tasks_processed_total counter\n"));
         assert!(text.contains("stask_tasks_processed_total{worker=\"we\\\"ird\\\\name\"} 3\n"), "{text}");
         assert!(text.contains("stask_queue_depth{worker=\"we\\\"ird\\\\name\"} 3\n"));
         assert!(text.contains("stask_oldest_pending_age_seconds{worker=\"we\\\"ird\\\\name\"} 90\n"));
         assert!(text.contains("stask_workers{state=\"inactive\"} 1\n"));
+        assert!(text.contains("stask_worker_processes 1\n"));
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             assert_eq!(line.split(' ').count(), 2, "{line}");
         }

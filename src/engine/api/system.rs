@@ -5,6 +5,7 @@
 use crate::engine::api::json::{self, ok, ApiError, ApiResult};
 use crate::engine::api::{Ctx, Response};
 use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
+use crate::engine::processes::{is_alive, ALIVE_FOR};
 use crate::engine::time;
 use serde_json::json;
 
@@ -24,8 +25,18 @@ pub fn health(ctx: &Ctx) -> ApiResult<Response> {
             (false, 0)
         }
     };
+    // Whether anything works the queue: the registry's live processes.
+    let (alive, last_seen) = match ctx.wait(ctx.engine.processes()) {
+        Ok(rows) => {
+            let now = time::now();
+            let alive = rows.iter().filter(|p| is_alive(p, now)).count();
+            (alive, rows.iter().map(|p| p.heartbeat_at).max().map(|t| time::iso8601(&t)))
+        }
+        Err(_) => (0, None),
+    };
     let body = json!({
         "status": if db_ok && storage_ok { "ok" } else { "error" },
+        "processes": {"alive": alive, "last_heartbeat": last_seen},
         "database": {"ok": db_ok, "driver": ctx.engine.settings().dsn.driver_name(), "latency_ms": (db_ms * 10.0).round() / 10.0},
         "storage": {"ok": storage_ok},
         "queue": {"pending": pending},
@@ -46,6 +57,26 @@ pub fn health(ctx: &Ctx) -> ApiResult<Response> {
         }
         Err(e)
     }
+}
+
+/// GET /processes: every registered worker process (host, pid, version,
+/// start, last heartbeat, tasks done, the task it runs), with whether it is
+/// alive: one unseen for two minutes is not.
+pub fn processes(ctx: &Ctx) -> ApiResult<Response> {
+    let rows = ctx.wait(ctx.engine.processes())?;
+    let now = time::now();
+    let list: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|p| {
+            json!({
+                "host": p.host, "pid": p.pid, "version": p.version,
+                "started_at": time::iso8601(&p.started_at), "heartbeat_at": time::iso8601(&p.heartbeat_at),
+                "tasks_done": p.tasks_done, "current_task": p.current_task, "alive": is_alive(p, now),
+            })
+        })
+        .collect();
+    let alive = rows.iter().filter(|p| is_alive(p, now)).count();
+    Ok(ok(json!({"processes": list, "alive": alive, "alive_within_seconds": ALIVE_FOR.as_secs()})))
 }
 
 /// POST /clean {days}: completed tasks older than `days` (default 30),

@@ -120,6 +120,20 @@ fn task_args<'a>(t: &'a NewTask, now: &Timestamp, available: &Timestamp, channel
     ]
 }
 
+/// A process row's named arguments (`now` is its heartbeat).
+fn process_args(p: &ProcessRow) -> [(&'static str, Arg<'_>); 8] {
+    [
+        ("started", Arg::time(&p.started_at)),
+        ("owner", Arg::text(&p.owner)),
+        ("host", Arg::text(&p.host)),
+        ("pid", Arg::int(p.pid)),
+        ("version", Arg::text(&p.version)),
+        ("now", Arg::time(&p.heartbeat_at)),
+        ("done", Arg::int(p.tasks_done)),
+        ("current", Arg::Int(p.current_task)),
+    ]
+}
+
 fn worker_args<'a>(info: &'a WorkerInfo, now: &Timestamp) -> [(&'static str, Arg<'a>); 7] {
     [
         ("identifier", Arg::text(&info.identifier)),
@@ -414,9 +428,45 @@ impl<B: Backend> Store for SqlStore<B> {
         Ok(())
     }
 
+    async fn process_register(&self, p: &ProcessRow) -> StoreResult<()> {
+        // Delete then insert: one path on every dialect, and a row left by
+        // an earlier engine with this owner (a reused pid) is replaced.
+        self.process_remove(&p.owner).await?;
+        self.exec(&self.st.process_insert, &process_args(p)).await.map(|_| ())
+    }
+
+    async fn process_beat(&self, p: &ProcessRow) -> StoreResult<bool> {
+        Ok(self.exec(&self.st.process_beat, &process_args(p)).await?.rows == 1)
+    }
+
+    async fn process_remove(&self, owner: &str) -> StoreResult<()> {
+        self.exec(&self.st.process_delete, &[("owner", Arg::text(owner))]).await.map(|_| ())
+    }
+
+    async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
+        let row = |r: &dyn RowRead| {
+            let now = crate::engine::time::now;
+            Ok(ProcessRow {
+                owner: r.req_text(0)?,
+                host: r.req_text(1)?,
+                pid: r.req_int(2)?,
+                version: r.req_text(3)?,
+                started_at: r.time(4)?.unwrap_or_else(now),
+                heartbeat_at: r.time(5)?.unwrap_or_else(now),
+                tasks_done: r.req_int(6)?,
+                current_task: r.int(7)?,
+            })
+        };
+        self.rows(&self.st.process_list, &[], row).await
+    }
+
+    async fn process_expire(&self, before: Timestamp) -> StoreResult<u64> {
+        Ok(self.exec(&self.st.process_expire, &[("before", Arg::time(&before))]).await?.rows)
+    }
+
     #[cfg(feature = "test-support")]
     async fn drop_tables(&self) -> StoreResult<()> {
-        for table in [&self.st.tasks, &self.st.workers, &self.st.leaders, &self.st.schedules] {
+        for table in [&self.st.tasks, &self.st.workers, &self.st.leaders, &self.st.schedules, &self.st.processes] {
             self.b.execute(&format!("DROP TABLE IF EXISTS {table}"), &[]).await?;
         }
         Ok(())

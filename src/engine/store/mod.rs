@@ -338,6 +338,20 @@ pub struct ProgressAck {
     pub cancel_requested: bool,
 }
 
+/// A worker process as the registry holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessRow {
+    /// The engine's lease owner, `host:pid:n`.
+    pub owner: String,
+    pub host: String,
+    pub pid: i64,
+    pub version: String,
+    pub started_at: Timestamp,
+    pub heartbeat_at: Timestamp,
+    pub tasks_done: i64,
+    pub current_task: Option<i64>,
+}
+
 /// What the scheduler remembers of one worker's schedule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleState {
@@ -540,6 +554,19 @@ pub trait Store: Send + Sync {
     /// Records an evaluation of `identifier`'s schedule at `now`, and the
     /// slot and task it created, if any.
     async fn schedule_record(&self, identifier: &str, now: Timestamp, created: Option<(&str, i64)>) -> StoreResult<()>;
+
+    /// Registers a live process (a row per worker loop, keyed by owner);
+    /// registering again replaces what the row said.
+    async fn process_register(&self, p: &ProcessRow) -> StoreResult<()>;
+    /// A live process's heartbeat; false when its row is gone (expired
+    /// while the process stalled), which registers it again.
+    async fn process_beat(&self, p: &ProcessRow) -> StoreResult<bool>;
+    async fn process_remove(&self, owner: &str) -> StoreResult<()>;
+    /// Every registered process, oldest first, dead ones included (the
+    /// caller judges by `heartbeat_at`).
+    async fn processes(&self) -> StoreResult<Vec<ProcessRow>>;
+    /// Deletes processes whose last heartbeat is before `before`.
+    async fn process_expire(&self, before: Timestamp) -> StoreResult<u64>;
 
     /// Drops the tables (tests of the server dialects clean up with it).
     #[cfg(feature = "test-support")]

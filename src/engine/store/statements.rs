@@ -16,6 +16,7 @@ pub struct Statements {
     pub workers: String,
     pub leaders: String,
     pub schedules: String,
+    pub processes: String,
     /// `id, identifier, …`: the task columns every read returns, in the
     /// order `rows::task` reads them.
     pub task_columns: String,
@@ -60,6 +61,11 @@ pub struct Statements {
     pub schedule_states: Stmt,
     pub schedule_touch: Stmt,
     pub schedule_insert: Stmt,
+    pub process_insert: Stmt,
+    pub process_beat: Stmt,
+    pub process_delete: Stmt,
+    pub process_list: Stmt,
+    pub process_expire: Stmt,
 }
 
 /// Where a finished or handed-back task lets go of its lease.
@@ -71,6 +77,7 @@ impl Statements {
         let w = format!("{prefix}s_workers");
         let l = format!("{prefix}s_task_leaders");
         let sc = format!("{prefix}s_task_schedules");
+        let pr = format!("{prefix}s_task_processes");
         let tc = crate::engine::task::COLUMNS.join(", ");
         let wc = crate::engine::worker::COLUMNS.join(", ");
         let bo = d.byte_order;
@@ -326,8 +333,23 @@ impl Statements {
             worker_columns: wc,
             tasks: t,
             workers: w,
+            // Live processes: one row per worker loop, owned by its engine.
+            process_insert: s(format!(
+                "INSERT INTO {pr} (owner, host, pid, version, started_at, heartbeat_at, tasks_done, current_task) \
+                 VALUES (:owner, :host, :pid, :version, :started, :now, :done, :current)"
+            )),
+            process_beat: s(format!(
+                "UPDATE {pr} SET heartbeat_at = :now, tasks_done = :done, current_task = :current WHERE owner = :owner"
+            )),
+            process_delete: s(format!("DELETE FROM {pr} WHERE owner = :owner")),
+            process_list: s(format!(
+                "SELECT owner, host, pid, version, started_at, heartbeat_at, tasks_done, current_task FROM {pr} \
+                 ORDER BY started_at, owner"
+            )),
+            process_expire: s(format!("DELETE FROM {pr} WHERE heartbeat_at < :before")),
             leaders: l,
             schedules: sc,
+            processes: pr,
         }
     }
 

@@ -92,6 +92,7 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
     // Past start-up: a supervisor counts a child that dies before this
     // line as one that cannot start (see engine::supervisor).
     crate::engine::supervisor::mark_child_ready();
+    let live = register(engine, runner);
     loop {
         if stop() {
             break;
@@ -139,10 +140,17 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
         }
         idle = Duration::from_millis(5);
         let t = Instant::now();
-        if run_batch(engine, runner, &tasks, &mut tally)? == Flow::Exit {
+        let flow = run_batch(engine, runner, &tasks, &mut tally)?;
+        if let Some(l) = &live {
+            l.set_done(tally.processed);
+        }
+        if flow == Flow::Exit {
             break;
         }
         size = next_batch(tasks.len(), t.elapsed(), o.batch);
+    }
+    if let Some(l) = live {
+        runner.wait(l.stop());
     }
     if tally.processed == 0 {
         // Idle: old progress snapshots go (the seed's "cleans up when idle"),
@@ -160,6 +168,7 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
 pub fn run_due<R: Runner>(engine: &Engine, runner: &mut R, batch: i64) -> Result<Tally, R::Error> {
     runner.wait(engine.rescue_expired())?;
     run_schedules(engine, runner);
+    let live = register(engine, runner);
     let due = runner.wait(engine.count(&Query::new(Table::Tasks).where_eq("status", Value::Int(Status::Pending.code()))?))?;
     let mut tally = Tally::default();
     let mut claimed = 0;
@@ -171,10 +180,17 @@ pub fn run_due<R: Runner>(engine: &Engine, runner: &mut R, batch: i64) -> Result
         }
         claimed += tasks.len() as i64;
         let t = Instant::now();
-        if run_batch(engine, runner, &tasks, &mut tally)? == Flow::Exit {
+        let flow = run_batch(engine, runner, &tasks, &mut tally)?;
+        if let Some(l) = &live {
+            l.set_done(tally.processed);
+        }
+        if flow == Flow::Exit {
             break;
         }
         size = next_batch(tasks.len(), t.elapsed(), batch);
+    }
+    if let Some(l) = live {
+        runner.wait(l.stop());
     }
     Ok(tally)
 }
@@ -184,5 +200,19 @@ pub fn run_due<R: Runner>(engine: &Engine, runner: &mut R, batch: i64) -> Result
 fn run_schedules<R: Runner>(engine: &Engine, runner: &R) {
     if let Err(e) = runner.wait(engine.run_schedules()) {
         tracing::warn!("stask: could not evaluate the worker schedules (tried again in {} s): {e}", SCHEDULE_EVERY.as_secs());
+    }
+}
+
+/// This loop in the live-process registry. Without it (a database not yet
+/// migrated to the registry's table) tasks still run.
+fn register<R: Runner>(engine: &Engine, runner: &R) -> Option<crate::engine::processes::Live> {
+    match runner.wait(engine.process_start()) {
+        Ok(live) => Some(live),
+        Err(e) => {
+            tracing::warn!(
+                "stask: this worker process is not shown as running (run `php artisan migrate` or sTask::migrate()): {e}"
+            );
+            None
+        }
     }
 }

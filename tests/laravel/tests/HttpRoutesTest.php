@@ -155,6 +155,8 @@ class HttpRoutesTest extends HttpHarnessTestCase
         $health = $json('GET', 'health');
         $this->assertShape(['success' => 'bool', 'status' => 'string', 'database' => ['ok' => 'bool', 'driver' => 'string', 'latency_ms' => 'number'], 'storage' => ['ok' => 'bool'], 'queue' => ['pending' => 'int'], 'version' => 'string', 'time' => 'string'], $health, 'health');
         $this->assertSame($this->connection, $health['database']['driver']);
+        $this->assertShape(['alive' => 'int', 'last_heartbeat' => '?string'], $health['processes'], 'health.processes');
+        $this->assertShape(['success' => 'bool', 'processes' => 'list', 'alive' => 'int', 'alive_within_seconds' => 'int'], $json('GET', 'processes'), 'processes');
         $this->assertShape(array_fill_keys(['maxFileSize', 'chunkSize', 'singleUploadLimit', 'maxChunks', 'maxBodySize'], 'int') + ['success' => 'bool', 'phpUploadLimit' => '?int'], $json('GET', 'server-limits'), 'server-limits');
 
         // Tasks: three creation paths, all started by the manager.

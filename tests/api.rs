@@ -658,8 +658,13 @@ fn stats_timeline_performance_and_cache_have_the_seed_keys(h: &H) {
     assert_eq!(v["workers"]["w"]["total_tasks"], 2);
     assert!(v["workers"]["w"]["last_execution"].is_string());
     assert_eq!(h.get("/performance/workers?identifier=nobody").1["workers"], json!({}));
+    // A task is queued and no worker process runs: only that alert.
     let (_, v) = h.get("/performance/alerts");
-    assert_eq!(v["alerts"], json!([]));
+    assert_eq!(v["alerts"][0]["type"], "no_worker_process", "{v}");
+    assert_eq!(v["alerts"].as_array().map(Vec::len), Some(1), "{v}");
+    let live = h.wait(h.engine().process_start()).unwrap();
+    assert_eq!(h.get("/performance/alerts").1["alerts"], json!([]));
+    h.wait(live.stop());
     let (_, v) = h.get("/cache/stats");
     for key in ["hits", "misses", "evictions", "hit_rate", "cache_size", "memory_usage"] {
         assert!(v["cache_stats"].get(key).is_some(), "{key}");

@@ -439,8 +439,15 @@ async fn stats_count_every_status(h: &Harness) {
     assert_eq!(m["performance"]["average_duration"], 2.0);
     assert_eq!(m["performance"]["average_memory"], 4096);
     assert_eq!(m["performance"]["success_rate"], 100.0);
-    // Nothing failed in the last hour: no alerts.
+    // A task is due and no worker process is registered: that alert only.
+    let alerts = stask::engine::metrics::alerts(&h.engine).await.unwrap();
+    let types: Vec<&str> = alerts.as_array().unwrap().iter().map(|a| a["type"].as_str().unwrap()).collect();
+    assert_eq!(types, vec!["no_worker_process"], "{alerts}");
+    assert_eq!(alerts[0]["value"], 1);
+    // With a worker loop running, and nothing failed in the last hour: none.
+    let live = h.engine.process_start().await.unwrap();
     assert_eq!(stask::engine::metrics::alerts(&h.engine).await.unwrap(), serde_json::json!([]));
+    live.stop().await;
 }
 
 async fn registering_a_worker_twice_keeps_the_first(h: &Harness) {

@@ -118,6 +118,7 @@ conformance!(
     claim_skips_tasks_scheduled_for_later,
     claim_never_returns_a_task_twice_under_concurrency,
     a_failed_attempt_is_retried_with_backoff_then_failed,
+    attempts_that_went_wrong_are_kept_and_the_latest_comes_from_the_row,
     cancel_is_immediate_for_pending_and_requested_for_running,
     cancelling_a_completed_task_changes_nothing,
     manual_retry_queues_a_failed_task_with_one_more_attempt,
@@ -530,6 +531,62 @@ async fn an_expired_lease_is_rescued_and_a_live_one_is_not(h: &Harness) {
     assert!(row.message.unwrap().contains("no attempts remain"));
     assert_eq!(h.status(live).await, Status::Running.code(), "a live lease is left alone");
     assert_eq!(h.engine.rescue_expired().await.unwrap(), Default::default(), "nothing is rescued twice");
+    // Both lost attempts are in their tasks' history, with the dead owner.
+    for id in [dead, last_chance] {
+        let row = h.engine.require_task(id).await.unwrap();
+        let history = h.engine.attempts(&row).await.unwrap();
+        assert_eq!(history[0].outcome, "lost", "{history:?}");
+        assert!(history[0].owner.as_deref().is_some_and(|o| o != h.engine.owner()), "{history:?}");
+    }
+}
+
+async fn attempts_that_went_wrong_are_kept_and_the_latest_comes_from_the_row(h: &Harness) {
+    let id = h.task("w", |t| t.max_attempts = 3).await;
+    let task = h.engine.claim(1).await.unwrap().remove(0);
+    let boom = Attempt::Threw { class: "RuntimeException".into(), message: "boom @ Worker.php:12".into() };
+    let o = h.engine.outcome(&task, boom, 0.25, 2048, 0.5);
+    let base = h.settings.base_path.to_string_lossy().to_string();
+    h.engine.attach_trace(id, &format!("RuntimeException thrown at {base}/app/Worker.php:12\n#0 {base}/vendor/x.php(3): f()"));
+    h.engine.finish(&[o]).await.unwrap();
+    let row = h.engine.require_task(id).await.unwrap();
+    let history = h.engine.attempts(&row).await.unwrap();
+    assert_eq!(history.len(), 1, "a pending task shows what went wrong so far: {history:?}");
+    let first = &history[0];
+    assert_eq!((first.attempt, first.outcome.as_str()), (1, "retried"));
+    assert_eq!(
+        (first.error_class.as_deref(), first.message.as_deref()),
+        (Some("RuntimeException"), Some("boom @ Worker.php:12"))
+    );
+    assert_eq!((first.duration, first.peak_memory), (Some(0.25), Some(2048)));
+    assert_eq!(first.owner.as_deref(), Some(h.engine.owner()));
+    assert_eq!(
+        first.trace.as_deref(),
+        Some("RuntimeException thrown at app/Worker.php:12\n#0 vendor/x.php(3): f()"),
+        "paths relative"
+    );
+    assert!(first.started_at.is_some());
+
+    // The second attempt completes: nothing more is written for it, and
+    // the row supplies it.
+    let q = Query::new(Table::Tasks).where_eq("id", Value::Int(id)).unwrap();
+    h.engine.update(&q, &[("status", Value::Int(10))]).await.unwrap();
+    let task = h.engine.claim(1).await.unwrap().remove(0);
+    let running = h.engine.attempts(&h.engine.require_task(id).await.unwrap()).await.unwrap();
+    assert_eq!(running.iter().map(|a| (a.attempt, a.outcome.as_str())).collect::<Vec<_>>(), vec![(1, "retried"), (2, "running")]);
+    h.engine.finish(&[h.engine.outcome(&task, Attempt::Returned, 0.5, 4096, 0.5)]).await.unwrap();
+    let row = h.engine.require_task(id).await.unwrap();
+    let history = h.engine.attempts(&row).await.unwrap();
+    assert_eq!(
+        history.iter().map(|a| (a.attempt, a.outcome.as_str())).collect::<Vec<_>>(),
+        vec![(1, "retried"), (2, "completed")]
+    );
+    assert_eq!(h.engine.store().attempts_of(id).await.unwrap().len(), 1, "a completed attempt writes no history row");
+
+    // The cleaner's age rule removes history only with its task.
+    let far = chrono::Utc::now() + chrono::Duration::days(1);
+    assert_eq!(h.engine.store().attempts_delete_before(far).await.unwrap(), 0, "the task is still there");
+    h.engine.delete(&q).await.unwrap();
+    assert_eq!(h.engine.store().attempts_delete_before(far).await.unwrap(), 1);
 }
 
 async fn the_heartbeat_keeps_a_long_task_from_being_rescued(h: &Harness) {

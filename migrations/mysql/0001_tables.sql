@@ -105,3 +105,22 @@ CREATE TABLE IF NOT EXISTS {prefix}s_task_processes (
     tasks_done BIGINT NOT NULL DEFAULT 0,
     current_task BIGINT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Attempts that did not end a task well (failed, lost, cancelled), one row
+-- each, with the error's class, message and a bounded stack trace. A task
+-- that completes at its first attempt writes none: its row says it all,
+-- and the hot path stays one write per task.
+CREATE TABLE IF NOT EXISTS {prefix}s_task_attempts (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    task_id BIGINT NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_at DATETIME(6) NULL,
+    finished_at DATETIME(6) NOT NULL,
+    duration DOUBLE NULL,
+    peak_memory BIGINT NULL,
+    owner VARCHAR(255) NULL,
+    outcome VARCHAR(16) NOT NULL,
+    error_class VARCHAR(255) NULL,
+    message MEDIUMTEXT NULL,
+    trace MEDIUMTEXT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

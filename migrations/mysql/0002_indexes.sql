@@ -24,3 +24,5 @@ CREATE UNIQUE INDEX {prefix}s_tasks_unique_active ON {prefix}s_tasks (unique_act
 CREATE UNIQUE INDEX {prefix}s_tasks_schedule_slot ON {prefix}s_tasks (identifier(191), schedule_slot);
 CREATE UNIQUE INDEX {prefix}s_workers_identifier_unique ON {prefix}s_workers (identifier);
 CREATE INDEX {prefix}s_workers_order ON {prefix}s_workers (position, identifier);
+-- A task's attempts, in order (the task detail).
+CREATE INDEX {prefix}s_task_attempts_task ON {prefix}s_task_attempts (task_id, attempt);

@@ -89,3 +89,22 @@ CREATE TABLE IF NOT EXISTS {prefix}s_task_processes (
     tasks_done BIGINT NOT NULL DEFAULT 0,
     current_task BIGINT NULL
 );
+
+-- Attempts that did not end a task well (failed, lost, cancelled), one row
+-- each, with the error's class, message and a bounded stack trace. A task
+-- that completes at its first attempt writes none: its row says it all,
+-- and the hot path stays one write per task.
+CREATE TABLE IF NOT EXISTS {prefix}s_task_attempts (
+    id BIGSERIAL PRIMARY KEY,
+    task_id BIGINT NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_at TIMESTAMP(6) WITHOUT TIME ZONE NULL,
+    finished_at TIMESTAMP(6) WITHOUT TIME ZONE NOT NULL,
+    duration DOUBLE PRECISION NULL,
+    peak_memory BIGINT NULL,
+    owner VARCHAR(255) NULL,
+    outcome VARCHAR(16) NOT NULL,
+    error_class VARCHAR(255) NULL,
+    message TEXT NULL,
+    trace TEXT NULL
+);

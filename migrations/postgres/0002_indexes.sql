@@ -18,3 +18,5 @@ CREATE UNIQUE INDEX IF NOT EXISTS {prefix}s_tasks_schedule_slot ON {prefix}s_tas
 -- `{table}_{column}_unique`), so nothing is built twice.
 CREATE UNIQUE INDEX IF NOT EXISTS {prefix}s_workers_identifier_unique ON {prefix}s_workers (identifier);
 CREATE INDEX IF NOT EXISTS {prefix}s_workers_order ON {prefix}s_workers (position, identifier);
+-- A task's attempts, in order (the task detail).
+CREATE INDEX IF NOT EXISTS {prefix}s_task_attempts_task ON {prefix}s_task_attempts (task_id, attempt);

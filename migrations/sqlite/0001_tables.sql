@@ -85,3 +85,22 @@ CREATE TABLE IF NOT EXISTS {prefix}s_task_processes (
     tasks_done INTEGER NOT NULL DEFAULT 0,
     current_task INTEGER NULL
 );
+
+-- Attempts that did not end a task well (failed, lost, cancelled), one row
+-- each, with the error's class, message and a bounded stack trace. A task
+-- that completes at its first attempt writes none: its row says it all,
+-- and the hot path stays one write per task.
+CREATE TABLE IF NOT EXISTS {prefix}s_task_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_at TEXT NULL,
+    finished_at TEXT NOT NULL,
+    duration REAL NULL,
+    peak_memory INTEGER NULL,
+    owner VARCHAR(255) NULL,
+    outcome VARCHAR(16) NOT NULL,
+    error_class VARCHAR(255) NULL,
+    message TEXT NULL,
+    trace TEXT NULL
+);

@@ -15,3 +15,5 @@ CREATE UNIQUE INDEX IF NOT EXISTS {prefix}s_tasks_unique_active ON {prefix}s_tas
 CREATE UNIQUE INDEX IF NOT EXISTS {prefix}s_tasks_schedule_slot ON {prefix}s_tasks (identifier, schedule_slot) WHERE schedule_slot IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS {prefix}s_workers_identifier_unique ON {prefix}s_workers (identifier);
 CREATE INDEX IF NOT EXISTS {prefix}s_workers_order ON {prefix}s_workers (position, identifier);
+-- A task's attempts, in order (the task detail).
+CREATE INDEX IF NOT EXISTS {prefix}s_task_attempts_task ON {prefix}s_task_attempts (task_id, attempt);

@@ -12,7 +12,7 @@ use crate::engine::store::mysql::MySqlStore;
 use crate::engine::store::postgres::PostgresStore;
 use crate::engine::store::sqlite::SqliteStore;
 use crate::engine::store::{
-    CancelOutcome, Created, Finished, Outcome, Store, StoreErrorKind, TaskClaimParams, TaskInsertManyParams,
+    AttemptRow, CancelOutcome, Created, Finished, Outcome, Store, StoreErrorKind, TaskClaimParams, TaskInsertManyParams,
 };
 use crate::engine::task::{NewTask, Status, TaskRow};
 use crate::engine::time::{self, Timestamp};
@@ -169,6 +169,9 @@ pub struct Engine {
     wake: tokio::sync::Notify,
     /// (last claimed (priority rank, id), claims made): see `claim`.
     cursor: Mutex<((i64, i64), u64)>,
+    /// Attempts that went wrong, by task, from `outcome` until `finish`
+    /// stores them in the history.
+    history: Mutex<HashMap<i64, AttemptRow>>,
 }
 
 impl Engine {
@@ -226,6 +229,7 @@ impl Engine {
             owner,
             wake: tokio::sync::Notify::new(),
             cursor: Mutex::new(((0, 0), 0)),
+            history: Mutex::new(HashMap::new()),
         })
     }
 
@@ -519,7 +523,55 @@ impl Engine {
 
     /// Turns what happened in one attempt into the row's next state.
     pub fn outcome(&self, task: &TaskRow, attempt: Attempt, duration: f64, peak_memory: i64, unit: f64) -> Outcome {
+        let outcome = self.outcome_of(task, &attempt, duration, peak_memory, unit);
+        if let Some(row) = history_row(task, &attempt, &outcome, &self.owner, duration, peak_memory) {
+            self.history.lock().insert(task.id, row);
+        }
+        outcome
+    }
+
+    /// The stack trace of the attempt `outcome` just judged (paths made
+    /// relative to the application, bounded), for the history.
+    pub fn attach_trace(&self, task_id: i64, trace: &str) {
+        if let Some(row) = self.history.lock().get_mut(&task_id) {
+            row.trace = Some(relative_trace(trace, &self.settings.base_path));
+        }
+    }
+
+    /// A task's attempts: those the history kept (the ones that went wrong)
+    /// and the latest, read from the task row when the history has none
+    /// for it (a completed task, one a worker ended itself, one running).
+    pub async fn attempts(&self, task: &TaskRow) -> Result<Vec<AttemptRow>> {
+        let mut rows = self.store.attempts_of(task.id).await?;
+        let status = Status::from_code(task.status);
+        let outcome = match status {
+            Some(Status::Completed) => Some("completed"),
+            Some(Status::Failed) => Some("failed"),
+            Some(Status::Cancelled) if task.started_at.is_some() => Some("cancelled"),
+            Some(Status::Running) | Some(Status::Preparing) => Some("running"),
+            _ => None,
+        };
+        if let Some(outcome) = outcome.filter(|_| task.attempts > 0 && !rows.iter().any(|r| r.attempt == task.attempts)) {
+            rows.push(AttemptRow {
+                task_id: task.id,
+                attempt: task.attempts,
+                started_at: task.started_at,
+                finished_at: task.finished_at.or(task.updated_at).unwrap_or_else(time::now),
+                duration: task.duration,
+                peak_memory: task.peak_memory,
+                owner: task.lease_owner.clone(),
+                outcome: outcome.into(),
+                error_class: None,
+                message: task.message.clone(),
+                trace: None,
+            });
+        }
+        Ok(rows)
+    }
+
+    fn outcome_of(&self, task: &TaskRow, attempt: &Attempt, duration: f64, peak_memory: i64, unit: f64) -> Outcome {
         let id = task.id;
+        let attempt = attempt.clone();
         match attempt {
             Attempt::Returned => Outcome::Completed { id, message: "Task completed successfully".into(), duration, peak_memory },
             Attempt::Cancelled => Outcome::Cancelled { id, message: "Cancelled".into(), duration, peak_memory },
@@ -654,6 +706,17 @@ impl Engine {
         let finished = while_unavailable(|| self.store.task_finish_many(outcomes, time::now())).await?;
         for o in outcomes {
             self.held.remove(o.id());
+        }
+        let kept: Vec<AttemptRow> = {
+            let mut h = self.history.lock();
+            outcomes.iter().filter_map(|o| h.remove(&o.id())).collect()
+        };
+        // The history must never cost a task its end: the outcome is
+        // stored already, and a lost history row is only logged.
+        if !kept.is_empty() {
+            if let Err(e) = self.store.attempt_insert_many(&kept).await {
+                tracing::warn!("stask: could not keep the history of {} attempt(s): {e}", kept.len());
+            }
         }
         for f in &finished {
             self.progress.finish(f).await;
@@ -859,6 +922,45 @@ impl<'a> From<&'a Engine> for crate::engine::maintenance::Scope<'a> {
             worker_cache: &e.cache,
         }
     }
+}
+
+/// Most bytes of a stack trace the history keeps.
+const MAX_TRACE: usize = 8 * 1024;
+
+/// The history row of an attempt that went wrong (None for one that
+/// completed, or a hand-back that did not count as an attempt).
+fn history_row(task: &TaskRow, attempt: &Attempt, o: &Outcome, owner: &str, duration: f64, peak: i64) -> Option<AttemptRow> {
+    let (outcome, class, message) = match (attempt, o) {
+        (Attempt::Returned, _) | (_, Outcome::Released { .. }) => return None,
+        (Attempt::Cancelled, _) => ("cancelled", None, "Cancelled".to_string()),
+        (Attempt::Threw { class, message } | Attempt::Permanent { class, message }, o) => {
+            (if matches!(o, Outcome::Retry { .. }) { "retried" } else { "failed" }, Some(class.clone()), message.clone())
+        }
+        (Attempt::Aborted { reason }, o) => {
+            (if matches!(o, Outcome::Retry { .. }) { "retried" } else { "failed" }, None, reason.clone())
+        }
+    };
+    Some(AttemptRow {
+        task_id: task.id,
+        attempt: task.attempts,
+        started_at: task.started_at,
+        finished_at: time::now(),
+        duration: Some(duration),
+        peak_memory: Some(peak),
+        owner: Some(owner.to_string()),
+        outcome: outcome.into(),
+        error_class: class.filter(|c| !c.is_empty()),
+        message: Some(truncate(&message, 4000).to_string()),
+        trace: None,
+    })
+}
+
+/// A trace with the application's folder cut from its paths, bounded.
+fn relative_trace(trace: &str, base: &std::path::Path) -> String {
+    let base = base.to_string_lossy();
+    let base = base.trim_end_matches('/');
+    let text = if base.is_empty() { trace.to_string() } else { trace.replace(&format!("{base}/"), "") };
+    truncate(&text, MAX_TRACE).to_string()
 }
 
 fn truncate(s: &str, max: usize) -> &str {

@@ -196,6 +196,14 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
         let ex = ExecutorGlobals::take_exception().expect("an exception is pending");
         let class = ex.get_class_name().unwrap_or_default();
         let message = ex.try_call_method("getMessage", vec![]).ok().and_then(|m| m.string()).unwrap_or_default();
+        // Where it was thrown, then the trace (the history cuts the
+        // application's folder from the paths).
+        let trace = {
+            let file = ex.try_call_method("getFile", vec![]).ok().and_then(|m| m.string()).unwrap_or_default();
+            let line = ex.try_call_method("getLine", vec![]).ok().and_then(|m| m.long()).unwrap_or(0);
+            let frames = ex.try_call_method("getTraceAsString", vec![]).ok().and_then(|m| m.string()).unwrap_or_default();
+            format!("{class} thrown at {file}:{line}\n{frames}")
+        };
         let attempt = if class == "Seiger\\sTask\\Exceptions\\TaskCancelledException" {
             Attempt::Cancelled
         } else {
@@ -209,7 +217,9 @@ pub fn run_one(engine: &Engine, task: &TaskRow, pending: &mut Vec<Outcome>) -> P
                 Attempt::Threw { class, message }
             }
         };
-        return Ok((engine.outcome(task, attempt, duration, peak, rand::random()), Flow::Continue));
+        let outcome = engine.outcome(task, attempt, duration, peak, rand::random());
+        engine.attach_trace(task.id, &trace);
+        return Ok((outcome, Flow::Continue));
     }
     let mut outcome = engine.outcome(task, Attempt::Returned, duration, peak, rand::random());
     if let (Outcome::Completed { message, .. }, Some(m)) = (&mut outcome, unsaved_message(&task_zv)) {

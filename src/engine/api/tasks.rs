@@ -8,7 +8,7 @@ use crate::engine::api::{Ctx, Response};
 use crate::engine::messages;
 use crate::engine::progress::ProgressSnapshot;
 use crate::engine::query::{Dir, Op, Query, Table, Value as QValue};
-use crate::engine::store::CancelOutcome;
+use crate::engine::store::{AttemptRow, CancelOutcome};
 use crate::engine::task::{validate_name, NewTask, Priority, Status, TaskRow};
 use crate::engine::time::{self, Timestamp};
 use crate::engine::Error;
@@ -351,7 +351,29 @@ pub fn show(ctx: &Ctx, id: i64) -> ApiResult<Response> {
     let task = ctx.wait(ctx.engine.require_task(id))?;
     let snap = ctx.wait(ctx.engine.progress_of(id))?;
     let title = worker_title(ctx, &task.identifier)?;
-    Ok(ok(json!({"task": task_json(ctx, &task, title.as_deref(), Some(&snap), true)})))
+    let history: Vec<Value> = ctx.wait(ctx.engine.attempts(&task))?.iter().map(|a| attempt_json(ctx, a)).collect();
+    // A pending task with nothing to run it says so (the module explains).
+    let now = time::now();
+    let alive = ctx.wait(ctx.engine.processes())?.iter().filter(|p| crate::engine::processes::is_alive(p, now)).count();
+    Ok(ok(json!({
+        "task": task_json(ctx, &task, title.as_deref(), Some(&snap), true),
+        "history": history,
+        "worker_processes": alive,
+    })))
+}
+
+/// One attempt of the history: messages and traces scrubbed as a task's
+/// message is (no server paths).
+fn attempt_json(ctx: &Ctx, a: &AttemptRow) -> Value {
+    let settings = ctx.engine.settings();
+    json!({
+        "attempt": a.attempt, "outcome": a.outcome,
+        "started_at": a.started_at.as_ref().map(time::iso8601), "finished_at": time::iso8601(&a.finished_at),
+        "duration": a.duration, "peak_memory": a.peak_memory, "owner": a.owner,
+        "error_class": a.error_class,
+        "message": a.message.as_deref().map(|m| scrub_str(settings, m)),
+        "trace": a.trace.as_deref().map(|t| scrub_str(settings, t)),
+    })
 }
 
 /// GET /tasks/{id}/progress: the seed's shape plus processed, total,

@@ -64,6 +64,9 @@ impl<'a> Cleaner<'a> {
         for id in &ids {
             let _ = self.scope.files.remove(*id);
         }
+        // Attempts by the same age rule: those of the tasks just deleted,
+        // and of tasks deleted another way.
+        self.scope.store.attempts_delete_before(before).await?;
         Ok(ids.len() as u64)
     }
 

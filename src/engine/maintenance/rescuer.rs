@@ -8,7 +8,7 @@
 
 use crate::engine::maintenance::Scope;
 use crate::engine::retry::{self, Decision};
-use crate::engine::store::{Rescue, RescueParams};
+use crate::engine::store::{AttemptRow, Rescue, RescueParams};
 use crate::engine::task::TaskRow;
 use crate::engine::time::Timestamp;
 use crate::engine::{Error, Result};
@@ -97,6 +97,23 @@ impl<'a> Rescuer<'a> {
                         report.failed += 1;
                     } else {
                         report.requeued += 1;
+                    }
+                    // The lost attempt in the task's history, with its owner.
+                    let lost = AttemptRow {
+                        task_id: task.id,
+                        attempt: task.attempts,
+                        started_at: task.started_at,
+                        finished_at: now,
+                        duration: None,
+                        peak_memory: None,
+                        owner: task.lease_owner.clone(),
+                        outcome: "lost".into(),
+                        error_class: None,
+                        message: Some(log_message.clone()),
+                        trace: None,
+                    };
+                    if let Err(e) = self.scope.store.attempt_insert_many(&[lost]).await {
+                        tracing::warn!("stask: could not keep the lost attempt of task #{} in its history: {e}", task.id);
                     }
                 }
             }

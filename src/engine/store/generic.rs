@@ -464,9 +464,55 @@ impl<B: Backend> Store for SqlStore<B> {
         Ok(self.exec(&self.st.process_expire, &[("before", Arg::time(&before))]).await?.rows)
     }
 
+    async fn attempt_insert_many(&self, attempts: &[AttemptRow]) -> StoreResult<()> {
+        // One statement each: only attempts that went wrong are kept, so
+        // these are few, and a batch of them is rare.
+        for a in attempts {
+            let args = [
+                ("task_id", Arg::int(a.task_id)),
+                ("attempt", Arg::int(a.attempt)),
+                ("started_at", Arg::Time(a.started_at)),
+                ("finished_at", Arg::time(&a.finished_at)),
+                ("duration", Arg::Float(a.duration)),
+                ("peak_memory", Arg::Int(a.peak_memory)),
+                ("owner", Arg::opt_text(&a.owner)),
+                ("outcome", Arg::text(&a.outcome)),
+                ("error_class", Arg::opt_text(&a.error_class)),
+                ("message", Arg::opt_text(&a.message)),
+                ("trace", Arg::opt_text(&a.trace)),
+            ];
+            self.exec(&self.st.attempt_insert, &args).await?;
+        }
+        Ok(())
+    }
+
+    async fn attempts_of(&self, task_id: i64) -> StoreResult<Vec<AttemptRow>> {
+        let row = |r: &dyn RowRead| {
+            Ok(AttemptRow {
+                task_id: r.req_int(0)?,
+                attempt: r.req_int(1)?,
+                started_at: r.time(2)?,
+                finished_at: r.time(3)?.unwrap_or_else(crate::engine::time::now),
+                duration: r.float(4)?,
+                peak_memory: r.int(5)?,
+                owner: r.text(6)?,
+                outcome: r.req_text(7)?,
+                error_class: r.text(8)?,
+                message: r.text(9)?,
+                trace: r.text(10)?,
+            })
+        };
+        self.rows(&self.st.attempts_of, &[("task_id", Arg::int(task_id))], row).await
+    }
+
+    async fn attempts_delete_before(&self, before: Timestamp) -> StoreResult<u64> {
+        Ok(self.exec(&self.st.attempts_delete_before, &[("before", Arg::time(&before))]).await?.rows)
+    }
+
     #[cfg(feature = "test-support")]
     async fn drop_tables(&self) -> StoreResult<()> {
-        for table in [&self.st.tasks, &self.st.workers, &self.st.leaders, &self.st.schedules, &self.st.processes] {
+        let st = &self.st;
+        for table in [&st.tasks, &st.workers, &st.leaders, &st.schedules, &st.processes, &st.attempts] {
             self.b.execute(&format!("DROP TABLE IF EXISTS {table}"), &[]).await?;
         }
         Ok(())

@@ -338,6 +338,26 @@ pub struct ProgressAck {
     pub cancel_requested: bool,
 }
 
+/// One attempt of a task, as the history keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRow {
+    pub task_id: i64,
+    /// 1 for the first attempt.
+    pub attempt: i64,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Timestamp,
+    pub duration: Option<f64>,
+    pub peak_memory: Option<i64>,
+    /// `host:pid:n` of the process that ran it.
+    pub owner: Option<String>,
+    /// retried, failed, cancelled, lost, completed, running.
+    pub outcome: String,
+    pub error_class: Option<String>,
+    pub message: Option<String>,
+    /// The stack trace, paths relative to the application, bounded.
+    pub trace: Option<String>,
+}
+
 /// A worker process as the registry holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessRow {
@@ -567,6 +587,14 @@ pub trait Store: Send + Sync {
     async fn processes(&self) -> StoreResult<Vec<ProcessRow>>;
     /// Deletes processes whose last heartbeat is before `before`.
     async fn process_expire(&self, before: Timestamp) -> StoreResult<u64>;
+
+    /// Keeps attempts that did not end their task well (the history).
+    async fn attempt_insert_many(&self, attempts: &[AttemptRow]) -> StoreResult<()>;
+    /// A task's recorded attempts, in order.
+    async fn attempts_of(&self, task_id: i64) -> StoreResult<Vec<AttemptRow>>;
+    /// Deletes attempts that ended before `before` and whose task is gone;
+    /// returns how many.
+    async fn attempts_delete_before(&self, before: Timestamp) -> StoreResult<u64>;
 
     /// Drops the tables (tests of the server dialects clean up with it).
     #[cfg(feature = "test-support")]

@@ -874,12 +874,12 @@ mod tests {
     #[test]
     fn migration_files_split_into_named_indexes() {
         let stmts = migration_statements(MIGRATION_INDEXES, "evo_");
-        assert_eq!(stmts.len(), 7);
+        assert_eq!(stmts.len(), 8);
         for s in &stmts {
             let (index, table) = index_target(s).unwrap();
             assert!(index.starts_with("evo_s_") && table.starts_with("evo_s_"), "{s}");
         }
         assert_eq!(index_target(&stmts[0]), Some(("evo_s_tasks_claim".into(), "evo_s_tasks".into())));
-        assert_eq!(migration_statements(MIGRATION_TABLES, "evo_").len(), 5);
+        assert_eq!(migration_statements(MIGRATION_TABLES, "evo_").len(), 6);
     }
 }

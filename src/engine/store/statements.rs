@@ -17,6 +17,7 @@ pub struct Statements {
     pub leaders: String,
     pub schedules: String,
     pub processes: String,
+    pub attempts: String,
     /// `id, identifier, …`: the task columns every read returns, in the
     /// order `rows::task` reads them.
     pub task_columns: String,
@@ -66,6 +67,9 @@ pub struct Statements {
     pub process_delete: Stmt,
     pub process_list: Stmt,
     pub process_expire: Stmt,
+    pub attempt_insert: Stmt,
+    pub attempts_of: Stmt,
+    pub attempts_delete_before: Stmt,
 }
 
 /// Where a finished or handed-back task lets go of its lease.
@@ -78,6 +82,7 @@ impl Statements {
         let l = format!("{prefix}s_task_leaders");
         let sc = format!("{prefix}s_task_schedules");
         let pr = format!("{prefix}s_task_processes");
+        let at = format!("{prefix}s_task_attempts");
         let tc = crate::engine::task::COLUMNS.join(", ");
         let wc = crate::engine::worker::COLUMNS.join(", ");
         let bo = d.byte_order;
@@ -107,6 +112,11 @@ impl Statements {
                  FROM {t} WHERE created_at >= :since{filter} GROUP BY identifier ORDER BY identifier{bo}"
             ))
         };
+        // The cleaner's age rule, for attempts whose task is gone (deleted
+        // by the cleaner or by hand); a kept task keeps its history.
+        let attempts_delete_before = s(format!(
+            "DELETE FROM {at} WHERE finished_at < :before AND NOT EXISTS (SELECT 1 FROM {t} WHERE {t}.id = {at}.task_id)"
+        ));
         Statements {
             // Only the id comes back: the caller knows every other value.
             insert_task: s(format!(
@@ -347,9 +357,20 @@ impl Statements {
                  ORDER BY started_at, owner"
             )),
             process_expire: s(format!("DELETE FROM {pr} WHERE heartbeat_at < :before")),
+            attempt_insert: s(format!(
+                "INSERT INTO {at} (task_id, attempt, started_at, finished_at, duration, peak_memory, owner, outcome, \
+                 error_class, message, trace) VALUES (:task_id, :attempt, :started_at, :finished_at, :duration, \
+                 :peak_memory, :owner, :outcome, :error_class, :message, :trace)"
+            )),
+            attempts_of: s(format!(
+                "SELECT task_id, attempt, started_at, finished_at, duration, peak_memory, owner, outcome, error_class, \
+                 message, trace FROM {at} WHERE task_id = :task_id ORDER BY attempt, id"
+            )),
+            attempts_delete_before,
             leaders: l,
             schedules: sc,
             processes: pr,
+            attempts: at,
         }
     }
 

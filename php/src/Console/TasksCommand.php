@@ -13,7 +13,8 @@ class TasksCommand extends StaskCommand
     protected $signature = 'stask:tasks
         {--status= : pending, preparing, running, completed, failed or cancelled (or the status code)}
         {--worker= : Only tasks of this worker identifier}
-        {--limit=20 : How many tasks to show}';
+        {--limit=20 : How many tasks to show}
+        {--id= : Show one task with every attempt (outcome, time, memory, process, error and trace)}';
 
     protected $description = 'List sTask tasks, newest first.';
 
@@ -45,6 +46,15 @@ class TasksCommand extends StaskCommand
             return $this->failWith($e->getMessage());
         }
         $worker = $this->option('worker');
+        if ($this->option('id') !== null) {
+            try {
+                $id = $this->positiveInt($this->option('id'), '--id');
+            } catch (\InvalidArgumentException $e) {
+                return $this->failWith($e->getMessage());
+            }
+
+            return $this->showTask((int) $id);
+        }
 
         try {
             $query = sTaskModel::query();
@@ -78,6 +88,62 @@ class TasksCommand extends StaskCommand
             ];
         }
         $this->table(['ID', 'Worker', 'Action', 'Status', 'Priority', 'Attempts', 'Progress', 'Created'], $rows);
+
+        return 0;
+    }
+
+    /** One task and its attempts, as GET /tasks/{id} gives them. */
+    private function showTask(int $id): int
+    {
+        try {
+            $response = \Seiger\sTask\Facades\sTask::handleHttp([
+                'method' => 'GET',
+                'path' => "/tasks/{$id}",
+                'auth' => ['mode' => 'trusted', 'user_id' => null],
+            ]);
+        } catch (sTaskException $e) {
+            return $this->failWith('stask:tasks: ' . $e->getMessage());
+        }
+        $data = json_decode((string) ($response['body'] ?? ''), true);
+        if ($response['status'] !== 200 || !is_array($data)) {
+            return $this->failWith('stask:tasks: ' . ($data['message'] ?? "task #{$id} could not be read"));
+        }
+        $task = $data['task'];
+        $this->line(sprintf(
+            'Task #%d  %s/%s  %s  attempts %d/%d  progress %d%%',
+            $task['id'], $task['identifier'], $task['action'], $task['status_text'],
+            $task['attempts'], $task['max_attempts'], $task['progress']
+        ));
+        if ((string) ($task['message'] ?? '') !== '') {
+            $this->line('Message: ' . $task['message']);
+        }
+        if ($task['status_text'] === 'pending' && ($data['worker_processes'] ?? 1) === 0) {
+            $this->warn('No worker process is running: start php artisan stask:work, or check the cron entry (php artisan schedule:run).');
+        }
+        if ($data['history'] === []) {
+            $this->line('No attempt yet.');
+
+            return 0;
+        }
+        $rows = [];
+        foreach ($data['history'] as $a) {
+            $rows[] = [
+                $a['attempt'],
+                $a['outcome'],
+                $a['started_at'] ?? '',
+                $a['duration'] === null ? '' : round((float) $a['duration'], 3) . ' s',
+                $a['peak_memory'] === null ? '' : round($a['peak_memory'] / 1048576, 1) . ' MB',
+                $a['owner'] ?? '',
+                trim(($a['error_class'] ?? '') . ' ' . ($a['message'] ?? '')),
+            ];
+        }
+        $this->table(['#', 'Outcome', 'Started', 'Duration', 'Memory', 'Process', 'Error / message'], $rows);
+        foreach ($data['history'] as $a) {
+            if (($a['trace'] ?? null) !== null) {
+                $this->line("Attempt {$a['attempt']} trace:");
+                $this->line($a['trace']);
+            }
+        }
 
         return 0;
     }

@@ -449,6 +449,17 @@ class WorkerTest extends HarnessTestCase
         $this->assertEquals(10, $row['status']);
         $this->assertGreaterThanOrEqual(1, (int) $row['attempts']);
         $this->assertStringContainsString('demo failure', (string) $row['message']);
+        // Its detail lists the failed attempt with its error and trace, and says
+        // that no worker process is running to pick it up again.
+        $detail = $this->artisanOk(['stask:tasks', "--id={$failing}"]);
+        $this->assertStringContainsString("Task #{$failing}  demo/run  pending", $detail);
+        $this->assertMatchesRegularExpression('/\\|\s*1\s*\\|\s*retried\s*\\|.*demo failure/', $detail);
+        $this->assertStringContainsString('Attempt 1 trace:', $detail);
+        $this->assertStringNotContainsString($this->dir, $detail, 'paths relative to the application');
+        $this->assertStringContainsString('No worker process is running', $detail);
+        $this->assertMatchesRegularExpression('/\\|\s*1\s*\\|\s*completed\s*\\|/', $this->artisanOk(['stask:tasks', "--id={$ok}"]));
+        $none = $this->artisan(['stask:tasks', '--id=999']);
+        $this->assertSame(1, $none->getExitCode(), $this->describe($none));
         $notRetryable = $this->artisan(['stask:retry', (string) $failing]);
         $this->assertSame(1, $notRetryable->getExitCode(), $this->describe($notRetryable));
         $this->assertStringContainsString('cannot be retried (it is pending)', $notRetryable->getOutput() . $notRetryable->getErrorOutput());

@@ -224,6 +224,10 @@ namespace Seiger\sTask\Facades {
         {
             throw new \Error('the stask extension is not loaded');
         }
+        public static function scheduleIsDue(array $schedule): bool
+        {
+            throw new \Error('the stask extension is not loaded');
+        }
         public static function clearWorkerCache(?string $identifier = null): void
         {
             throw new \Error('the stask extension is not loaded');

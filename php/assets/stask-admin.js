@@ -925,7 +925,7 @@
     // ---- Dashboard
 
     views.dashboard = (function () {
-        var el, cards, chart, alerts, recent, errors, poller, slowPoller, barMap = {};
+        var el, cards, chart, alerts, recent, errors, processes, poller, slowPoller, barMap = {};
         var CARDS = ['pending', 'running', 'completed', 'failed', 'cancelled', 'workers'];
 
         function build() {
@@ -939,6 +939,7 @@
             alerts = h('div', {class: 'stask-alerts'});
             recent = h('tbody');
             errors = h('tbody');
+            processes = h('tbody');
             el = h('section', {class: 'stask-view stask-view--dashboard'},
                 cards,
                 h('div', {class: 'stask-grid'},
@@ -952,7 +953,12 @@
                 h('div', {class: 'stask-panel stask-panel--errors'}, h('h3', null, t('recent_errors')),
                     h('div', {class: 'stask-table-wrap'}, h('table', {class: 'stask-table'},
                         h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, t('worker')), h('th', null, t('message')), h('th', null, t('finished')))),
-                        errors))));
+                        errors))),
+                h('div', {class: 'stask-panel stask-panel--processes'}, h('h3', null, t('worker_processes')),
+                    h('div', {class: 'stask-table-wrap'}, h('table', {class: 'stask-table'},
+                        h('thead', null, h('tr', null, h('th', null, t('process')), h('th', null, t('started')), h('th', null, t('heartbeat')),
+                            h('th', null, t('tasks_done')), h('th', null, t('current_task')))),
+                        processes))));
             return el;
         }
 
@@ -1035,6 +1041,24 @@
             });
         }
 
+        /** The live worker processes (as Horizon lists its supervisors); gone ones greyed. */
+        function renderProcesses(list) {
+            clear(processes);
+            if (!list.length) {
+                processes.appendChild(emptyRow(5, t('no_processes')));
+                return;
+            }
+            list.forEach(function (p) {
+                processes.appendChild(h('tr', {'data-process': p.host + ':' + p.pid, class: p.alive ? '' : 'stask-muted'},
+                    h('td', null, h('code', null, p.host + ' · ' + p.pid), ' ',
+                        h('span', {class: 'stask-badge stask-badge--' + (p.alive ? 'running' : 'failed')}, t(p.alive ? 'process_alive' : 'process_gone'))),
+                    h('td', null, fmtDate(p.started_at)),
+                    h('td', null, fmtDate(p.heartbeat_at)),
+                    h('td', null, String(p.tasks_done)),
+                    h('td', null, p.current_task ? taskLink(p.current_task) : '—')));
+            });
+        }
+
         function fast() {
             return Promise.all([
                 api('GET', '/stats'),
@@ -1054,6 +1078,7 @@
                     drawTimeline(chart, d.data || d.timeline || d.hours || []);
                 }),
                 api('GET', '/performance/alerts').then(function (d) { renderAlerts(d.alerts || d.data || []); }),
+                api('GET', '/processes').then(function (d) { renderProcesses(d.processes || []); }),
                 api('GET', '/tasks', {query: {status: 'failed', per_page: 5, sort: 'id', dir: 'desc'}}).then(function (d) { renderErrors(d.data || []); })
             ]).then(function () { return 15000; });
         }
@@ -1461,6 +1486,14 @@
             parts.error = h('pre', {class: 'stask-json stask-json--error'});
             parts.errorBox = h('div', {class: 'stask-detail__error', hidden: true}, h('h4', null, t('last_error')), parts.error);
             parts.actions = h('div', {class: 'stask-detail__actions'});
+            parts.idle = h('p', {class: 'stask-alert stask-alert--critical', 'data-no-worker-process': '', hidden: true}, t('no_worker_process'));
+            parts.history = h('tbody');
+            parts.historyBox = h('div', {class: 'stask-detail__history', hidden: true},
+                h('h4', null, t('attempt_history')),
+                h('div', {class: 'stask-table-wrap'}, h('table', {class: 'stask-table stask-table--compact'},
+                    h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, t('outcome')), h('th', null, t('started')),
+                        h('th', null, t('duration')), h('th', null, t('peak_memory')), h('th', null, t('process')), h('th', null, t('message')))),
+                    parts.history)));
             var dialog = h('div', {class: 'stask-dialog stask-dialog--task', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'stask-task-title', 'data-task-id': String(id)},
                 h('header', {class: 'stask-dialog__head'},
                     h('h2', {id: 'stask-task-title'}, t('task'), ' #' + id, ' ', parts.status),
@@ -1470,6 +1503,7 @@
                 h('div', {class: 'stask-dialog__body'},
                     h('div', {class: 'stask-detail__progress'}, bar, h('div', {class: 'stask-detail__line'}, parts.counts, ' ', parts.eta)),
                     parts.message,
+                    parts.idle,
                     parts.actions,
                     h('dl', {class: 'stask-dl'},
                         dl('worker', '', 'worker'), dl('action', '', 'action'), dl('priority', '', 'priority'),
@@ -1477,6 +1511,7 @@
                         dl('finished', '', 'finished_at'), dl('duration', '', 'duration'), dl('peak_memory', '', 'peak_memory'),
                         dl('started_by', '', 'started_by')),
                     parts.errorBox,
+                    parts.historyBox,
                     h('h4', null, t('log')), parts.log,
                     h('div', {class: 'stask-detail__cols'},
                         h('div', null, h('h4', null, t('meta')), parts.meta),
@@ -1546,6 +1581,27 @@
             renderActions(task, st);
         }
 
+        /** Each attempt: outcome, when, how long, memory, which process, error (trace on demand). */
+        function renderHistory(list) {
+            clear(parts.history);
+            parts.historyBox.hidden = !list.length;
+            list.forEach(function (a) {
+                var text = [a.error_class, a.message].filter(Boolean).join(': ');
+                var cell = h('td', {class: 'stask-cell-message'}, text || '—');
+                if (a.trace) {
+                    cell.appendChild(h('details', null, h('summary', null, t('trace')), h('pre', {class: 'stask-json stask-json--error'}, a.trace)));
+                }
+                parts.history.appendChild(h('tr', {'data-attempt': String(a.attempt), 'data-outcome': a.outcome},
+                    h('td', null, String(a.attempt)),
+                    h('td', null, t('outcome_' + a.outcome)),
+                    h('td', null, a.started_at ? fmtDate(a.started_at) : '—'),
+                    h('td', null, a.duration === null ? '—' : fmtDuration(a.duration)),
+                    h('td', null, a.peak_memory ? fmtBytes(a.peak_memory) : '—'),
+                    h('td', null, h('code', null, a.owner || '—')),
+                    cell));
+            });
+        }
+
         function renderActions(task, st) {
             var canCancel = task.can_cancel !== undefined ? task.can_cancel : !isTerminal(st);
             var canRetry = task.can_retry !== undefined ? task.can_retry : (st === 'failed' || st === 'cancelled');
@@ -1601,6 +1657,9 @@
                     var task = d.task || d.data || d;
                     lastStatus = statusOf(task);
                     renderTask(task, first);
+                    renderHistory(d.history || []);
+                    // Pending with nothing alive to run it: say so, and what to do.
+                    parts.idle.hidden = !(lastStatus === 'pending' && d.worker_processes === 0);
                     return isTerminal(lastStatus) ? null : progressDelay(count, lastStatus);
                 }, function (e) {
                     if (e.status === 404) {

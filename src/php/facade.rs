@@ -12,7 +12,7 @@ use crate::engine::task::NewTask;
 use crate::engine::work::{self, stop};
 use crate::php::collection::Collection;
 use crate::php::context::{self, block_on, engine};
-use crate::php::convert::{describe, entries, id_arg, int_arg, json_to_zval, string_arg, values_of, Key};
+use crate::php::convert::{describe, entries, id_arg, int_arg, json_to_zval, string_arg, values_of, zval_to_json, Key};
 use crate::php::declared::{opt, Array, ArrayOut, Int, Text};
 use crate::php::discovery;
 use crate::php::exceptions::invalid;
@@ -352,6 +352,16 @@ impl Facade {
             "hits": s.hits, "misses": s.misses, "evictions": s.evictions, "hit_rate": s.hit_rate,
             "cache_size": s.cache_size, "memory_usage": mem,
         }))
+    }
+
+    /// Whether a schedule (a worker's `getSchedule()`) fired within the last
+    /// minute, in the application's time zone: what `shouldRunNow()` asks
+    /// for cron schedules, which only the engine parses.
+    pub fn schedule_is_due(schedule: Array) -> PhpResult<bool> {
+        let v = zval_to_json(schedule.0, "schedule")?;
+        let s = crate::engine::schedule::Schedule::from_json(&v).map_err(|e| invalid(e.field, e.reason))?;
+        let tz = engine()?.settings().timezone;
+        Ok(crate::engine::schedule::fired_within(&s, tz, crate::engine::time::now(), std::time::Duration::from_secs(60)))
     }
 
     pub fn clear_worker_cache(identifier: Option<Text>) -> PhpResult<()> {

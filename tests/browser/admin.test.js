@@ -727,7 +727,7 @@ for (const vp of VIEWPORTS) {
             page.on('request', count);
             try {
                 // The dashboard refreshes every 2.5 s (1 s while a task runs) with 2 requests, its
-                // slow part (chart, alerts, errors) every 15 s with 3: at most 16 in 5 s.
+                // slow part (chart, alerts, errors, processes) every 15 s with 4: at most 16 in 5 s.
                 await page.waitForTimeout(5000);
                 assert.ok(calls >= 2, `the dashboard refreshes itself (${calls} requests in 5 s)`);
                 assert.ok(calls <= 16, `no request storm: ${calls} requests in 5 s`);
@@ -750,6 +750,31 @@ for (const vp of VIEWPORTS) {
             } finally {
                 page.off('request', count);
             }
+        });
+
+        test('lists the live worker processes and a task\'s attempts', async () => {
+            await page.goto(PAGE);
+            // The suite's worker process is registered and beating.
+            const proc = page.locator('.stask-panel--processes tr[data-process]');
+            await proc.first().waitFor();
+            assert.match(await proc.first().textContent(), /alive/);
+            const listed = (await api('GET', '/processes')).processes;
+            assert.ok(listed.some((p) => p.alive), JSON.stringify(listed));
+            // A task no worker can run fails at its first attempt: the dialog lists it.
+            const created = await api('POST', '/tasks', { identifier: 'ghost_history', action: 'run', max_attempts: 1 });
+            const id = created.task.id;
+            for (let i = 0; i < 100 && (await api('GET', `/tasks/${id}`)).task.status_text !== 'failed'; i++) {
+                await page.waitForTimeout(200);
+            }
+            await page.goto(PAGE + `#tasks/${id}`);
+            const attempt = page.locator('.stask-dialog--task .stask-detail__history tr[data-attempt="1"]');
+            await attempt.waitFor();
+            assert.equal(await attempt.getAttribute('data-outcome'), 'failed');
+            assert.match(await attempt.textContent(), /ghost_history/);
+            assert.ok(await page.locator('.stask-dialog--task [data-no-worker-process]').isHidden(), 'a worker process is running');
+            await assertFitsWidth();
+            await shot('task-attempts');
+            await page.goto(PAGE);
         });
 
         test('shows each worker\'s icon, from its class names only', async () => {

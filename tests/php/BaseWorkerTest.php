@@ -329,6 +329,21 @@ final class BaseWorkerTest extends TestCase
         $this->assertSame($expected, $worker->shouldRunNow());
     }
 
+    /** Cron schedules are parsed by the engine, on the real clock (not Carbon's test now). */
+    public function testShouldRunNowAsksTheEngineForCronSchedules(): void
+    {
+        $worker = new RecordingWorker();
+        $worker->setConfig('schedule', ['type' => 'cron', 'enabled' => true, 'expression' => '* * * * *']);
+        $this->assertTrue($worker->shouldRunNow(), 'every minute has a slot');
+        $worker->setConfig('schedule', ['type' => 'cron', 'enabled' => true, 'expression' => '0 0 29 2 *']);
+        $this->assertSame(date('m-d H:i') === '02-29 00:00', $worker->shouldRunNow(), 'midnight of a leap day only');
+        $worker->setConfig('schedule', ['type' => 'cron', 'enabled' => false, 'expression' => '* * * * *']);
+        $this->assertFalse($worker->shouldRunNow(), 'disabled');
+        $this->expectException(\Seiger\sTask\Exceptions\InvalidArgumentException::class);
+        $this->expectExceptionMessage('expression');
+        sTask::scheduleIsDue(['type' => 'cron', 'enabled' => true, 'expression' => 'every day']);
+    }
+
     // ------------------------------------------------------------ tasks
 
     public function testCreateTaskQueuesForTheLoggedInManager(): void

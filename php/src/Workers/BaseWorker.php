@@ -225,8 +225,8 @@ HTML;
      *   weekly (hour matches and today is in `days`, e.g. "monday");
      * - regular: between start_time and end_time (inclusive, a window may
      *   cross midnight) on a minute the interval divides;
-     * - cron: false: only the engine parses cron expressions (its scheduler
-     *   fires them; the API's `next_run` shows when).
+     * - cron: a slot of the expression fell within the last minute (the
+     *   engine parses it: sTask::scheduleIsDue()).
      */
     public function shouldRunNow(): bool
     {
@@ -240,6 +240,7 @@ HTML;
             'once' => $this->onceIsDue($schedule, $now),
             'periodic' => $this->periodicIsDue($schedule, $now),
             'regular' => $this->regularIsDue($schedule, $now),
+            'cron' => sTask::scheduleIsDue($schedule),
             default => false,
         };
     }

@@ -61,4 +61,4 @@ pub mod slots;
 mod tests;
 
 pub use model::{Kind, Missed, OnceAt, Schedule, ScheduleError};
-pub use slots::{due, next_run, Slot, DEFAULT_GRACE};
+pub use slots::{due, fired_within, next_run, Slot, DEFAULT_GRACE};

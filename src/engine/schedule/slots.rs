@@ -70,6 +70,17 @@ pub fn next_run(s: &Schedule, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Tz>
     next_after(&s.kind, tz, now).map(|at| at.with_timezone(&tz))
 }
 
+/// Whether a slot fell within `window` before `now` (or at it): "the
+/// schedule says now" for a worker that checks in its `make` action
+/// (`BaseWorker::shouldRunNow()` for cron schedules).
+pub fn fired_within(s: &Schedule, tz: Tz, now: DateTime<Utc>, window: Duration) -> bool {
+    if !s.fires() {
+        return false;
+    }
+    let from = now - TimeDelta::from_std(window).unwrap_or(TimeDelta::minutes(1));
+    last_at_or_before(&s.kind, tz, now).is_some_and(|at| at >= from)
+}
+
 /// The first slot instant strictly after `t`.
 pub(crate) fn next_after(kind: &Kind, tz: Tz, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if let Kind::Once(OnceAt::Instant(at)) = kind {

@@ -234,3 +234,17 @@ fn the_grace_is_the_callers() {
     assert!(due(&s, Tz::UTC, last, utc("2026-01-01T01:04:00Z"), DEFAULT_GRACE).is_empty());
     assert_eq!(due(&s, Tz::UTC, last, utc("2026-01-01T01:04:00Z"), Duration::from_secs(300)).len(), 1);
 }
+
+#[test]
+fn a_cron_schedule_says_now_within_the_minute_after_its_slot() {
+    let s = Schedule::from_json(&serde_json::json!({"type": "cron", "enabled": true, "expression": "30 3 * * *"})).unwrap();
+    let kyiv = chrono_tz::Europe::Kyiv;
+    let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc);
+    let minute = std::time::Duration::from_secs(60);
+    assert!(super::fired_within(&s, kyiv, at("2026-06-10T03:30:00+03:00"), minute));
+    assert!(super::fired_within(&s, kyiv, at("2026-06-10T03:30:59+03:00"), minute));
+    assert!(!super::fired_within(&s, kyiv, at("2026-06-10T03:31:01+03:00"), minute));
+    assert!(!super::fired_within(&s, kyiv, at("2026-06-10T03:29:59+03:00"), minute));
+    let off = Schedule::from_json(&serde_json::json!({"type": "cron", "enabled": false, "expression": "* * * * *"})).unwrap();
+    assert!(!super::fired_within(&off, kyiv, at("2026-06-10T03:30:00+03:00"), minute));
+}

@@ -128,6 +128,8 @@ final class TaskRoutesTest extends HttpTestCase
             $this->assertTask($data['task'], true);
             $this->assertSame($t['id'], $data['task']['id']);
             $this->assertSame([], $data['task']['log_lines']);
+            $this->assertSame([], $data['history'], 'no attempt yet');
+            $this->assertGreaterThanOrEqual(1, $data['worker_processes'], "the suite's worker process");
         }
         foreach (["/tasks/{$t['id']}/progress", "/task/{$t['id']}/progress"] as $path) {
             $p = $this->ok('GET', $path);

@@ -174,7 +174,7 @@ class HttpRoutesTest extends HttpHarnessTestCase
         $this->assertShape(['success' => 'bool', 'data' => 'list', 'pagination' => ['page' => 'int', 'per_page' => 'int', 'total' => 'int', 'pages' => 'int']], $list, 'list');
         $this->assertShape(self::TASK, $list['data'][0], 'list data[0]');
         foreach (['tasks/{id}', 'task/{id}'] as $path) {
-            $this->assertShape(['success' => 'bool', 'task' => self::TASK + ['log_lines' => 'list']], $json('GET', $path, ['id' => $ids[0]]), $path);
+            $this->assertShape(['success' => 'bool', 'task' => self::TASK + ['log_lines' => 'list'], 'history' => 'list', 'worker_processes' => 'int'], $json('GET', $path, ['id' => $ids[0]]), $path);
         }
         foreach (['tasks/{id}/progress', 'task/{id}/progress'] as $path) {
             $progress = $json('GET', $path, ['id' => $ids[0]]);

@@ -81,5 +81,18 @@ final class ProcessesTest extends TestCase
         $p = $this->listed($w['pid']);
         $this->assertNotNull($p, 'nothing removed the row of a killed process');
         $this->assertTrue($p['alive'], 'its heartbeat is still recent');
+
+        // Three minutes on (its heartbeat aged by hand): gone, and a due task
+        // raises the alert that nothing will run it.
+        $pdo = \Stask\Tests\Support\RawRows::pdo(self::backend(), $this->database);
+        $aged = $pdo->prepare("UPDATE {$this->prefix}s_task_processes SET heartbeat_at = ? WHERE pid = ?");
+        $aged->execute([gmdate('Y-m-d H:i:s', time() - 180) . '.000000', $w['pid']]);
+        $this->assertSame(1, $aged->rowCount());
+        $this->assertFalse($this->listed($w['pid'])['alive']);
+        $this->assertSame(0, $this->processes()['alive']);
+        sTask::create('nobody_runs_this', 'run');
+        $r = sTask::handleHttp(['method' => 'GET', 'path' => '/performance/alerts', 'auth' => ['mode' => 'trusted', 'user_id' => 7]]);
+        $types = array_column(json_decode($r['body'], true)['alerts'], 'type');
+        $this->assertContains('no_worker_process', $types);
     }
 }

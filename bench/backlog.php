@@ -97,7 +97,7 @@ function dropTables(string $backend, PDO $pdo, string $prefix): void
     if ($backend === 'sqlite') {
         return;
     }
-    foreach (['s_tasks', 's_workers', 's_task_leaders', 's_task_schedules', 's_task_processes'] as $t) {
+    foreach (['s_tasks', 's_workers', 's_task_leaders', 's_task_schedules', 's_task_processes', 's_task_attempts'] as $t) {
         try {
             $pdo->exec("DROP TABLE IF EXISTS {$prefix}{$t}");
         } catch (\Throwable) {

@@ -67,7 +67,7 @@ function drop(string $backend, array $conn, string $table): void
     if ($backend !== 'sqlite') {
         $p = $conn['prefix'];
         $pdo = pdo($backend, $conn);
-        foreach (['s_tasks', 's_workers', 's_task_leaders', 's_task_schedules', 's_task_processes', 's_task_migrations'] as $t) {
+        foreach (['s_tasks', 's_workers', 's_task_leaders', 's_task_schedules', 's_task_processes', 's_task_attempts', 's_task_migrations'] as $t) {
             try {
                 $pdo->exec("DROP TABLE IF EXISTS {$p}{$t}");
             } catch (PDOException) {

@@ -185,12 +185,17 @@ fn a_slot_waits_while_the_worker_still_has_a_task(h: &H) {
         json!({"type": "regular", "enabled": true, "start_time": "00:00", "end_time": "23:59", "interval": "every_5min"}),
     );
     let c = config(chrono_tz::Tz::UTC, 120);
-    let held = h.task("busy", "import");
-    let r = evaluate(h, h.engine(), &c, at("2026-07-01T10:05:30Z"));
+    // Other actions, queued for later or running, do not hold the schedule.
+    let mut later = NewTask::new("busy", "import");
+    later.start_at = Some(at("2099-01-01T00:00:00Z"));
+    h.wait(h.engine().create_task(later)).unwrap();
+    let first = evaluate(h, h.engine(), &c, at("2026-07-01T10:05:30Z"));
+    assert_eq!(first.created.len(), 1, "{first:?}");
+    // Its own previous run, still pending, does.
+    let r = evaluate(h, h.engine(), &c, at("2026-07-01T10:10:30Z"));
     assert_eq!((r.created.len(), r.skipped), (0, 1));
-    assert_eq!(scheduled(h, "busy").len(), 1, "only the task it waited for");
-    h.set(held, &[("status", QValue::Int(Status::Failed.code()))]);
-    let r = evaluate(h, h.engine(), &c, at("2026-07-01T10:10:10Z"));
+    h.set(first.created[0].2, &[("status", QValue::Int(Status::Failed.code()))]);
+    let r = evaluate(h, h.engine(), &c, at("2026-07-01T10:15:10Z"));
     assert_eq!(r.created.len(), 1);
 }
 

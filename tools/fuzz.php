@@ -504,7 +504,7 @@ function fuzz_drop(array $connection): void
         ? ['pgsql:host=127.0.0.1;port=5432;dbname=test', 'postgres']
         : ['mysql:host=127.0.0.1;port=3306;dbname=test', 'root'];
     $pdo = new \PDO($dsn, $user, '');
-    foreach (['s_tasks', 's_workers', 's_task_leaders', 's_task_schedules', 's_task_processes'] as $table) {
+    foreach (['s_tasks', 's_workers', 's_task_leaders', 's_task_schedules', 's_task_processes', 's_task_attempts'] as $table) {
         $pdo->exec("DROP TABLE IF EXISTS {$connection['prefix']}{$table}");
     }
 }

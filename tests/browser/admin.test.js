@@ -752,6 +752,31 @@ for (const vp of VIEWPORTS) {
             }
         });
 
+        test('names on the worker card the task its schedule created', async () => {
+            await page.goto(PAGE);
+            const id = 'product';
+            let w = (await api('GET', `/workers/${id}`)).worker;
+            if (!(w.last_scheduled && w.last_scheduled.task_id)) {
+                // Once, a few seconds from now (the harness runs in UTC): the worker
+                // process's scheduler (every 20 s) creates the make task at its next pass.
+                const before = (await api('GET', `/workers/${id}/schedule`)).schedule;
+                const at = new Date(Date.now() + 5000).toISOString().slice(0, 19).replace('T', ' ');
+                await api('PUT', `/workers/${id}/schedule`, { type: 'once', enabled: true, datetime: at });
+                for (let i = 0; i < 80 && !(w.last_scheduled && w.last_scheduled.task_id); i++) {
+                    await page.waitForTimeout(500);
+                    w = (await api('GET', `/workers/${id}`)).worker;
+                }
+                await api('PUT', `/workers/${id}/schedule`, before);
+            }
+            assert.ok(w.last_scheduled && w.last_scheduled.task_id, JSON.stringify(w));
+            const card = await workerCard(id);
+            const line = card.locator('.stask-worker__scheduled');
+            await line.waitFor();
+            assert.equal(await line.getAttribute('data-scheduled-task'), String(w.last_scheduled.task_id));
+            assert.match(await line.textContent(), new RegExp(`Created by the schedule: #${w.last_scheduled.task_id} for \\d{4}-`));
+            await assertFitsWidth();
+        });
+
         test('lists the live worker processes and a task\'s attempts', async () => {
             await page.goto(PAGE);
             // The suite's worker process is registered and beating.

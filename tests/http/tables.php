@@ -28,7 +28,7 @@ $pdo = match (getenv('STASK_TEST_BACKEND')) {
     default => null,
 };
 if ($pdo !== null && preg_match('/^http_[0-9a-f]{8}_$/', $prefix)) {
-    foreach (['s_tasks', 's_workers', 's_task_leaders', 's_task_schedules', 's_task_processes'] as $table) {
+    foreach (['s_tasks', 's_workers', 's_task_leaders', 's_task_schedules', 's_task_processes', 's_task_attempts'] as $table) {
         $pdo->exec("DROP TABLE IF EXISTS {$prefix}{$table}");
     }
 }

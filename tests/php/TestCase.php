@@ -93,7 +93,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase
             return;
         }
         $pdo = new \PDO($dsn[0], $dsn[1], '');
-        foreach (['s_tasks', 's_workers', 's_task_leaders', 's_task_schedules', 's_task_processes'] as $table) {
+        foreach (['s_tasks', 's_workers', 's_task_leaders', 's_task_schedules', 's_task_processes', 's_task_attempts'] as $table) {
             $pdo->exec("DROP TABLE IF EXISTS {$this->prefix}{$table}");
         }
     }

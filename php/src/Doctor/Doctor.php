@@ -25,6 +25,8 @@ final class Doctor
         's_workers' => 'identifier',
         's_task_leaders' => 'expires_at',
         's_task_schedules' => 'evaluated_at',
+        's_task_processes' => 'heartbeat_at',
+        's_task_attempts' => 'outcome',
     ];
 
     private ?\PDO $pdo = null;

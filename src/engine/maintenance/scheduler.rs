@@ -14,9 +14,11 @@
 //! slot that no evaluation saw within its grace was missed (no worker
 //! process ran), which the schedule's `missed` policy decides on.
 //!
-//! As the PHP package's `stask:worker` did, a slot is skipped while the
-//! worker still has a pending or running task: a nightly export slower than
-//! its interval does not pile up behind itself.
+//! A slot is skipped while the worker's previous `make` task is still
+//! pending or running: a nightly export slower than its interval does not
+//! pile up behind itself. (The PHP package skipped on any unfinished task
+//! of the worker; then one import queued for next week, or stuck, stopped
+//! the schedule, so only the scheduled action counts here.)
 
 use crate::engine::maintenance::Scope;
 use crate::engine::query::{Query, Table, Value};
@@ -51,7 +53,7 @@ pub struct SchedulerReport {
     pub created: Vec<(String, String, i64)>,
     /// Slots another process had already created.
     pub taken: usize,
-    /// Slots skipped because the worker still had an active task.
+    /// Slots skipped because the worker's previous `make` was still active.
     pub skipped: usize,
 }
 
@@ -107,7 +109,7 @@ impl<'a> Scheduler<'a> {
                         report.skipped += 1;
                         tracing::info!(
                             worker = w.identifier.as_str(),
-                            "stask: schedule slot {} of worker '{}' skipped: task #{active} is still pending or running",
+                            "stask: schedule slot {} of worker '{}' skipped: its previous make task #{active} is still pending or running",
                             slot.key(),
                             w.identifier
                         );
@@ -124,6 +126,7 @@ impl<'a> Scheduler<'a> {
         let store = self.scope.store;
         let active = Query::new(Table::Tasks)
             .where_eq("identifier", Value::Text(identifier.to_string()))
+            .and_then(|q| q.where_eq("action", Value::Text(SCHEDULED_ACTION.into())))
             .and_then(|q| {
                 let states = [Status::Pending, Status::Preparing, Status::Running];
                 q.where_in("status", states.iter().map(|s| Value::Int(s.code())).collect(), false)

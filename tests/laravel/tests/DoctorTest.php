@@ -189,7 +189,7 @@ class DoctorTest extends HttpHarnessTestCase
         [$code, $output] = $this->doctor(['--no-web'], ['DB_PREFIX' => $other]);
         $this->assertSame(1, $code, $output);
         $line = $this->line($output, 'tables');
-        $this->assertStringContainsString("[FAIL] tables: missing {$other}s_tasks, {$other}s_workers, {$other}s_task_leaders, {$other}s_task_schedules (prefix '{$other}')", $line);
+        $this->assertStringContainsString("[FAIL] tables: missing {$other}s_tasks, {$other}s_workers, {$other}s_task_leaders, {$other}s_task_schedules, {$other}s_task_processes, {$other}s_task_attempts (prefix '{$other}')", $line);
         $this->assertStringContainsString('Fix: run php artisan migrate', $line);
     }
 

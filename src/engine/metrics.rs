@@ -192,7 +192,7 @@ pub async fn alerts(engine: &Engine) -> Result<Value> {
         QValue::Text(time::to_db(&now)),
     )?;
     let due = engine.store().count(&due).await?;
-    let alive = engine.processes().await?.iter().filter(|p| crate::engine::processes::is_alive(p, now)).count();
+    let alive = engine.processes_alive().await?;
     if let Some(a) = no_process_alert(due, alive) {
         out.insert(0, a);
     }

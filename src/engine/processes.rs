@@ -30,6 +30,11 @@ pub fn is_alive(p: &ProcessRow, now: Timestamp) -> bool {
     p.heartbeat_at >= now - chrono::Duration::from_std(ALIVE_FOR).unwrap_or_default()
 }
 
+/// How many of `rows` are alive at `now`.
+pub fn alive_count(rows: &[ProcessRow], now: Timestamp) -> usize {
+    rows.iter().filter(|p| is_alive(p, now)).count()
+}
+
 /// A registered worker loop. Dropping it stops the heartbeat; `stop`
 /// (awaited) also removes the row at once.
 pub struct Live {

@@ -707,9 +707,14 @@ impl Engine {
         for o in outcomes {
             self.held.remove(o.id());
         }
+        // Nearly always empty: only attempts that went wrong are in it.
         let kept: Vec<AttemptRow> = {
             let mut h = self.history.lock();
-            outcomes.iter().filter_map(|o| h.remove(&o.id())).collect()
+            if h.is_empty() {
+                Vec::new()
+            } else {
+                outcomes.iter().filter_map(|o| h.remove(&o.id())).collect()
+            }
         };
         // The history must never cost a task its end: the outcome is
         // stored already, and a lost history row is only logged.
@@ -891,6 +896,11 @@ impl Engine {
     /// `processes::is_alive`).
     pub async fn processes(&self) -> Result<Vec<crate::engine::store::ProcessRow>> {
         Ok(self.store.processes().await?)
+    }
+
+    /// Worker processes alive now (heartbeat under `processes::ALIVE_FOR`).
+    pub async fn processes_alive(&self) -> Result<usize> {
+        Ok(crate::engine::processes::alive_count(&self.store.processes().await?, time::now()))
     }
 
     /// Creates the tasks of every worker schedule due now (any process may

@@ -80,8 +80,7 @@ pub fn metrics(ctx: &Ctx) -> ApiResult<Response> {
     let now = time::now();
     let rows = ctx.wait(ctx.engine.store().task_counters(now)).map_err(crate::engine::Error::from)?;
     let workers = ctx.wait(ctx.engine.store().worker_counts()).map_err(crate::engine::Error::from)?;
-    let processes = ctx.wait(ctx.engine.processes())?;
-    let alive = processes.iter().filter(|p| crate::engine::processes::is_alive(p, now)).count();
+    let alive = ctx.wait(ctx.engine.processes_alive())?;
     Ok(Response::text(200, CONTENT_TYPE, render(&rows, workers, alive, now)))
 }
 

@@ -5,7 +5,7 @@
 use crate::engine::api::json::{self, ok, ApiError, ApiResult};
 use crate::engine::api::{Ctx, Response};
 use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
-use crate::engine::processes::{is_alive, ALIVE_FOR};
+use crate::engine::processes::{alive_count, is_alive, ALIVE_FOR};
 use crate::engine::time;
 use serde_json::json;
 
@@ -29,7 +29,7 @@ pub fn health(ctx: &Ctx) -> ApiResult<Response> {
     let (alive, last_seen) = match ctx.wait(ctx.engine.processes()) {
         Ok(rows) => {
             let now = time::now();
-            let alive = rows.iter().filter(|p| is_alive(p, now)).count();
+            let alive = alive_count(&rows, now);
             (alive, rows.iter().map(|p| p.heartbeat_at).max().map(|t| time::iso8601(&t)))
         }
         Err(_) => (0, None),
@@ -75,7 +75,7 @@ pub fn processes(ctx: &Ctx) -> ApiResult<Response> {
             })
         })
         .collect();
-    let alive = rows.iter().filter(|p| is_alive(p, now)).count();
+    let alive = alive_count(&rows, now);
     Ok(ok(json!({"processes": list, "alive": alive, "alive_within_seconds": ALIVE_FOR.as_secs()})))
 }
 

@@ -353,8 +353,7 @@ pub fn show(ctx: &Ctx, id: i64) -> ApiResult<Response> {
     let title = worker_title(ctx, &task.identifier)?;
     let history: Vec<Value> = ctx.wait(ctx.engine.attempts(&task))?.iter().map(|a| attempt_json(ctx, a)).collect();
     // A pending task with nothing to run it says so (the module explains).
-    let now = time::now();
-    let alive = ctx.wait(ctx.engine.processes())?.iter().filter(|p| crate::engine::processes::is_alive(p, now)).count();
+    let alive = ctx.wait(ctx.engine.processes_alive())?;
     Ok(ok(json!({
         "task": task_json(ctx, &task, title.as_deref(), Some(&snap), true),
         "history": history,

@@ -20,6 +20,7 @@ suite!(
     max_tasks_never_claims_more_than_it_may_run,
     batches_grow_for_fast_tasks_up_to_the_option,
     slow_tasks_are_claimed_one_by_one,
+    a_slow_database_does_not_shrink_the_batches,
     max_seconds_ends_an_idle_loop,
     a_stop_request_ends_the_loop_after_the_batch,
     a_task_that_ends_the_process_hands_the_rest_of_its_batch_back,
@@ -36,11 +37,13 @@ struct Plain<'a> {
     exit_on: Option<i64>,
     /// Queues one more task from inside each task.
     enqueue: bool,
+    /// Added to every engine call: a database that answers slowly.
+    store_delay: Duration,
 }
 
 impl<'a> Plain<'a> {
     fn new(h: &'a H) -> Self {
-        Plain { h, delay: Duration::ZERO, batches: Vec::new(), exit_on: None, enqueue: false }
+        Plain { h, delay: Duration::ZERO, batches: Vec::new(), exit_on: None, enqueue: false, store_delay: Duration::ZERO }
     }
 
     fn ran(&self) -> usize {
@@ -52,7 +55,9 @@ impl Runner for Plain<'_> {
     type Error = stask::engine::Error;
 
     fn wait<F: std::future::Future>(&self, f: F) -> F::Output {
-        self.h.rt.block_on(f)
+        let out = self.h.rt.block_on(f);
+        std::thread::sleep(self.store_delay);
+        out
     }
 
     fn run_one(&mut self, task: &TaskRow, pending: &mut Vec<Outcome>) -> Result<(Outcome, Flow), Self::Error> {
@@ -127,6 +132,18 @@ fn slow_tasks_are_claimed_one_by_one(h: &H) {
     assert_eq!(r.batches, vec![1, 1, 1]);
 }
 
+/// Batches are sized by the tasks' own time: a database slow to store a
+/// batch (a server flushing a fresh backlog) must not make the loop claim
+/// fewer tasks at a time, which would only add commits.
+fn a_slow_database_does_not_shrink_the_batches(h: &H) {
+    tasks(h, 30);
+    let mut r = Plain::new(h);
+    r.store_delay = Duration::from_millis(30);
+    work::run(h.engine(), &mut r, &Options { batch: 10, ..once() }, || false).unwrap();
+    assert_eq!(r.batches[0], 1);
+    assert_eq!(r.batches[1..4], [10, 10, 9], "instant tasks fill the batch however slow the store: {:?}", r.batches);
+}
+
 fn max_seconds_ends_an_idle_loop(h: &H) {
     let mut r = Plain::new(h);
     let started = Instant::now();
@@ -160,7 +177,7 @@ fn a_task_that_ends_the_process_hands_the_rest_of_its_batch_back(h: &H) {
     let mut r = Plain::new(h);
     r.exit_on = Some(claimed[1].id);
     let mut tally = work::Tally::default();
-    assert_eq!(work::run_batch(h.engine(), &mut r, &claimed, &mut tally).unwrap(), Flow::Exit);
+    assert_eq!(work::run_batch(h.engine(), &mut r, &claimed, &mut tally).unwrap().0, Flow::Exit);
     assert_eq!((tally.processed, tally.completed, tally.waiting), (2, 2, 2));
     assert_eq!(r.ran(), 2);
     assert_eq!(count(h, Status::Pending), 2, "the two tasks after it are pending again");

@@ -139,15 +139,14 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
             continue;
         }
         idle = Duration::from_millis(5);
-        let t = Instant::now();
-        let flow = run_batch(engine, runner, &tasks, &mut tally)?;
+        let (flow, ran_for) = run_batch(engine, runner, &tasks, &mut tally)?;
         if let Some(l) = &live {
             l.set_done(tally.processed);
         }
         if flow == Flow::Exit {
             break;
         }
-        size = next_batch(tasks.len(), t.elapsed(), o.batch);
+        size = next_batch(tasks.len(), ran_for, o.batch);
     }
     if let Some(l) = live {
         runner.wait(l.stop());
@@ -179,15 +178,14 @@ pub fn run_due<R: Runner>(engine: &Engine, runner: &mut R, batch: i64) -> Result
             break;
         }
         claimed += tasks.len() as i64;
-        let t = Instant::now();
-        let flow = run_batch(engine, runner, &tasks, &mut tally)?;
+        let (flow, ran_for) = run_batch(engine, runner, &tasks, &mut tally)?;
         if let Some(l) = &live {
             l.set_done(tally.processed);
         }
         if flow == Flow::Exit {
             break;
         }
-        size = next_batch(tasks.len(), t.elapsed(), batch);
+        size = next_batch(tasks.len(), ran_for, batch);
     }
     if let Some(l) = live {
         runner.wait(l.stop());

@@ -23,6 +23,8 @@ suite!(
     a_slow_database_does_not_shrink_the_batches,
     max_seconds_ends_an_idle_loop,
     a_stop_request_ends_the_loop_after_the_batch,
+    a_batch_claimed_beside_the_finish_goes_back_when_the_loop_stops,
+    a_retry_due_at_once_is_not_missed_by_the_claim_beside_its_finish,
     a_task_that_ends_the_process_hands_the_rest_of_its_batch_back,
     run_due_leaves_tasks_created_meanwhile_for_later,
 );
@@ -39,11 +41,24 @@ struct Plain<'a> {
     enqueue: bool,
     /// Added to every engine call: a database that answers slowly.
     store_delay: Duration,
+    /// The first attempt of every task asks to be retried at once.
+    retry_first: bool,
+    /// Tasks started so far, readable while the loop holds the runner.
+    started: std::rc::Rc<Cell<usize>>,
 }
 
 impl<'a> Plain<'a> {
     fn new(h: &'a H) -> Self {
-        Plain { h, delay: Duration::ZERO, batches: Vec::new(), exit_on: None, enqueue: false, store_delay: Duration::ZERO }
+        Plain {
+            h,
+            delay: Duration::ZERO,
+            batches: Vec::new(),
+            exit_on: None,
+            enqueue: false,
+            store_delay: Duration::ZERO,
+            retry_first: false,
+            started: Default::default(),
+        }
     }
 
     fn ran(&self) -> usize {
@@ -65,11 +80,24 @@ impl Runner for Plain<'_> {
             self.batches.push(0);
         }
         *self.batches.last_mut().unwrap() += 1;
+        self.started.set(self.started.get() + 1);
         std::thread::sleep(self.delay);
         if self.enqueue {
             self.wait(self.h.engine().create_task(NewTask::new("plain", "again")))?;
         }
         let flow = if self.exit_on == Some(task.id) { Flow::Exit } else { Flow::Continue };
+        if self.retry_first && task.attempts == 1 {
+            let available_at = self.h.engine().now();
+            let retry = Outcome::Retry {
+                id: task.id,
+                message: "again".into(),
+                error: "again".into(),
+                available_at,
+                duration: 0.0,
+                peak_memory: 0,
+            };
+            return Ok((retry, flow));
+        }
         Ok((self.h.engine().outcome(task, Attempt::Returned, self.delay.as_secs_f64(), 0, 0.5), flow))
     }
 }
@@ -158,16 +186,49 @@ fn a_stop_request_ends_the_loop_after_the_batch(h: &H) {
     tasks(h, 5);
     let mut r = Plain::new(h);
     r.delay = Duration::from_millis(40);
-    // Asked to stop while the third task runs (checks: before each claim).
-    let checks = Cell::new(0);
-    let stop = || {
-        checks.set(checks.get() + 1);
-        checks.get() > 3
-    };
+    // Asked to stop while the third task runs: its batch is the last. The
+    // loop claims the next batch beside each finish; the stop is seen
+    // before that claim, so nothing is taken that would then be released.
+    let started = r.started.clone();
+    let stop = || started.get() >= 3;
     let report = work::run(h.engine(), &mut r, &Options::default(), stop).unwrap();
     assert_eq!(report.tally.processed, 3);
     assert!(report.stopped_by_signal);
     assert_eq!(count(h, Status::Pending), 2);
+    assert_eq!(r.batches, [1, 1, 1], "slow tasks one at a time");
+}
+
+fn a_batch_claimed_beside_the_finish_goes_back_when_the_loop_stops(h: &H) {
+    tasks(h, 5);
+    let mut r = Plain::new(h);
+    r.delay = Duration::from_millis(40);
+    // Checked before each claim and before the claim beside each finish:
+    // the third check comes after the second batch was claimed that way.
+    let checks = Cell::new(0);
+    let stop = || {
+        checks.set(checks.get() + 1);
+        checks.get() > 2
+    };
+    let report = work::run(h.engine(), &mut r, &Options::default(), stop).unwrap();
+    assert_eq!(report.tally.processed, 1);
+    assert_eq!(count(h, Status::Pending), 4, "the batch claimed ahead is pending again");
+    assert_eq!(count(h, Status::Running), 0);
+    let q = Query::new(Table::Tasks).where_eq("message", QValue::Text("Released: the worker loop stopped".into())).unwrap();
+    let released = h.wait(h.engine().select_tasks(&q)).unwrap();
+    assert_eq!(released.len(), 1, "one slow task was claimed ahead");
+    assert_eq!(released[0].attempts, 0, "a released task used no attempt");
+}
+
+fn a_retry_due_at_once_is_not_missed_by_the_claim_beside_its_finish(h: &H) {
+    // One task: the claim beside its retry's finish finds nothing else,
+    // and on a server database it may run before that finish commits.
+    let id = h.task("plain", "run");
+    let mut r = Plain::new(h);
+    r.retry_first = true;
+    let report = work::run(h.engine(), &mut r, &once(), || false).unwrap();
+    assert_eq!((report.tally.processed, report.tally.retried, report.tally.completed), (2, 1, 1));
+    let t = h.wait(h.engine().require_task(id)).unwrap();
+    assert_eq!((t.status, t.attempts), (Status::Completed.code(), 2));
 }
 
 fn a_task_that_ends_the_process_hands_the_rest_of_its_batch_back(h: &H) {
@@ -177,7 +238,7 @@ fn a_task_that_ends_the_process_hands_the_rest_of_its_batch_back(h: &H) {
     let mut r = Plain::new(h);
     r.exit_on = Some(claimed[1].id);
     let mut tally = work::Tally::default();
-    assert_eq!(work::run_batch(h.engine(), &mut r, &claimed, &mut tally).unwrap().0, Flow::Exit);
+    assert_eq!(work::run_batch(h.engine(), &mut r, &claimed, &mut tally, |_, _| Some(10)).unwrap().flow, Flow::Exit);
     assert_eq!((tally.processed, tally.completed, tally.waiting), (2, 2, 2));
     assert_eq!(r.ran(), 2);
     assert_eq!(count(h, Status::Pending), 2, "the two tasks after it are pending again");

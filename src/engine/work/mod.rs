@@ -9,7 +9,7 @@ mod run;
 pub mod stop;
 mod tally;
 
-pub use batch::{next_batch, run_batch};
+pub use batch::{next_batch, release, run_batch, Ran};
 pub use run::{run, run_due, Options, Report};
 pub use tally::Tally;
 

@@ -4,8 +4,8 @@
 use crate::engine::maintenance::cleaner::{Cleaner, CleanerConfig};
 use crate::engine::query::{Query, Table, Value};
 use crate::engine::service::Engine;
-use crate::engine::task::Status;
-use crate::engine::work::{next_batch, run_batch, Flow, Runner, Tally};
+use crate::engine::task::{Status, TaskRow};
+use crate::engine::work::{next_batch, release, run_batch, Flow, Runner, Tally};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -93,6 +93,10 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
     // line as one that cannot start (see engine::supervisor).
     crate::engine::supervisor::mark_child_ready();
     let live = register(engine, runner);
+    // Claimed together with the previous batch's finish (`run_batch`).
+    let mut ahead: Option<Vec<TaskRow>> = None;
+    let room_for = |processed: i64, size: i64| if o.max_tasks > 0 { (o.max_tasks - processed).min(size) } else { size };
+    let out_of_time = || o.max_seconds > 0.0 && started.elapsed().as_secs_f64() >= o.max_seconds;
     loop {
         if stop() {
             break;
@@ -105,14 +109,19 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
             run_schedules(engine, runner);
             scheduled_at = Some(Instant::now());
         }
-        if o.max_seconds > 0.0 && started.elapsed().as_secs_f64() >= o.max_seconds {
+        if out_of_time() {
             break;
         }
-        let room = if o.max_tasks > 0 { (o.max_tasks - tally.processed).min(size) } else { size };
+        let room = room_for(tally.processed, size);
         if room <= 0 {
             break;
         }
-        let tasks = runner.wait(engine.claim(room))?;
+        // A claim made beside a finish that found nothing is made again:
+        // that finish may have made a task due (a retry without delay).
+        let tasks = match ahead.take() {
+            Some(t) if !t.is_empty() => t,
+            _ => runner.wait(engine.claim(room))?,
+        };
         if tasks.is_empty() {
             if o.stop_when_empty {
                 break;
@@ -139,15 +148,22 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
             continue;
         }
         idle = Duration::from_millis(5);
-        let (flow, ran_for) = run_batch(engine, runner, &tasks, &mut tally)?;
+        let before = tally.processed;
+        let ran = run_batch(engine, runner, &tasks, &mut tally, |done, took| {
+            size = next_batch(done, took, o.batch);
+            let room = room_for(before + done as i64, size);
+            (room > 0 && !stop() && !out_of_time()).then_some(room)
+        })?;
+        ahead = ran.next;
         if let Some(l) = &live {
             l.set_done(tally.processed);
         }
-        if flow == Flow::Exit {
+        if ran.flow == Flow::Exit {
             break;
         }
-        size = next_batch(tasks.len(), ran_for, o.batch);
     }
+    // Claimed beside the last finish, then a stop came: back to the queue.
+    release(engine, runner, ahead.as_deref().unwrap_or_default(), "Released: the worker loop stopped");
     if let Some(l) = live {
         runner.wait(l.stop());
     }
@@ -178,14 +194,14 @@ pub fn run_due<R: Runner>(engine: &Engine, runner: &mut R, batch: i64) -> Result
             break;
         }
         claimed += tasks.len() as i64;
-        let (flow, ran_for) = run_batch(engine, runner, &tasks, &mut tally)?;
+        let ran = run_batch(engine, runner, &tasks, &mut tally, |_, _| None)?;
         if let Some(l) = &live {
             l.set_done(tally.processed);
         }
-        if flow == Flow::Exit {
+        if ran.flow == Flow::Exit {
             break;
         }
-        size = next_batch(tasks.len(), ran_for, batch);
+        size = next_batch(tasks.len(), ran.took, batch);
     }
     if let Some(l) = live {
         runner.wait(l.stop());

@@ -31,6 +31,8 @@ extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
 }
 
 extern "C" fn shutdown(_ty: i32, _module_number: i32) -> i32 {
+    // The engine closes with the runtime, not after it.
+    php::context::forget_engine();
     runtime::shutdown();
     0
 }

@@ -44,9 +44,15 @@ pub fn register_ini(module_number: i32) {
 struct Context {
     configured: Option<ConfigureArgs>,
     resolved: Option<Settings>,
+    /// The engine of `resolved`, with the pid that opened it: found again
+    /// without cloning and formatting the settings (`runtime::engine` keys
+    /// its engines by their text), which was 4 % of a `create()`. A forked
+    /// child has another pid and goes through `runtime::engine`, which
+    /// opens its own.
+    engine: Option<(u32, Arc<Engine>)>,
 }
 
-static CONTEXT: Mutex<Context> = Mutex::new(Context { configured: None, resolved: None });
+static CONTEXT: Mutex<Context> = Mutex::new(Context { configured: None, resolved: None, engine: None });
 
 fn sources(configured: Option<ConfigureArgs>) -> Sources {
     let all = ExecutorGlobals::get().ini_values();
@@ -76,6 +82,7 @@ pub fn configure(args: ConfigureArgs) -> PhpResult<Settings> {
     let mut c = CONTEXT.lock();
     c.configured = Some(args);
     c.resolved = Some(settings.clone());
+    c.engine = None;
     Ok(settings)
 }
 
@@ -95,7 +102,21 @@ pub fn settings() -> PhpResult<Settings> {
 /// The engine of the current settings (opened, and migrated for SQLite, on
 /// first use in this process).
 pub fn engine() -> PhpResult<Arc<Engine>> {
-    Ok(runtime::engine(&settings()?)?)
+    let pid = std::process::id();
+    if let Some((opened_by, e)) = &CONTEXT.lock().engine {
+        if *opened_by == pid {
+            return Ok(e.clone());
+        }
+    }
+    let e = runtime::engine(&settings()?)?;
+    CONTEXT.lock().engine = Some((pid, e.clone()));
+    Ok(e)
+}
+
+/// Lets go of the cached engine (MSHUTDOWN: the runtime's own reference
+/// must be the last, so the engine closes its connections there).
+pub fn forget_engine() {
+    CONTEXT.lock().engine = None;
 }
 
 /// Runs engine work from the PHP thread.

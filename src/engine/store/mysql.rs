@@ -305,8 +305,6 @@ impl SqlStore<MySql_> {
     }
 
     /// The server family and version read at connect.
-
-    /// The server family and version read at connect.
     pub fn flavor(&self) -> Flavor {
         self.b.flavor
     }

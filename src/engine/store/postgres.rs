@@ -97,9 +97,6 @@ const ENGINE_TASK_COLUMNS: &[(&str, &str)] = &[
     ("schedule_slot", "VARCHAR(32) NULL"),
 ];
 
-/// The aggregate columns shared by the summary and per-worker statistics.
-/// Durations and memory only count attempts that ran to an end. `AVG` of a
-
 // ---- errors ------------------------------------------------------------------
 
 /// The meaning of a SQLSTATE.

@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS {prefix}s_tasks (
     -- The schedule slot (UTC instant) a scheduled `make` task was created
     -- for; unique per worker, so a slot fires once however many hosts run.
     schedule_slot VARCHAR(32) NULL
+    -- claim_rank and unique_active, derived from status, are added by the
+    -- store (postgres.rs, DERIVED_COLUMNS): generated columns on 12+, a
+    -- trigger on 10 and 11, which cannot parse the generated ones.
 );
 
 -- Named leases between hosts: the maintenance leader (one rescuer per

@@ -55,8 +55,32 @@ const MAX_CONNECTIONS: u32 = 8;
 /// before the flush, the claim is undone and the task is pending again, to
 /// run again: what a worker that dies mid-task already means (at least
 /// once). A task is never lost; a create or a finish still waits.
-const CLAIM_SESSION: [(&str, &str); 4] =
-    [("enable_sort", "off"), ("enable_bitmapscan", "off"), ("enable_seqscan", "off"), ("synchronous_commit", "off")];
+///
+/// `jit = off` (11+; 10 has no JIT): should a claim ever fall back to a
+/// plan node switched off above, its cost estimate (10^10) passes the JIT
+/// threshold, and compiling the plan took 95 ms per claim.
+fn claim_session(version: i32) -> Vec<(&'static str, &'static str)> {
+    let mut s =
+        vec![("enable_sort", "off"), ("enable_bitmapscan", "off"), ("enable_seqscan", "off"), ("synchronous_commit", "off")];
+    if version >= 110000 {
+        s.push(("jit", "off"));
+    }
+    s
+}
+
+/// Columns derived from `status`, so that no index holds `status` itself
+/// (0002_indexes.sql says why): the priority rank while the task is
+/// pending, and the unique key while it is active. Generated columns on
+/// 12+; on 10 and 11, plain columns that a trigger keeps (`derive_columns`;
+/// `{row}` is where the trigger says `NEW.`).
+const DERIVED_COLUMNS: [(&str, &str, &str); 2] = [
+    ("claim_rank", "INTEGER", "CASE WHEN {row}status = 10 THEN {row}priority_rank END"),
+    ("unique_active", "VARCHAR(255)", "CASE WHEN {row}status IN (10, 15, 20) THEN {row}unique_key END"),
+];
+
+/// Room left on each page of the task table for the new version of a row
+/// (a finish is a HOT update only when it fits on the row's own page).
+const TASKS_FILLFACTOR: u32 = 70;
 
 /// A pool of up to `max` connections with the store's timeouts.
 fn pool_options(max: u32) -> PgPoolOptions {
@@ -221,6 +245,8 @@ pub struct Postgres_ {
     /// Created on the first `task_wait`, dropped when it breaks and built
     /// again on the next wait.
     listener: tokio::sync::Mutex<Option<PgListener>>,
+    /// `server_version_num`: 12+ has generated columns (`DERIVED_COLUMNS`).
+    version: i32,
     claim: Stmt,
     insert_many: Stmt,
     unique_holders: Stmt,
@@ -237,10 +263,12 @@ impl SqlStore<Postgres_> {
     /// timed out). Server databases are migrated explicitly.
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<PostgresStore> {
         let options: PgConnectOptions = url.parse().map_err(classify)?;
-        let first = sqlx::ConnectOptions::connect(&options).await.map_err(classify)?;
+        let mut first = sqlx::ConnectOptions::connect(&options).await.map_err(classify)?;
+        let version: String = sqlx::query_scalar("SHOW server_version_num").fetch_one(&mut first).await.map_err(classify)?;
         let _ = sqlx::Connection::close(first).await;
+        let version = version.trim().parse().unwrap_or(0);
         let pool = pool_options(MAX_CONNECTIONS).connect_lazy_with(options.clone());
-        let claim_pool = pool_options(1).connect_lazy_with(options.clone().options(CLAIM_SESSION));
+        let claim_pool = pool_options(1).connect_lazy_with(options.clone().options(claim_session(version)));
         let st = Statements::new(Dialect::POSTGRES, prefix);
         let (t, tc, d) = (&st.tasks, &st.task_columns, st.d);
         let b = Postgres_ {
@@ -248,6 +276,7 @@ impl SqlStore<Postgres_> {
             claim_pool,
             options,
             listener: tokio::sync::Mutex::new(None),
+            version,
             // Edge Claimed. SKIP LOCKED: candidates another claimer holds are
             // passed over instead of waited for, so no row is claimed twice
             // and claimers do not queue behind each other. A row that changed
@@ -255,7 +284,9 @@ impl SqlStore<Postgres_> {
             // the locked rows stay ours until commit, so the outer UPDATE
             // finds them by primary key alone (a `status = 10` there made the
             // planner scan every pending and dead index entry per claim).
-            // The cursor `(priority_rank, id) > (:rank, :after)` starts the
+            // `claim_rank` is the priority rank of a pending task (NULL
+            // otherwise), so the claim index needs no `status`.
+            // The cursor `(claim_rank, id) > (:rank, :after)` starts the
             // index scan after what this process already took (the rank is
             // bound as the column's int4). `= ANY(ARRAY(…))`, not `IN (…)`:
             // the planner may run an IN subquery as the inner side of a
@@ -266,8 +297,8 @@ impl SqlStore<Postgres_> {
             claim: d.stmt(&format!(
                 "UPDATE {t} SET status = 20, attempts = attempts + 1, started_at = :now, updated_at = :now, \
                  lease_owner = :owner, lease_expires_at = :lease, cancel_requested = false \
-                 WHERE id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 10 AND (priority_rank, id) > (:rank::int4, :after) \
-                 AND (available_at IS NULL OR available_at <= :now) ORDER BY priority_rank, id LIMIT :limit \
+                 WHERE id = ANY(ARRAY(SELECT id FROM {t} WHERE claim_rank IS NOT NULL AND (claim_rank, id) > (:rank::int4, :after) \
+                 AND (available_at IS NULL OR available_at <= :now) ORDER BY claim_rank, id LIMIT :limit \
                  FOR UPDATE{})) RETURNING {tc}",
                 d.skip_locked
             )),
@@ -279,7 +310,8 @@ impl SqlStore<Postgres_> {
             // + ORDER BY feeds the rows in input order, so the sequence
             // hands out ids in that order (`match_returned` relies on it).
             // A key held by an active task is skipped, not an error (the
-            // arbiter is the partial unique index, named by its predicate).
+            // arbiter is the unique index of unique_active, the key while
+            // the task is active, named by its predicate).
             // No NOTIFY here: one per call (`notify`), not one per row.
             insert_many: d.stmt(&format!(
                 "INSERT INTO {t} ({TASK_INSERT_COLUMNS}) \
@@ -290,12 +322,12 @@ impl SqlStore<Postgres_> {
                  WITH ORDINALITY AS u(identifier, action, status, message, started_by, meta, result, start_at, \
                  max_attempts, priority, priority_rank, progress, available_at, unique_key, ord) \
                  ORDER BY ord \
-                 ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN (10, 15, 20) DO NOTHING \
+                 ON CONFLICT (unique_active) WHERE unique_active IS NOT NULL DO NOTHING \
                  RETURNING id, unique_key"
             )),
             // The active tasks holding the keys a batch insert skipped.
             unique_holders: d
-                .stmt(&format!("SELECT id, unique_key FROM {t} WHERE unique_key = ANY(:keys) AND status IN (10, 15, 20)")),
+                .stmt(&format!("SELECT id, unique_active FROM {t} WHERE unique_active = ANY(:keys)")),
             // Once per batch, inside its transaction: delivered on commit.
             notify: d.stmt("SELECT pg_notify(:channel, '')"),
             // Edge Finished for a whole batch in one round trip: the same
@@ -453,6 +485,22 @@ impl Postgres_ {
         if converting {
             ddl(&mut tx, convert_legacy_rows(&st.tasks, "")).await?;
         }
+        let have = table_columns(&mut tx, &st.tasks).await?;
+        if DERIVED_COLUMNS.iter().any(|(c, ..)| !have.iter().any(|(h, _)| h == c)) {
+            derive_columns(&mut tx, &st.tasks, self.generated_columns(p)).await?;
+        }
+        // The claim and unique indexes of earlier versions held `status`;
+        // their successors have the same names and are built below.
+        let old: Vec<String> =
+            sqlx::query_scalar("SELECT n FROM unnest($1::text[]) AS n WHERE pg_get_indexdef(to_regclass(n)) LIKE '%status%'")
+                .bind([format!("{p}s_tasks_claim"), format!("{p}s_tasks_unique_active")].as_slice())
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(classify)?;
+        for index in old {
+            ddl(&mut tx, format!("DROP INDEX {index}")).await?;
+        }
         // CREATE INDEX IF NOT EXISTS locks the table against writes before
         // it finds the index there, until this transaction ends: on a
         // migrated database it is skipped, so a deploy's migrate() does not
@@ -468,6 +516,16 @@ impl Postgres_ {
             run_script(&mut tx, MIGRATION_INDEXES, p).await?;
         }
         tx.commit().await.map_err(classify)
+    }
+
+    /// Generated columns need 12+. Debug builds can be told to use the
+    /// trigger of 10 and 11 instead for the tables under a prefix that
+    /// starts with `STASK_TEST_PG_TRIGGER_PREFIX` (the `postgres_trigger`
+    /// module of tests/store.rs).
+    fn generated_columns(&self, prefix: &str) -> bool {
+        let forced = cfg!(debug_assertions)
+            && std::env::var("STASK_TEST_PG_TRIGGER_PREFIX").is_ok_and(|p| !p.is_empty() && prefix.starts_with(&p));
+        self.version >= 120000 && !forced
     }
 
     /// The claim, with the cursor's rank as the int4 its column is.
@@ -507,6 +565,44 @@ async fn run_script(tx: &mut Tx, file: &str, prefix: &str) -> StoreResult<()> {
 async fn ddl(tx: &mut Tx, sql: String) -> StoreResult<()> {
     sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **tx).await.map_err(classify)?;
     Ok(())
+}
+
+/// Adds `DERIVED_COLUMNS` to the task table (a table created by an earlier
+/// version or by the PHP package is rewritten once, under its lock) and
+/// leaves room on its pages for HOT updates.
+async fn derive_columns(tx: &mut Tx, table: &str, generated: bool) -> StoreResult<()> {
+    let fill = format!("SET (fillfactor = {TASKS_FILLFACTOR})");
+    if generated {
+        let adds: Vec<String> = DERIVED_COLUMNS
+            .iter()
+            .map(|(c, ty, expr)| {
+                format!("ADD COLUMN IF NOT EXISTS {c} {ty} GENERATED ALWAYS AS ({}) STORED", expr.replace("{row}", ""))
+            })
+            .collect();
+        return ddl(tx, format!("ALTER TABLE {table} {}, {fill}", adds.join(", "))).await;
+    }
+    let adds: Vec<String> = DERIVED_COLUMNS.iter().map(|(c, ty, _)| format!("ADD COLUMN IF NOT EXISTS {c} {ty}")).collect();
+    ddl(tx, format!("ALTER TABLE {table} {}, {fill}", adds.join(", "))).await?;
+    let sets: Vec<String> =
+        DERIVED_COLUMNS.iter().map(|(c, _, expr)| format!("NEW.{c} := {};", expr.replace("{row}", "NEW."))).collect();
+    ddl(
+        tx,
+        format!(
+            "CREATE OR REPLACE FUNCTION {table}_derive() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {} RETURN NEW; END $$",
+            sets.join(" ")
+        ),
+    )
+    .await?;
+    ddl(tx, format!("DROP TRIGGER IF EXISTS {table}_derive ON {table}")).await?;
+    // EXECUTE PROCEDURE: 10 does not know EXECUTE FUNCTION.
+    ddl(
+        tx,
+        format!(
+            "CREATE TRIGGER {table}_derive BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE PROCEDURE {table}_derive()"
+        ),
+    )
+    .await?;
+    ddl(tx, format!("UPDATE {table} SET status = status")).await
 }
 
 /// Name and type (`format_type`) of each column of `table`; empty when the

@@ -1247,7 +1247,7 @@ async fn a_postgres_task_table_of_the_previous_layout_is_upgraded_and_finishes_a
     assert!(!defs.iter().any(|d| d.contains("status")), "an index holds status: {defs:?}");
     let options: Option<Vec<String>> =
         sqlx::query_scalar("SELECT reloptions FROM pg_class WHERE oid = $1::regclass").bind(&t).fetch_one(&mut c).await.unwrap();
-    assert_eq!(options, Some(vec!["fillfactor=70".to_string()]));
+    assert_eq!(options, Some(vec!["fillfactor=50".to_string()]));
 
     // What the tasks held survives: the key still returns its task, and
     // both are claimed in order.

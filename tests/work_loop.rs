@@ -26,6 +26,7 @@ suite!(
     a_batch_claimed_beside_the_finish_goes_back_when_the_loop_stops,
     a_retry_due_at_once_is_not_missed_by_the_claim_beside_its_finish,
     a_task_that_ends_the_process_hands_the_rest_of_its_batch_back,
+    the_rescue_pass_runs_once_per_half_lease_however_many_loops,
     run_due_leaves_tasks_created_meanwhile_for_later,
 );
 
@@ -229,6 +230,35 @@ fn a_retry_due_at_once_is_not_missed_by_the_claim_beside_its_finish(h: &H) {
     assert_eq!((report.tally.processed, report.tally.retried, report.tally.completed), (2, 1, 1));
     let t = h.wait(h.engine().require_task(id)).unwrap();
     assert_eq!((t.status, t.attempts), (Status::Completed.code(), 2));
+}
+
+fn the_rescue_pass_runs_once_per_half_lease_however_many_loops(h: &H) {
+    let engine_with = |lease: Duration| {
+        let mut s = h.settings.clone();
+        s.lease_for = lease;
+        h.wait(stask::engine::service::Engine::open(s)).unwrap()
+    };
+    // This process: 2 s leases, so a rescue pass at most every second.
+    let this = engine_with(Duration::from_secs(2));
+    let mut r = Plain::new(h);
+    let started = Instant::now();
+    work::run(&this, &mut r, &once(), || false).unwrap();
+    // Another process claims a task and dies: its lease ends in 50 ms.
+    let id = h.task("plain", "run");
+    let dead = engine_with(Duration::from_millis(50));
+    assert_eq!(h.wait(dead.claim(1)).unwrap().len(), 1);
+    drop(dead);
+    std::thread::sleep(Duration::from_millis(100));
+    // A second loop within the second: no pass, the task stays running.
+    work::run(&this, &mut r, &once(), || false).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1), "too slow to check the cadence: {:?}", started.elapsed());
+    assert_eq!(h.wait(h.engine().require_task(id)).unwrap().status, Status::Running.code());
+    // Past it, the next loop's pass puts the task back (after a backoff).
+    std::thread::sleep(Duration::from_secs(1).saturating_sub(started.elapsed()) + Duration::from_millis(50));
+    work::run(&this, &mut r, &once(), || false).unwrap();
+    let t = h.wait(h.engine().require_task(id)).unwrap();
+    assert_eq!(t.status, Status::Pending.code(), "{:?}", t.message);
+    assert_eq!(r.ran(), 0);
 }
 
 fn a_task_that_ends_the_process_hands_the_rest_of_its_batch_back(h: &H) {

@@ -172,6 +172,8 @@ pub struct Engine {
     /// Attempts that went wrong, by task, from `outcome` until `finish`
     /// stores them in the history.
     history: Mutex<HashMap<i64, AttemptRow>>,
+    /// When a worker loop of this engine last ran the rescue pass.
+    rescued_at: Mutex<Option<std::time::Instant>>,
 }
 
 impl Engine {
@@ -230,6 +232,7 @@ impl Engine {
             wake: tokio::sync::Notify::new(),
             cursor: Mutex::new(((0, 0), 0)),
             history: Mutex::new(HashMap::new()),
+            rescued_at: Mutex::new(None),
         })
     }
 
@@ -860,6 +863,21 @@ impl Engine {
         let now = time::now();
         let until = now + chrono::Duration::from_std(self.settings.lease_for).unwrap_or_default();
         Ok(self.store.leader_acquire("maintenance", &self.owner, until, now).await?)
+    }
+
+    /// Whether a worker loop should run the rescue pass now, marked as run:
+    /// at most once per `every` for this engine, however many loops or
+    /// `work()` / `processPendingTasks()` calls it serves. On PostgreSQL the
+    /// pass reads the whole task table (no index holds `status`: see
+    /// migrations/postgres/0002_indexes.sql), so a process calling `work()`
+    /// again and again must not pay it each time.
+    pub fn rescue_due(&self, every: std::time::Duration) -> bool {
+        let mut last = self.rescued_at.lock();
+        if last.is_some_and(|t| t.elapsed() < every) {
+            return false;
+        }
+        *last = Some(std::time::Instant::now());
+        true
     }
 
     /// Edge LeaseExpired for every task whose owner stopped heartbeating

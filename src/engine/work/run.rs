@@ -87,7 +87,6 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
     };
     let rescue_every = engine.settings().lease_for / 2;
     let mut size = 1;
-    let mut rescued_at: Option<Instant> = None;
     let mut scheduled_at: Option<Instant> = None;
     // Past start-up: a supervisor counts a child that dies before this
     // line as one that cannot start (see engine::supervisor).
@@ -101,9 +100,8 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
         if stop() {
             break;
         }
-        if rescued_at.map(|t| t.elapsed() >= rescue_every).unwrap_or(true) {
+        if engine.rescue_due(rescue_every) {
             runner.wait(engine.rescue_expired())?;
-            rescued_at = Some(Instant::now());
         }
         if scheduled_at.is_none_or(|t| t.elapsed() >= SCHEDULE_EVERY) {
             run_schedules(engine, runner);
@@ -181,7 +179,9 @@ pub fn run<R: Runner>(engine: &Engine, runner: &mut R, o: &Options, stop: impl F
 /// Bounded by what was due at the start, so tasks that enqueue tasks (or
 /// retry at once) cannot keep this call running forever.
 pub fn run_due<R: Runner>(engine: &Engine, runner: &mut R, batch: i64) -> Result<Tally, R::Error> {
-    runner.wait(engine.rescue_expired())?;
+    if engine.rescue_due(engine.settings().lease_for / 2) {
+        runner.wait(engine.rescue_expired())?;
+    }
     run_schedules(engine, runner);
     let live = register(engine, runner);
     let due = runner.wait(engine.count(&Query::new(Table::Tasks).where_eq("status", Value::Int(Status::Pending.code()))?))?;

@@ -581,7 +581,7 @@ foreach ($rows as $r) {
 $pass = count(array_filter($rows, static fn ($r) => $r[5] === 'PASS'));
 $fail = count(array_filter($rows, static fn ($r) => $r[5] === 'FAIL'));
 $errors = count(array_filter($rows, static fn ($r) => str_starts_with($r[5], 'ERROR')));
-printf("\n%d PASS, %d FAIL, %d ERROR; %.1f minutes. Medians of %d runs (min–max in brackets); bench/bulk.php's figures are its own medians; the backlog's, medians of 3 passes per depth.\n", $pass, $fail, $errors, $minutes, $runs);
+printf("\n%d PASS, %d FAIL, %d ERROR; %.1f minutes. Medians of %d runs (min–max in brackets); bench/bulk.php's figures are its own medians; the backlog's, medians of 5 passes per depth.\n", $pass, $fail, $errors, $minutes, $runs);
 printf("at end: load %s; other processes seen between legs: %s\n", $busyEnd, others_seen());
 if (($GLOBALS['restarts'] ?? 0) > 0) {
     printf("a database server restarted during %d leg(s) (another session's tests); each was run again\n", $GLOBALS['restarts']);
@@ -643,7 +643,7 @@ if ($resultsFile !== '-') {
 * 6. `bench/bulk.php` (its own medians: 3 calls of 100,000 rows; create() and the raw INSERT interleaved
   one by one over the rounds) and `graphile/bench.js addjobs`.
 * 7. `bench/peers/stask.php backlog`: bench/backlog.php's measure (one process works 5,000 tasks out of
-  each depth, three passes per depth, the median shown; statistics as the inserts left them), with
+  each depth, five passes per depth, the median shown; statistics as the inserts left them), with
   the queue topped up to each depth (before each pass) by
   `createMany` (bench/backlog.php's own `grow()` doubles the pending rows, and after the 5k depth has
   been worked empty it loops forever adding 0 rows).
